@@ -1,0 +1,87 @@
+"""Who is calling: the current-user dependency and the role checks every route declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from carto.accounts.models import User
+from carto.accounts.security import decode_access_token
+from carto.accounts.service import get_user
+from carto.db import SessionDep
+from carto.errors import Forbidden, NotAuthenticated
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller and what they may act on, resolved once per request."""
+
+    user_id: int
+    pseudonym: str
+    roles: frozenset[str]
+    service_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_authority_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def is_agent_of(self, service_id: int) -> bool:
+        return service_id in self.service_ids
+
+    def is_admin_of(self, authority_id: int) -> bool:
+        return authority_id in self.admin_authority_ids
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        pseudonym=user.pseudonym,
+        roles=frozenset(g.role for g in user.grants),
+        service_ids=frozenset(
+            g.service_id for g in user.grants if g.role == "agent" and g.service_id
+        ),
+        admin_authority_ids=frozenset(
+            g.authority_id for g in user.grants if g.role == "admin" and g.authority_id
+        ),
+    )
+
+
+async def optional_principal(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """The caller when a valid token is given; None when no token; 401 on a bad token."""
+    if not token:
+        return None
+    claims = decode_access_token(token, request.app.state.secret_key)
+    if claims is None:
+        raise NotAuthenticated("Jeton invalide ou expiré : reconnectez-vous.")
+    user = await get_user(session=session, user_id=int(claims["sub"]))
+    if user is None or not user.is_active:
+        raise NotAuthenticated("Compte inconnu ou désactivé.")
+    return principal_of(user)
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("Authentification requise.")
+    return principal
+
+
+def require_role(*roles: str):  # type: ignore[no-untyped-def]
+    """Dependency factory: the caller must hold one of `roles`."""
+
+    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.roles.intersection(roles):
+            raise Forbidden("Vous n'avez pas le rôle requis pour cette action.")
+        return principal
+
+    return _check
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CitizenPrincipal = Annotated[Principal, Depends(require_role("citizen"))]

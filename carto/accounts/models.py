@@ -1,0 +1,57 @@
+"""Users and their role grants. Personal data (e-mail) lives here, never in public views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from carto.db import Base
+
+ROLES = ("citizen", "moderator", "agent", "admin")
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, doc="stored lower-cased")
+    pseudonym: Mapped[str] = mapped_column(String(80), doc="what other people see")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class RoleGrant(Base):
+    """One role of one user, scoped: agent -> a service, admin -> an authority."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "service_id", "authority_id"),
+        CheckConstraint("role IN ('citizen', 'moderator', 'agent', 'admin')", name="role_known"),
+        CheckConstraint("role <> 'agent' OR service_id IS NOT NULL", name="agent_has_service"),
+        CheckConstraint("role <> 'admin' OR authority_id IS NOT NULL", name="admin_has_authority"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+
+    user: Mapped[User] = relationship(back_populates="grants")

@@ -1,0 +1,51 @@
+"""The app factory: `create_app(settings)` wires routers and a lifespan that owns the engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from carto.accounts.security import secret_key
+from carto.db import make_async_engine, make_sessionmaker
+from carto.error_handlers import register_error_handlers
+from carto.health import expected_head
+from carto.health import router as health_router
+from carto.runtime import database_url
+from carto.settings import Settings
+
+
+def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
+    """A ready app. `db_url` overrides where the database is (tests, `carto demo`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = db_url or database_url(settings)
+        engine = make_async_engine(
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Carto",
+        version="0.1.0",
+        summary="Cartographie participative et signalements géolocalisés pour les collectivités.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.secret_key = secret_key(settings)
+    app.state.expected_head = expected_head()
+    register_error_handlers(app)
+    app.include_router(health_router)
+    from carto.accounts.router import router as accounts_router
+    from carto.routing.router import router as routing_router
+
+    app.include_router(accounts_router, prefix="/api/v1")
+    app.include_router(routing_router, prefix="/api/v1")
+    return app

@@ -1,0 +1,257 @@
+"""The `carto` command: a thin layer over the runtime, the importers and uvicorn."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from carto.errors import CartoError
+from carto.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Carto : cartographie participative et signalements géolocalisés.",
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="La base PostGIS (cluster embarqué ou CARTO_DATABASE_URL).")
+import_app = typer.Typer(help="Importer des données.")
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+console = Console(stderr=True)
+
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Dossier du cluster embarqué (défaut ./var).")
+]
+HostOpt = Annotated[str | None, typer.Option("--host", help="Adresse d'écoute.")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="Port d'écoute.")]
+
+
+def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    base = get_settings()
+    update = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        update["data_dir"] = data_dir
+    return base.model_copy(update=update) if update else base
+
+
+def _fail(exc: CartoError) -> None:
+    console.print(f"[red]Erreur :[/red] {exc.message}")
+    raise typer.Exit(code=2)
+
+
+@db_app.command("start")
+def db_start(data_dir: DataDirOpt = None) -> None:
+    """Start the embedded cluster (initdb on first use) and migrate."""
+    from carto.runtime import database_url, embedded_cluster, upgrade
+
+    settings = _settings(data_dir)
+    try:
+        if settings.uses_embedded_cluster:
+            started = embedded_cluster(settings).ensure_started()
+            console.print("Cluster démarré." if started else "Cluster déjà en marche.")
+        upgrade(database_url(settings, start=True))
+    except CartoError as exc:
+        _fail(exc)
+
+
+@db_app.command("stop")
+def db_stop(data_dir: DataDirOpt = None) -> None:
+    """Stop the embedded cluster."""
+    from carto.runtime import embedded_cluster
+
+    settings = _settings(data_dir)
+    if not settings.uses_embedded_cluster:
+        console.print("CARTO_DATABASE_URL est défini : base externe, rien à arrêter.")
+        return
+    try:
+        stopped = embedded_cluster(settings).stop()
+    except CartoError as exc:
+        _fail(exc)
+    console.print("Cluster arrêté." if stopped else "Le cluster ne tournait pas.")
+
+
+@db_app.command("status")
+def db_status(data_dir: DataDirOpt = None) -> None:
+    """Print the cluster's state as JSON (exit 1 when it is not running)."""
+    from carto.runtime import embedded_cluster
+
+    settings = _settings(data_dir)
+    if not settings.uses_embedded_cluster:
+        print(json.dumps({"external": True}))
+        return
+    status = embedded_cluster(settings).status()
+    print(json.dumps(status))
+    if not status["running"]:
+        raise typer.Exit(code=1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDirOpt = None) -> None:
+    """Apply the Alembic migrations (starting the embedded cluster if needed)."""
+    from carto.runtime import database_url, upgrade
+
+    try:
+        upgrade(database_url(_settings(data_dir), start=True))
+    except CartoError as exc:
+        _fail(exc)
+    console.print("Base à jour.")
+
+
+@db_app.command("url")
+def db_url(data_dir: DataDirOpt = None) -> None:
+    """Print the libpq URL of the database in use (for psql, QGIS...)."""
+    from carto.runtime import database_url
+
+    try:
+        print(database_url(_settings(data_dir)))
+    except CartoError as exc:
+        _fail(exc)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@import_app.command("territories")
+def import_territories(
+    files: Annotated[list[Path], typer.Argument(help="GeoJSON, GeoPackage, Shapefile, FlatGeobuf")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Import communes (with arrondissements) or intercommunalities, upserting by code."""
+    import psycopg
+
+    from carto.runtime import database_url, upgrade
+    from carto.territories.importer import import_file
+
+    settings = _settings(data_dir)
+    try:
+        url = database_url(settings, start=True)
+        upgrade(url)
+        with psycopg.connect(url) as conn, _progress() as bar:
+            for path in files:
+                task = bar.add_task(f"{path.name}", total=None)
+
+                def report(
+                    stage: str, done: int, total: int, task: TaskID = task, name: str = path.name
+                ) -> None:
+                    bar.update(task, description=f"{name} : {stage}", completed=done, total=total)
+
+                result = import_file(conn, path, progress=report)
+                conn.commit()
+                bar.update(task, description=f"{path.name} : terminé", completed=1, total=1)
+                console.print(
+                    f"{path.name} : {result.read} entités lues ({result.kind}), "
+                    f"{result.repaired} réparées, {result.skipped} ignorées, "
+                    f"{result.upserted} en {result.seconds:.1f} s"
+                )
+    except CartoError as exc:
+        _fail(exc)
+
+
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM unwind the stack like SIGINT, so `finally` blocks stop the cluster.
+
+    uvicorn handles the signal during serving, then re-raises it once shut down;
+    this handler is what that re-raise reaches.
+    """
+
+    def _raise(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def _serve(settings: Settings, url: str) -> None:
+    import uvicorn
+
+    from carto.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings, db_url=url),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def serve(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Serve against CARTO_DATABASE_URL, or the embedded cluster when unset."""
+    from carto.logging_setup import configure_logging
+    from carto.runtime import database_url, upgrade
+
+    settings = _settings(data_dir, host=host, port=port)
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    try:
+        url = database_url(settings, start=True)
+        upgrade(url)
+    except CartoError as exc:
+        _fail(exc)
+    _serve(settings, url)
+
+
+@app.command()
+def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Start (or reuse) the embedded cluster, load the demo data, serve; stop all on exit."""
+    from carto.demo.loader import DEMO_PASSWORD, load_demo
+    from carto.logging_setup import configure_logging
+    from carto.runtime import database_url, embedded_cluster, upgrade
+
+    settings = _settings(data_dir, host=host, port=port)
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    cluster = embedded_cluster(settings) if settings.uses_embedded_cluster else None
+    started = False
+    try:
+        if cluster is not None:
+            started = cluster.ensure_started()
+        url = database_url(settings)
+        upgrade(url)
+        summary = load_demo(url, console=console)
+    except CartoError as exc:
+        if cluster is not None and started:
+            cluster.stop()
+        _fail(exc)
+    console.print(f"\n[bold]Carto — démo[/bold] sur http://{settings.host}:{settings.port}/")
+    console.print(f"Base : {url.split('@')[-1]}  (carto db url pour l'adresse complète)")
+    console.print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
+    for line in summary.account_lines():
+        console.print(f"  {line}")
+    _exit_on_sigterm()
+    try:
+        _serve(settings, url)
+    finally:
+        if cluster is not None and started:
+            console.print("Arrêt du cluster PostGIS…")
+            cluster.stop()
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m carto`
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        app()
+    except CartoError as exc:
+        console.print(f"[red]Erreur :[/red] {exc.message}")
+        sys.exit(2)

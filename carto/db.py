@@ -1,0 +1,81 @@
+"""Database plumbing: the declarative base, engines for both drivers, the session dependency.
+
+The web app talks to PostGIS through asyncpg (async SQLAlchemy); the CLI, the
+importers and Alembic use psycopg 3 (sync, COPY). Both read one URL: whatever
+driver a user writes in `CARTO_DATABASE_URL`, we derive the one we need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table, with stable constraint names for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def with_driver(url: str, driver: str) -> URL:
+    """`url` (any postgres scheme, libpq form included) rewritten for `driver`."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {parsed.drivername}")
+    return parsed.set(drivername=f"postgresql+{driver}")
+
+
+def libpq_url(url: str) -> str:
+    """The plain `postgresql://` form that psql, QGIS and psycopg.connect accept."""
+    return (
+        with_driver(url, "psycopg")
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+
+
+def make_sync_engine(url: str, **kwargs: object) -> Engine:
+    return create_engine(with_driver(url, "psycopg"), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+
+
+def make_async_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        with_driver(url, "asyncpg"),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "carto"}},
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, from the sessionmaker the lifespan put on app.state."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,1 @@
+"""Demo deployment data (MEL, Métropole de Lyon, GPSO) and its idempotent loader."""

@@ -1,0 +1,17 @@
+"""Demo steps contributed by feature packages, run in order after the base demo data.
+
+Each step is `step(conn, config, console)` on the loader's psycopg connection,
+inside its transaction, and must be idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from rich.console import Console
+
+DemoStep = Callable[[psycopg.Connection, dict[str, Any], Console | None], None]
+
+STEPS: list[DemoStep] = []

@@ -1,0 +1,63 @@
+"""Turns every failure into a clear JSON 4xx/5xx answer; registered once by the app factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from carto.errors import CartoError
+
+log = logging.getLogger("carto.errors")
+
+
+def _field_path(loc: tuple[object, ...] | list[object]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
+
+
+def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Pydantic's errors reduced to what a client can act on (no input echoed back)."""
+    return [
+        {"field": _field_path(err.get("loc", ())), "message": str(err.get("msg", "invalide"))}
+        for err in exc.errors()
+    ]
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CartoError)
+    async def _carto_error(request: Request, exc: CartoError) -> JSONResponse:
+        if exc.detail:
+            log.info("%s: %s", exc.code, exc.detail)
+        body = {"error": exc.code, "message": exc.message, **exc.extra}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "error": "invalid_input",
+                "message": "Requête invalide : vérifiez les champs indiqués.",
+                "errors": validation_messages(exc),
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": "http_error", "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "internal", "message": "Erreur interne ; elle a été journalisée."},
+            status_code=500,
+        )

@@ -1,0 +1,1 @@
+"""Alembic migrations (run by `carto db upgrade` and at every `carto demo`/`carto serve`)."""

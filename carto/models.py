@@ -1,0 +1,8 @@
+"""Imports every model module so that `Base.metadata` knows all tables (Alembic, tests)."""
+
+from carto.accounts import models as accounts_models  # noqa: F401
+from carto.db import Base
+from carto.routing import models as routing_models  # noqa: F401
+from carto.territories import models as territories_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Who is competent where: services, categories, the competence table and its resolution."""

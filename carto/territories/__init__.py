@@ -1,0 +1,1 @@
+"""Communes, arrondissements, intercommunalities and the authorities that govern them."""
