@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from carto.accounts.security import secret_key
 from carto.db import make_async_engine, make_sessionmaker
 from carto.error_handlers import register_error_handlers
-from carto.health import expected_head
+from carto.health import expected_heads
 from carto.health import router as health_router
 from carto.runtime import database_url
 from carto.settings import Settings
@@ -40,7 +40,7 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.secret_key = secret_key(settings)
-    app.state.expected_head = expected_head()
+    app.state.expected_heads = expected_heads()
     register_error_handlers(app)
     app.include_router(health_router)
     from carto.accounts.router import router as accounts_router

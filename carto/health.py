@@ -12,20 +12,22 @@ from carto.runtime import alembic_config
 router = APIRouter(tags=["health"])
 
 
-def expected_head() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def expected_heads() -> frozenset[str]:
+    """Every branch head the code knows; the database must be at all of them."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 @router.get("/healthz")
 async def healthz(request: Request) -> JSONResponse:
-    head = request.app.state.expected_head
+    heads = request.app.state.expected_heads
     try:
         async with request.app.state.engine.connect() as conn:
-            current = (
-                await conn.execute(text("SELECT version_num FROM alembic_version"))
-            ).scalar_one_or_none()
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            current = frozenset(rows.scalars())
     except Exception as exc:  # any failure here means "not ready"
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
-    if current != head:
-        return JSONResponse({"status": "migrating", "database": current, "code": head}, 503)
-    return JSONResponse({"status": "ok", "revision": current})
+    if current != heads:
+        return JSONResponse(
+            {"status": "migrating", "database": sorted(current), "code": sorted(heads)}, 503
+        )
+    return JSONResponse({"status": "ok", "revisions": sorted(current)})

@@ -42,11 +42,15 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 
 def upgrade(url: str) -> None:
-    """Create the PostGIS extension if we may, then migrate to head."""
+    """Create the PostGIS extension if we may, then migrate every branch to its head.
+
+    Feature packages keep their own Alembic branch (signalements, concertations, layers...),
+    so "heads", not "head".
+    """
     engine = make_sync_engine(url)
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-            command.upgrade(alembic_config(connection=conn), "head")
+            command.upgrade(alembic_config(connection=conn), "heads")
     finally:
         engine.dispose()
