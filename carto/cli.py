@@ -169,6 +169,42 @@ def import_territories(
         _fail(exc)
 
 
+@import_app.command("streets")
+def import_streets(
+    osm_file: Annotated[Path, typer.Argument(help="Extrait OpenStreetMap (.osm, .osm.pbf)")],
+    data_dir: DataDirOpt = None,
+    force: Annotated[bool, typer.Option(help="Recharger même si déjà chargé.")] = False,
+) -> None:
+    """Load the streets of an OSM extract (street name and road class on each report)."""
+    import psycopg
+
+    from carto.routing.streets import load_streets
+    from carto.runtime import database_url, upgrade
+
+    try:
+        url = database_url(_settings(data_dir), start=True)
+        upgrade(url)
+        with psycopg.connect(url) as conn, console.status(f"Lecture de {osm_file.name}…"):
+            count = load_streets(conn, osm_file, force=force)
+    except CartoError as exc:
+        _fail(exc)
+    console.print(f"{count} tronçons de voirie chargés." if count else "Extrait déjà chargé.")
+
+
+def _load_configured_streets(settings: Settings, url: str) -> None:
+    """CARTO_OSM_FILE: load the extract at start-up, once (skipped when already loaded)."""
+    if settings.osm_file is None:
+        return
+    import psycopg
+
+    from carto.routing.streets import load_streets
+
+    with psycopg.connect(url) as conn, console.status("Chargement des rues (OSM)…"):
+        count = load_streets(conn, settings.osm_file)
+    if count:
+        console.print(f"Rues : {count} tronçons chargés depuis {settings.osm_file}")
+
+
 def _exit_on_sigterm() -> None:
     """Make SIGTERM unwind the stack like SIGINT, so `finally` blocks stop the cluster.
 
@@ -208,6 +244,7 @@ def serve(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = Non
     try:
         url = database_url(settings, start=True)
         upgrade(url)
+        _load_configured_streets(settings, url)
     except CartoError as exc:
         _fail(exc)
     _serve(settings, url)
@@ -230,6 +267,7 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
         url = database_url(settings)
         upgrade(url)
         summary = load_demo(url, console=console)
+        _load_configured_streets(settings, url)
     except CartoError as exc:
         if cluster is not None and started:
             cluster.stop()

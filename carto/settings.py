@@ -35,11 +35,40 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     max_page_size: int = 1000
+    osm_file: Path | None = Field(
+        default=None,
+        description="OpenStreetMap extract (.osm/.osm.pbf) for street context; loaded once.",
+    )
     pg_bin_dir: Path | None = Field(
         default=None, description="Directory of initdb/pg_ctl; found automatically when unset."
     )
+    # Rate limits: rules "LIMIT/SECONDS" by name, merged over carto.ratelimit.DEFAULT_RULES.
+    rate_limit_rules: dict[str, str] = Field(
+        default_factory=dict, description='e.g. {"signalement": "120/60"} (JSON in the env).'
+    )
+    max_body_bytes: int = Field(default=11 * 1024 * 1024, description="Any request body.")
+    # Photos (carto.media)
+    media_max_bytes: int = Field(default=10 * 1024 * 1024, description="One uploaded photo.")
+    media_max_pixels: int = Field(default=50_000_000, description="Decoded size cap (bombs).")
+    media_max_side: int = 2048
+    media_thumb_side: int = 400
+    media_format: str = Field(default="jpeg", description="Re-encoding: 'jpeg' or 'webp'.")
+    media_original_retention_days: int = Field(default=30, description="0 keeps originals.")
+    # Notifications (carto.notifications)
+    notifications_worker: bool = Field(default=True, description="Run the outbox worker in-app.")
+    notifications_max_attempts: int = 8
+    notifications_backoff_s: float = 30.0
+    notifications_lease_s: float = 120.0
+    notifications_poll_s: float = 2.0
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Carto <ne-pas-repondre@carto.local>"
+    smtp_starttls: bool = True
+    webhook_timeout_s: float = 10.0
 
-    @field_validator("database_url")
+    @field_validator("database_url", "smtp_host")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None

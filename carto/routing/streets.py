@@ -1,0 +1,209 @@
+"""Street context from an OpenStreetMap extract: the nearest street's name and road class.
+
+The extract (`.osm`, `.osm.bz2` or `.osm.pbf`) is read once with pyosmium and its
+highways stored as line segments with a GiST index; a report then asks for the
+nearest one in true metres (a KNN scan on the index, then geography distances).
+The road class lets the competence table route by road type: a `voirie` report
+on a route départementale can go to the département.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import osmium
+import psycopg
+import shapely
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import BigInteger, DateTime, Integer, String, func, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carto.db import Base
+from carto.errors import ImportFailed
+
+# Ways a citizen can stand next to and report about; footways etc. are kept too
+# (a broken lamp on a footpath is still reported there) but ranked after roads.
+HIGHWAYS = {
+    "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
+    "living_street", "service", "pedestrian", "road", "motorway_link", "trunk_link",
+    "primary_link", "secondary_link", "tertiary_link", "footway", "cycleway", "path", "steps",
+    "track",
+}  # fmt: skip
+REF_CLASSES = {"A": "autoroute", "N": "nationale", "D": "departementale", "M": "metropolitaine",
+               "C": "communale", "RD": "departementale", "RN": "nationale"}  # fmt: skip
+HIGHWAY_CLASSES = {
+    "motorway": "autoroute", "motorway_link": "autoroute", "trunk": "nationale",
+    "trunk_link": "nationale", "primary": "principale", "primary_link": "principale",
+    "secondary": "principale", "secondary_link": "principale", "footway": "chemin",
+    "cycleway": "chemin", "path": "chemin", "steps": "chemin", "track": "chemin",
+    "service": "desserte",
+}  # fmt: skip
+
+
+class StreetSegment(Base):
+    """One OSM highway way, as a LineString in EPSG:4326."""
+
+    __tablename__ = "street_segment"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    osm_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    ref: Mapped[str | None] = mapped_column(String(100))
+    highway: Mapped[str] = mapped_column(String(40))
+    road_class: Mapped[str] = mapped_column(String(40), index=True)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True))
+
+
+class StreetImport(Base):
+    """Which extract is loaded (by content hash), so it is loaded once."""
+
+    __tablename__ = "street_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    segments: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+@dataclass(frozen=True)
+class Street:
+    """The street next to a report."""
+
+    name: str | None
+    ref: str | None
+    highway: str
+    road_class: str
+    distance_m: float
+    osm_id: int
+
+
+def road_class(highway: str, ref: str | None) -> str:
+    """French road class from the OSM `ref` (D 700 -> departementale), else from `highway`."""
+    if ref:
+        letters = re.match(r"[A-Z]+", ref.split(";")[0].strip().upper())
+        if letters and letters.group() in REF_CLASSES:
+            return REF_CLASSES[letters.group()]
+    return HIGHWAY_CLASSES.get(highway, "locale")
+
+
+class _WayReader(osmium.SimpleHandler):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[int, str | None, str | None, str, str, bytes]] = []
+        self._wkb = osmium.geom.WKBFactory()
+
+    def way(self, way: osmium.osm.Way) -> None:
+        highway = way.tags.get("highway")
+        if highway not in HIGHWAYS or len(way.nodes) < 2:
+            return
+        try:
+            wkb_hex = self._wkb.create_linestring(way)
+        except Exception:  # noqa: BLE001 - ways with missing nodes at the extract's edge
+            return
+        ref = way.tags.get("ref")
+        self.rows.append(
+            (way.id, way.tags.get("name"), ref, highway, road_class(highway, ref),
+             bytes.fromhex(wkb_hex))
+        )  # fmt: skip
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_ways(path: Path) -> Iterator[tuple[int, str | None, str | None, str, str, bytes]]:
+    """Highway ways of an OSM file as (osm_id, name, ref, highway, road_class, WKB)."""
+    reader = _WayReader()
+    try:
+        reader.apply_file(str(path), locations=True)
+    except RuntimeError as exc:
+        raise ImportFailed(f"lecture OSM impossible ({path.name}) : {exc}") from exc
+    yield from reader.rows
+
+
+def load_streets(conn: psycopg.Connection, path: Path, *, force: bool = False) -> int:
+    """Replace the street table with the highways of `path`; skipped when already loaded.
+
+    Returns the number of segments loaded (0 when the same file was loaded before)."""
+    if not path.is_file():
+        raise ImportFailed(f"fichier OSM introuvable : {path}")
+    sha = _sha256(path)
+    with conn.transaction():
+        if (
+            not force
+            and conn.execute("SELECT 1 FROM street_import WHERE sha256 = %s", (sha,)).fetchone()
+        ):
+            return 0
+        conn.execute("TRUNCATE street_segment, street_import")
+        count = 0
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY street_segment (osm_id, name, ref, highway, road_class, geom) FROM STDIN"
+            ) as copy,
+        ):
+            for osm_id, name, ref, highway, klass, wkb in read_ways(path):
+                copy.write_row((osm_id, name, ref, highway, klass, _ewkb_hex(wkb)))
+                count += 1
+        conn.execute(
+            "INSERT INTO street_import (path, sha256, segments) VALUES (%s, %s, %s)",
+            (str(path), sha, count),
+        )
+    conn.execute("ANALYZE street_segment")
+    return count
+
+
+def _ewkb_hex(wkb: bytes) -> str:
+    """Hex EWKB with SRID 4326, the text form PostGIS accepts for a geometry column in COPY."""
+    geom = shapely.from_wkb(wkb)
+    return shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True)
+
+
+NEAREST_SQL = text(
+    """
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+    near AS (
+        SELECT s.osm_id, s.name, s.ref, s.highway, s.road_class, s.geom
+        FROM street_segment s, p ORDER BY s.geom <-> p.g LIMIT 8
+    )
+    SELECT n.osm_id, n.name, n.ref, n.highway, n.road_class,
+           ST_Distance(n.geom::geography, p.g::geography) AS d
+    FROM near n, p
+    WHERE ST_DWithin(n.geom::geography, p.g::geography, :max_m)
+    ORDER BY (n.road_class = 'chemin'), d
+    LIMIT 1
+    """
+)
+
+
+async def nearest_street(
+    *, session: AsyncSession, lon: float, lat: float, max_distance_m: float = 50
+) -> Street | None:
+    """The street nearest to (lon, lat) within `max_distance_m` metres, roads before paths."""
+    row = (
+        await session.execute(NEAREST_SQL, {"lon": lon, "lat": lat, "max_m": max_distance_m})
+    ).first()
+    if row is None:
+        return None
+    return Street(
+        name=row.name, ref=row.ref, highway=row.highway, road_class=row.road_class,
+        distance_m=float(row.d), osm_id=int(row.osm_id),
+    )  # fmt: skip
+
+
+async def has_streets(*, session: AsyncSession) -> bool:
+    """Whether an extract is loaded (routing by road class only applies then)."""
+    return bool(
+        (await session.execute(text("SELECT EXISTS (SELECT 1 FROM street_segment)"))).scalar()
+    )
