@@ -32,7 +32,9 @@ def register_error_handlers(app: FastAPI) -> None:
         if exc.detail:
             log.info("%s: %s", exc.code, exc.detail)
         body = {"error": exc.code, "message": exc.message, **exc.extra}
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+        if exc.extra.get("retry_after") is not None:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
