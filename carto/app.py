@@ -48,4 +48,11 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
 
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(routing_router, prefix="/api/v1")
+    from carto.media.router import api_router as media_api
+    from carto.media.router import files_router as media_files
+    from carto.media.upload import BodySizeLimit
+
+    app.include_router(media_api, prefix="/api/v1")
+    app.include_router(media_files)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
