@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
+from carto.routing.demo import load_competence_table
+
 DemoStep = Callable[[psycopg.Connection, dict[str, Any], Console | None], None]
 
-STEPS: list[DemoStep] = []
+STEPS: list[DemoStep] = [load_competence_table]

@@ -1,11 +1,38 @@
-"""Services and categories: routing is data, not code (one row per service, per category)."""
+"""Services, categories and the competence table: routing is data, not code.
+
+One row per service, per category, and per competence rule. A rule says which
+level (the commune, its intercommunality, or a named authority) is competent
+for a category over a scope (everywhere, an intercommunality, a commune or a
+département), optionally on one road class only, during a validity period.
+Editing a rule closes it and opens a new version, so a ticket keeps pointing at
+the rule that was in force when it was routed.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carto.db import Base
+
+LEVELS = ("commune", "intercommunalite", "authority")
+SCOPE_KINDS = ("everywhere", "intercommunalite", "commune", "departement")
+RULE_SOURCES = ("deployment", "admin")
 
 
 class Service(Base):
@@ -37,3 +64,61 @@ class Category(Base):
     due_days: Mapped[int] = mapped_column(Integer, default=15, doc="service level, in days")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    domain: Mapped[str | None] = mapped_column(
+        String(200), doc="noun phrase with its article for explanations: 'la voirie'"
+    )
+
+
+class CompetenceRule(Base):
+    """Who is competent for a category over a scope, during [valid_from, valid_to)."""
+
+    __tablename__ = "competence_rule"
+    __table_args__ = (
+        CheckConstraint(
+            "level IN ('commune', 'intercommunalite', 'authority')", name="level_known"
+        ),
+        CheckConstraint(
+            "scope_kind IN ('everywhere', 'intercommunalite', 'commune', 'departement')",
+            name="scope_known",
+        ),
+        CheckConstraint(
+            "(scope_kind = 'everywhere') = (scope_code IS NULL)", name="scope_code_present"
+        ),
+        CheckConstraint(
+            "(level = 'authority') = (authority_id IS NOT NULL)", name="authority_iff_named"
+        ),
+        CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_from < valid_to", name="period"
+        ),
+        CheckConstraint("source IN ('deployment', 'admin')", name="source_known"),
+        Index("ix_competence_rule_lookup", "category_code", "scope_kind", "scope_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(20))
+    authority_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authority.id", ondelete="CASCADE"), index=True, doc="level 'authority' only"
+    )
+    scope_kind: Mapped[str] = mapped_column(String(20))
+    scope_code: Mapped[str | None] = mapped_column(
+        String(20), doc="SIREN, INSEE code or département code; NULL everywhere"
+    )
+    road_class: Mapped[str | None] = mapped_column(
+        String(40), doc="only for reports next to a road of this class (street context)"
+    )
+    service_slug: Mapped[str | None] = mapped_column(
+        String(80), doc="the competent authority's service; NULL: the category code"
+    )
+    inform: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default="[]", doc="[{level, service, authority_id}]"
+    )
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(20), default="deployment")
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("competence_rule.id", ondelete="SET NULL"), doc="the version it superseded"
+    )
+    note: Mapped[str | None] = mapped_column(Text, doc="why (a council vote, a transfer...)")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

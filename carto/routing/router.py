@@ -1,17 +1,18 @@
-"""`/api/v1/categories` (public) and `/api/v1/admin/services` (administrators)."""
+"""Categories (public), services and the competence table (administrators)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from carto.accounts.deps import Principal, require_role
 from carto.db import SessionDep
-from carto.routing import service
-from carto.routing.schemas import CategoryPublic, ServiceAdmin
+from carto.routing import competences, service
+from carto.routing.schemas import CategoryPublic, RuleCreate, RulePublic, RuleUpdate, ServiceAdmin
 
 router = APIRouter(tags=["routage"])
+AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]
 
 
 @router.get("/categories", response_model=list[CategoryPublic])
@@ -21,8 +22,59 @@ async def categories(session: SessionDep) -> list[CategoryPublic]:
 
 
 @router.get("/admin/services", response_model=list[ServiceAdmin])
-async def admin_services(
-    session: SessionDep, principal: Annotated[Principal, Depends(require_role("admin"))]
-) -> list[ServiceAdmin]:
+async def admin_services(session: SessionDep, principal: AdminPrincipal) -> list[ServiceAdmin]:
     """The services of the authorities the caller administers, with their contacts."""
     return await service.list_services(session=session, authority_ids=principal.admin_authority_ids)
+
+
+@router.get("/admin/competences", response_model=list[RulePublic])
+async def list_competences(
+    session: SessionDep,
+    principal: AdminPrincipal,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    include_closed: bool = False,
+) -> list[RulePublic]:
+    """The competence rules concerning the caller's authorities (current ones by default)."""
+    return await competences.list_rules(
+        session=session,
+        admin_of=principal.admin_authority_ids,
+        category=category,
+        include_closed=include_closed,
+    )
+
+
+@router.post("/admin/competences", response_model=RulePublic, status_code=201)
+async def create_competence(
+    session: SessionDep, principal: AdminPrincipal, data: RuleCreate
+) -> RulePublic:
+    """Add a rule for a territory the caller administers."""
+    return await competences.create_rule(
+        session=session,
+        data=data,
+        user_id=principal.user_id,
+        admin_of=principal.admin_authority_ids,
+    )
+
+
+@router.patch("/admin/competences/{rule_id}", response_model=RulePublic)
+async def update_competence(
+    session: SessionDep, principal: AdminPrincipal, rule_id: int, data: RuleUpdate
+) -> RulePublic:
+    """A new version of the rule from `valid_from` (default now); the old one is closed."""
+    return await competences.update_rule(
+        session=session,
+        rule_id=rule_id,
+        data=data,
+        user_id=principal.user_id,
+        admin_of=principal.admin_authority_ids,
+    )
+
+
+@router.delete("/admin/competences/{rule_id}", response_model=RulePublic)
+async def close_competence(
+    session: SessionDep, principal: AdminPrincipal, rule_id: int
+) -> RulePublic:
+    """Withdraw the rule from now on (tickets it routed keep it)."""
+    return await competences.close_rule(
+        session=session, rule_id=rule_id, admin_of=principal.admin_authority_ids
+    )

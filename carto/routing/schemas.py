@@ -1,8 +1,11 @@
-"""Routing schemas: categories (public) and services (administrators' view)."""
+"""Routing schemas: categories (public), services and competence rules (administrators)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class CategoryPublic(BaseModel):
@@ -28,3 +31,80 @@ class ServiceAdmin(BaseModel):
     name: str
     email: str | None
     webhook_url: str | None
+
+
+Level = Literal["commune", "intercommunalite", "authority"]
+ScopeKind = Literal["everywhere", "intercommunalite", "commune", "departement"]
+
+
+class InformTarget(BaseModel):
+    """A service told of every ticket a rule routes (it does not handle it)."""
+
+    level: Level
+    service: str | None = Field(
+        default=None, max_length=80, description="service slug; default: the category code"
+    )
+    authority_id: int | None = Field(default=None, description="for level 'authority'")
+
+    @model_validator(mode="after")
+    def _authority_named(self) -> InformTarget:
+        if (self.level == "authority") != (self.authority_id is not None):
+            raise ValueError("authority_id accompagne le niveau 'authority', et lui seul")
+        return self
+
+
+class RuleCreate(BaseModel):
+    """A new competence rule; `valid_from` defaults to now."""
+
+    category: str = Field(min_length=1, max_length=40)
+    level: Level
+    authority_id: int | None = Field(default=None, description="for level 'authority'")
+    scope_kind: ScopeKind
+    scope_code: str | None = Field(default=None, max_length=20)
+    road_class: str | None = Field(default=None, max_length=40)
+    service_slug: str | None = Field(default=None, max_length=80)
+    inform: list[InformTarget] = Field(default_factory=list, max_length=20)
+    valid_from: AwareDatetime | None = None
+    valid_to: AwareDatetime | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleCreate:
+        if (self.level == "authority") != (self.authority_id is not None):
+            raise ValueError("authority_id accompagne le niveau 'authority', et lui seul")
+        if (self.scope_kind == "everywhere") != (self.scope_code is None):
+            raise ValueError("scope_code est requis, sauf pour la portée 'everywhere'")
+        return self
+
+
+class RuleUpdate(BaseModel):
+    """A new version of a rule from `valid_from` (default now); omitted fields are kept."""
+
+    level: Level | None = None
+    authority_id: int | None = None
+    road_class: str | None = Field(default=None, max_length=40)
+    service_slug: str | None = Field(default=None, max_length=80)
+    inform: list[InformTarget] | None = Field(default=None, max_length=20)
+    valid_from: AwareDatetime | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RulePublic(BaseModel):
+    """A rule as administrators see it."""
+
+    id: int
+    category: str
+    level: str
+    authority_id: int | None
+    authority: str | None
+    scope_kind: str
+    scope_code: str | None
+    road_class: str | None
+    service_slug: str
+    inform: list[dict[str, Any]]
+    valid_from: datetime | None
+    valid_to: datetime | None
+    active: bool
+    source: str
+    note: str | None
+    replaces_id: int | None
