@@ -27,9 +27,16 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        stop_worker = None
+        if settings.notifications_worker:
+            from carto.notifications.runner import start_background_worker
+
+            stop_worker = start_background_worker(engine, settings)
         try:
             yield
         finally:
+            if stop_worker is not None:
+                await stop_worker()
             await engine.dispose()
 
     app = FastAPI(

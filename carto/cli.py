@@ -286,6 +286,32 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
             cluster.stop()
 
 
+@app.command()
+def worker(
+    data_dir: DataDirOpt = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Traiter ce qui est dû puis s'arrêter.")
+    ] = False,
+) -> None:
+    """Deliver queued notifications (e-mails, webhooks) until stopped."""
+    import asyncio
+
+    from carto.logging_setup import configure_logging
+    from carto.notifications.runner import run_standalone
+    from carto.runtime import database_url, upgrade
+
+    settings = _settings(data_dir)
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    try:
+        url = database_url(settings, start=True)
+        upgrade(url)
+    except CartoError as exc:
+        _fail(exc)
+    handled = asyncio.run(run_standalone(settings, url, once=once))
+    if once:
+        console.print(f"{handled} notification(s) traitée(s).")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m carto`
     logging.basicConfig(level=logging.WARNING)
     try:

@@ -3,6 +3,7 @@
 from carto.accounts import models as accounts_models  # noqa: F401
 from carto.db import Base
 from carto.media import models as media_models  # noqa: F401
+from carto.notifications import models as notifications_models  # noqa: F401
 from carto.ratelimit import RateCounter  # noqa: F401
 from carto.routing import models as routing_models  # noqa: F401
 from carto.routing import streets as streets_models  # noqa: F401

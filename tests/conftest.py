@@ -100,6 +100,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=tmp_path_factory.mktemp("carto-data"),
         secret_key="test-secret-key-" + "x" * 32,
         rate_limits="off",
+        notifications_worker=False,
     )
 
 

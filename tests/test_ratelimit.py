@@ -112,7 +112,9 @@ async def test_counters_are_shared_between_two_app_instances(settings, demo_db) 
     try:
         app_a, app_b = build_app(cfg, engine_a), build_app(cfg, engine_b)
         async with client_for(app_a) as a, client_for(app_b) as b:
-            statuses = [(await (a if i % 2 else b).post("/_test/write")).status_code for i in range(6)]
+            statuses = [
+                (await (a if i % 2 else b).post("/_test/write")).status_code for i in range(6)
+            ]
     finally:
         await engine_a.dispose()
         await engine_b.dispose()

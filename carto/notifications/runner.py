@@ -1,0 +1,90 @@
+"""Where the outbox worker runs: `carto worker` (its own process) or inside the app.
+
+Also carries the hourly housekeeping that retention needs (original photos after
+N days, idle rate-limit counters), since the worker is the one long-lived loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from carto.db import make_async_engine, make_sessionmaker
+from carto.notifications.senders import build_senders
+from carto.notifications.worker import OutboxWorker, Periodic
+from carto.settings import Settings
+
+log = logging.getLogger("carto.notifications")
+
+
+def make_worker(engine: AsyncEngine, settings: Settings) -> OutboxWorker:
+    return OutboxWorker(
+        engine,
+        build_senders(settings, engine),
+        max_attempts=settings.notifications_max_attempts,
+        backoff_s=settings.notifications_backoff_s,
+        lease_s=settings.notifications_lease_s,
+    )
+
+
+def housekeeping(settings: Settings) -> list[Periodic]:
+    """Retention jobs: delete photo originals past their period, forget idle counters."""
+    from carto.media.service import purge_originals
+    from carto.ratelimit import purge_counters
+
+    async def _purge(engine: AsyncEngine) -> None:
+        async with make_sessionmaker(engine)() as session:
+            photos = await purge_originals(
+                session=session, older_than_days=settings.media_original_retention_days
+            )
+            await purge_counters(session=session)
+            await session.commit()
+        if photos:
+            log.info("rétention : %s photos originales supprimées", photos)
+
+    return [_purge]
+
+
+def start_background_worker(
+    engine: AsyncEngine, settings: Settings
+) -> Callable[[], Awaitable[None]]:
+    """Start the worker as a task of the running loop; returns the coroutine that stops it."""
+    stop = asyncio.Event()
+    worker = make_worker(engine, settings)
+    task = asyncio.create_task(
+        worker.run(stop, poll_s=settings.notifications_poll_s, periodic=housekeeping(settings)),
+        name="carto-notifications-worker",
+    )
+    log.info("worker de notifications démarré dans le serveur")
+
+    async def _stop() -> None:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, timeout=15)
+
+    return _stop
+
+
+async def run_standalone(settings: Settings, url: str, *, once: bool = False) -> int:
+    """`carto worker`: own engine, stop on SIGINT/SIGTERM; with `once`, drain and exit."""
+    engine = make_async_engine(url, pool_size=2, max_overflow=2)
+    try:
+        worker = make_worker(engine, settings)
+        if once:
+            return await worker.drain()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker de notifications en marche (Ctrl-C pour arrêter)")
+        await worker.run(
+            stop, poll_s=settings.notifications_poll_s, periodic=housekeeping(settings)
+        )
+        return 0
+    finally:
+        await engine.dispose()
