@@ -4,11 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.carto-installed
+# The web map (web/): npm ci when the lock changes, vite build when a source changes.
+WEB_DEPS := web/node_modules/.carto-npm-ci
+WEB_BUILT := web/dist/.carto-built
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+	web/vite.config.ts web/tsconfig.json
 
-.PHONY: install demo test lint format bench clean-var
+.PHONY: install demo test lint format bench clean-var screenshots
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_BUILT)
 	@scripts/install-system.sh
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	@scripts/install-system.sh
+	@cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+$(WEB_BUILT): $(WEB_DEPS) $(WEB_SOURCES)
+	@cd web && npm run --silent build >/dev/null
+	@touch $@
+	@echo "install: web map built"
 
 $(STAMP): pyproject.toml
 	@scripts/install-system.sh
@@ -32,6 +47,10 @@ format: install
 
 test: install lint
 	$(BIN)/python -m pytest -q
+
+# The main screens of the web map, for the README (web/screenshots/*.png).
+screenshots: install
+	CARTO_SCREENSHOTS_DIR=web/screenshots $(BIN)/python -m pytest -q tests/web/test_screenshots.py
 
 clean-var:
 	-$(BIN)/carto db stop

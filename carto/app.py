@@ -62,4 +62,7 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
     app.include_router(media_api, prefix="/api/v1")
     app.include_router(media_files)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    from carto.web import install_web  # /api/v1/config and the web map at /
+
+    install_web(app)
     return app

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     smtp_from: str = "Carto <ne-pas-repondre@carto.local>"
     smtp_starttls: bool = True
     webhook_timeout_s: float = 10.0
+    # Web map (carto.web): no base map by default, Carto's own territory tiles instead.
+    basemap_url: str | None = Field(
+        default=None,
+        description="XYZ raster template ({z}/{x}/{y}) or MapLibre style URL of a base map.",
+    )
+    basemap_attribution: str | None = Field(
+        default=None, description="Attribution shown for the base map, e.g. '© OpenStreetMap'."
+    )
 
     @field_validator("database_url", "smtp_host")
     @classmethod

@@ -1,0 +1,156 @@
+"""End-to-end harness: the real app served by uvicorn over its own demo database,
+driven by Debian's Chromium through Playwright.
+
+The web tests write for real (reports, votes, contributions), so they get a
+database of their own rather than the run's shared demo database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from carto.app import create_app
+from carto.db import with_driver
+from carto.runtime import upgrade
+from carto.settings import Settings
+from carto.web import WEB_DIST
+
+CHROMIUM = os.environ.get("CARTO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# Roubaix, inside the MEL: `proprete` there goes to the commune (contract table).
+ROUBAIX = (3.1746, 50.6901)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def web_built() -> Path:
+    """The built front end; `make install` builds it (npm ci, npm run build)."""
+    index = WEB_DIST / "index.html"
+    assert index.is_file(), f"{index} missing: run `make install` (builds web/ with npm)"
+    return WEB_DIST
+
+
+@pytest.fixture(scope="session")
+def web_db(server_url: str) -> Iterator[str]:
+    """A demo database of the web tests' own (they commit what they do)."""
+    from carto.demo.loader import load_demo
+
+    name = f"carto_web_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_driver(server_url, "psycopg").set(database=name, drivername="postgresql")
+    url_s = url.render_as_string(hide_password=False)
+    try:
+        upgrade(url_s)
+        load_demo(url_s)
+        yield url_s
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    web_built: Path, web_db: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The app on a free 127.0.0.1 port, in a thread; its base URL."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("carto-web-data"),
+        secret_key="web-test-secret-" + "y" * 32,
+        rate_limits="off",
+        notifications_worker=False,
+    )
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, db_url=web_db), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
+    """A fresh browser profile (no token stored), French, on a phone-sized screen."""
+    ctx = browser.new_context(
+        base_url=live_server,
+        locale="fr-FR",
+        viewport={"width": 412, "height": 860},
+        geolocation={"longitude": ROUBAIX[0], "latitude": ROUBAIX[1]},
+        permissions=["geolocation"],
+    )
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def map_ready(page: Page) -> None:
+    """Wait until the app booted and the map has rendered its first frame."""
+    page.wait_for_function(
+        "() => document.body.dataset.ready === 'true' && window.cartoMap?.map.loaded()"
+    )
+
+
+def sign_in(page: Page, email: str, password: str = "demo") -> None:  # noqa: S107
+    """Sign in through the page's own form."""
+    page.goto("/connexion")
+    page.get_by_label("Adresse e-mail").first.fill(email)
+    page.get_by_label("Mot de passe").first.fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Déconnexion").wait_for()

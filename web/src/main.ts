@@ -1,0 +1,87 @@
+// Boot: read the config, draw the map, restore the session, route.
+
+import "./style.css";
+import { api } from "./api";
+import { h, mount } from "./dom";
+import { CartoMap, type WebConfig } from "./map";
+import { heading, navigate, onNavigate, route, setNotFound, startRouter } from "./router";
+import { isAgent, loadSession, me, onSessionChange, signOut } from "./session";
+import { agentQueueView, ticketView } from "./views/agent";
+import { concertationListView, concertationView } from "./views/concertations";
+import { dataView } from "./views/data";
+import { followView, myReportsView } from "./views/follow";
+import { loginView } from "./views/login";
+import { reportView } from "./views/report";
+import { synthesisView } from "./views/synthesis";
+
+function renderNav(): void {
+  const nav = document.getElementById("nav")!;
+  const path = window.location.pathname;
+  const link = (href: string, label: string, match: (p: string) => boolean) =>
+    h("a", { href, "aria-current": match(path) ? "page" : null }, label);
+  const user = me();
+  mount(
+    nav,
+    h(
+      "ul",
+      null,
+      h("li", null, link("/", "Signaler", (p) => p === "/" || p === "/signaler")),
+      h("li", null, link("/concertations", "Concertations", (p) => p.startsWith("/concertations"))),
+      user ? h("li", null, link("/mes-signalements", "Mes signalements", (p) => p === "/mes-signalements")) : null,
+      isAgent() ? h("li", null, link("/agent", "Espace agent", (p) => p.startsWith("/agent"))) : null,
+      h("li", null, link("/donnees", "Données", (p) => p === "/donnees")),
+      user
+        ? h(
+            "li",
+            null,
+            h(
+              "button",
+              {
+                type: "button",
+                class: "linklike",
+                onclick: () => {
+                  signOut();
+                  navigate("/");
+                },
+              },
+              `Déconnexion (${user.pseudonym})`,
+            ),
+          )
+        : h("li", null, link(`/connexion?next=${encodeURIComponent(path)}`, "Connexion", (p) => p === "/connexion")),
+    ),
+  );
+}
+
+async function boot(): Promise<void> {
+  const panel = document.getElementById("panel")!;
+  let config: WebConfig = { basemap: null, territories: [] };
+  try {
+    config = await api<WebConfig>("/api/v1/config");
+  } catch {
+    // The map still works without the territories' extents.
+  }
+  const cmap = new CartoMap(document.getElementById("map")!, config);
+  (window as unknown as { cartoMap: CartoMap }).cartoMap = cmap;
+  await Promise.all([loadSession(), cmap.ready]);
+  onSessionChange(renderNav);
+  onNavigate(renderNav);
+
+  route("/", reportView);
+  route("/signaler", reportView);
+  route("/suivi/:id", followView);
+  route("/mes-signalements", myReportsView);
+  route("/connexion", loginView);
+  route("/concertations", concertationListView);
+  route("/concertations/:slug", concertationView);
+  route("/concertations/:slug/synthese", synthesisView);
+  route("/agent", agentQueueView);
+  route("/agent/signalements/:id", ticketView);
+  route("/donnees", dataView);
+  setNotFound(({ panel: p }) => {
+    mount(p, heading("Page introuvable"), h("p", null, "Cette adresse ne correspond à aucune page. "), h("a", { href: "/" }, "Retour à la carte"));
+  });
+  startRouter(cmap, panel);
+  document.body.dataset.ready = "true";
+}
+
+void boot();

@@ -1,0 +1,74 @@
+// Who is signed in, and what they may see: read once from /api/v1/me after sign-in.
+
+import { api, getToken, setToken } from "./api";
+
+export interface RoleGrant {
+  role: string;
+  service_id?: number | null;
+  authority_id?: number | null;
+}
+
+export interface Me {
+  id: number;
+  email: string;
+  pseudonym: string;
+  roles: RoleGrant[];
+}
+
+let current: Me | null = null;
+const listeners: (() => void)[] = [];
+
+export function me(): Me | null {
+  return current;
+}
+
+export function hasRole(role: string): boolean {
+  return !!current?.roles.some((r) => r.role === role);
+}
+
+export const isAgent = (): boolean => hasRole("agent") || hasRole("admin");
+export const isAdmin = (): boolean => hasRole("admin");
+
+export function onSessionChange(fn: () => void): void {
+  listeners.push(fn);
+}
+
+function changed(): void {
+  for (const fn of listeners) fn();
+}
+
+/** Load the signed-in user when a token is stored (a stale token is dropped). */
+export async function loadSession(): Promise<Me | null> {
+  if (!getToken()) {
+    current = null;
+    return null;
+  }
+  try {
+    current = await api<Me>("/api/v1/me");
+  } catch {
+    current = null;
+    setToken(null);
+  }
+  changed();
+  return current;
+}
+
+/** Sign in with the OAuth2 password form; resolves with the user. */
+export async function signIn(email: string, password: string): Promise<Me> {
+  const form = new URLSearchParams({ username: email, password });
+  const token = await api<{ access_token: string }>("/api/v1/auth/token", {
+    method: "POST",
+    form,
+    auth: false,
+  });
+  setToken(token.access_token);
+  const user = await loadSession();
+  if (!user) throw new Error("Connexion impossible.");
+  return user;
+}
+
+export function signOut(): void {
+  setToken(null);
+  current = null;
+  changed();
+}

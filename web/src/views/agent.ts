@@ -1,0 +1,139 @@
+// Agents: the queue of their service (filters, oldest first) and the ticket
+// (map, photo, history, explanation, transitions, transfer, merge).
+
+import { api, itemsOf } from "../api";
+import { categories, categoryLabel } from "../categories";
+import { formatAge, formatDay, h, mount, uid } from "../dom";
+import { STATE_COLORS, STATE_LABELS, stateLabel } from "../labels";
+import { heading, navigate, type ViewContext } from "../router";
+import { isAgent, me } from "../session";
+import { locate, signalementSummary, timeline, type Signalement } from "./follow";
+import { nameOf } from "./report_context";
+import { mergeForm, transferForm, transitionForm } from "./ticket_actions";
+
+export interface QueueItem {
+  id: number | string;
+  state: string;
+  service_code: string;
+  commune?: string | { name?: string } | null;
+  created_at: string;
+  due_at?: string | null;
+  overdue?: boolean;
+  location?: { type: "Point"; coordinates: [number, number] };
+  description?: string | null;
+  supports?: number;
+}
+
+const QUEUE_STATES = ["new", "acknowledged", "in_progress", "reopened", "resolved", "rejected"];
+
+function requireAgent(path: string): boolean {
+  if (me() && isAgent()) return true;
+  navigate(`/connexion?next=${encodeURIComponent(path)}`, true);
+  return false;
+}
+
+function select(name: string, label: string, options: [string, string][], value: string | null): HTMLElement {
+  const el = h("select", { name, id: uid("q") }, h("option", { value: "" }, "Tous"), options.map(([v, l]) => h("option", { value: v, selected: v === value }, l)));
+  return h("div", { class: "field" }, h("label", { for: el.id }, label), el);
+}
+
+function isOverdue(it: QueueItem): boolean {
+  return it.overdue ?? (!!it.due_at && new Date(it.due_at).getTime() < Date.now() && !["resolved", "rejected"].includes(it.state));
+}
+
+export async function agentQueueView({ panel, map, query }: ViewContext): Promise<void> {
+  if (!requireAgent("/agent")) return;
+  const cats = await categories();
+  const filters = {
+    state: query.get("state"),
+    service_code: query.get("service_code"),
+    commune: query.get("commune"),
+    overdue: query.get("overdue") === "true" ? "true" : null,
+  };
+  const items = itemsOf<QueueItem>(await api("/api/v1/signalements", { query: { ...filters, sort: "age" } }));
+  items.sort((a, b) => a.created_at.localeCompare(b.created_at));
+
+  const overdue = h("input", { type: "checkbox", name: "overdue", value: "true", id: uid("q"), checked: !!filters.overdue });
+  const commune = h("input", { type: "text", name: "commune", id: uid("q"), value: filters.commune ?? "" });
+  const form = h(
+    "form",
+    { class: "filters", "aria-label": "Filtres de la file" },
+    select("state", "État", QUEUE_STATES.map((s) => [s, STATE_LABELS[s]]), filters.state),
+    select("service_code", "Catégorie", cats.map((c) => [c.code, c.label]), filters.service_code),
+    h("div", { class: "field" }, h("label", { for: commune.id }, "Commune"), commune),
+    h("label", { for: overdue.id, class: "check" }, overdue, " En retard seulement"),
+    h("button", { type: "submit", class: "btn btn-small" }, "Filtrer"),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const params = new URLSearchParams();
+    for (const [k, v] of new FormData(form).entries()) if (v) params.set(k, String(v));
+    navigate(`/agent${params.toString() ? `?${params}` : ""}`);
+  });
+
+  const features = items.filter((i) => i.location).map((i) => ({ type: "Feature" as const, properties: { id: i.id, state: i.state }, geometry: i.location! }));
+  map.addOverlay("queue", { queue: { type: "geojson", data: { type: "FeatureCollection", features } } }, [
+    { id: "queue-points", type: "circle", source: "queue", paint: { "circle-color": ["match", ["get", "state"], ...Object.entries(STATE_COLORS).flat(), "#1d4f91"] as never, "circle-radius": 7, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
+  ]);
+  if (features.length) {
+    const xs = features.map((f) => f.geometry.coordinates);
+    map.fit([Math.min(...xs.map((c) => c[0])), Math.min(...xs.map((c) => c[1])), Math.max(...xs.map((c) => c[0])), Math.max(...xs.map((c) => c[1]))], 15);
+  }
+  map.setPopup("queue-points", (fs) => h("a", { href: `/agent/signalements/${fs[0].properties?.id}` }, `Ouvrir le signalement n° ${fs[0].properties?.id}`));
+  map.setListProvider(() => ({ title: "Signalements de la file", items: items.map((i) => h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id} — ${stateLabel(i.state)}`)) }));
+
+  const rows = await Promise.all(
+    items.map(async (i) =>
+      h(
+        "tr",
+        { class: isOverdue(i) ? "overdue" : null },
+        h("td", null, h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id}`)),
+        h("td", null, await categoryLabel(i.service_code)),
+        h("td", null, nameOf(i.commune)),
+        h("td", null, h("span", { class: `badge state-${i.state}` }, stateLabel(i.state))),
+        h("td", null, formatAge(i.created_at)),
+        h("td", null, i.due_at ? formatDay(i.due_at) : "", isOverdue(i) ? h("strong", { class: "late" }, " en retard") : ""),
+      ),
+    ),
+  );
+  mount(
+    panel,
+    heading("File des signalements"),
+    h("p", { class: "muted" }, "Les signalements de votre service, du plus ancien au plus récent."),
+    form,
+    items.length
+      ? h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "queue" },
+            h("caption", null, `${items.length} signalement${items.length > 1 ? "s" : ""}`),
+            h("thead", null, h("tr", null, ["Réf.", "Catégorie", "Commune", "État", "Âge", "Échéance"].map((t) => h("th", { scope: "col" }, t)))),
+            h("tbody", null, rows),
+          ),
+        )
+      : h("p", null, "Aucun signalement ne correspond à ces filtres."),
+  );
+}
+
+export async function ticketView(ctx: ViewContext): Promise<void> {
+  const { panel, map, params } = ctx;
+  if (!requireAgent(`/agent/signalements/${params.id}`)) return;
+  const s = await api<Signalement & { email?: string | null; duplicates?: unknown[] }>(`/api/v1/signalements/${encodeURIComponent(params.id)}`);
+  locate(map, s);
+  const reload = (): void => navigate(`/agent/signalements/${params.id}`, true);
+  mount(
+    panel,
+    h("p", { class: "crumb" }, h("a", { href: "/agent" }, "Retour à la file")),
+    heading(`Signalement n° ${s.reference ?? s.id}`),
+    ...(await signalementSummary(s)),
+    h("h2", null, "Historique"),
+    timeline(s.history),
+    h("h2", null, "Traiter"),
+    transitionForm(s, reload),
+    transferForm(s, reload),
+    mergeForm(s, reload),
+    h("p", null, h("a", { href: `/suivi/${encodeURIComponent(String(s.id))}` }, "Voir la page publique")),
+  );
+}

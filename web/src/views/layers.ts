@@ -1,0 +1,102 @@
+// Overlays several views share: signalements from the vector tiles, heatmaps,
+// contributions tiles; each with its popup and its entry in the list view.
+
+import type { MapGeoJSONFeature } from "maplibre-gl";
+import { categoryColor, CATEGORY_COLORS } from "../categories";
+import { formatDay, h } from "../dom";
+import { KIND_LABELS, STATE_COLORS, stateLabel } from "../labels";
+import { tileUrl, type CartoMap } from "../map";
+
+export interface SignalementFilter {
+  service_code?: string | null;
+  state?: string | null;
+}
+
+function matchColor(prop: string, colors: Record<string, string>, fallback: string): unknown {
+  const pairs = Object.entries(colors).flat();
+  return ["match", ["get", prop], ...pairs, fallback];
+}
+
+function featureId(f: MapGeoJSONFeature): string {
+  return String(f.properties?.id ?? f.id ?? "");
+}
+
+function signalementItem(f: MapGeoJSONFeature): HTMLElement {
+  const p = f.properties ?? {};
+  const id = featureId(f);
+  return h(
+    "span",
+    null,
+    h("a", { href: `/suivi/${encodeURIComponent(id)}` }, `Signalement n° ${id}`),
+    ` — ${p.service_code ?? ""}, ${stateLabel(p.state)}`,
+    p.created_at ? `, ${formatDay(String(p.created_at))}` : "",
+  );
+}
+
+/** Signalements from `/tiles/signalements`, coloured by state (or category), with popups. */
+export function showSignalements(map: CartoMap, filter: SignalementFilter, colorBy: "state" | "category" = "state"): void {
+  const tiles = [tileUrl("/tiles/signalements/{z}/{x}/{y}.mvt", { service_code: filter.service_code, state: filter.state })];
+  const color =
+    colorBy === "state" ? matchColor("state", STATE_COLORS, "#1d4f91") : matchColor("service_code", CATEGORY_COLORS, "#1d4f91");
+  map.addOverlay("signalements", { signalements: { type: "vector", tiles, maxzoom: 16 } }, [
+    {
+      id: "signalements-points",
+      type: "circle",
+      source: "signalements",
+      "source-layer": "signalements",
+      paint: {
+        "circle-color": color as never,
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 3, 15, 7],
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 1.2,
+      },
+    },
+  ]);
+  map.setPopup("signalements-points", (features) => {
+    const f = features[0];
+    const p = f.properties ?? {};
+    return [
+      h("p", { class: "popup-title" }, `Signalement n° ${featureId(f)}`),
+      h("p", null, `${p.service_code ?? ""} — ${stateLabel(p.state)}`),
+      p.authority ? h("p", null, String(p.authority)) : null,
+      h("a", { href: `/suivi/${encodeURIComponent(featureId(f))}` }, "Voir le suivi"),
+    ];
+  });
+  map.setListProvider(() => ({
+    title: "Signalements visibles sur la carte",
+    items: map.visibleFeatures(["signalements-points"]).slice(0, 100).map(signalementItem),
+  }));
+}
+
+/** The server's density heatmap of `layer` (`signalements` or `contributions`). */
+export function showHeatmap(map: CartoMap, layer: string, query: Record<string, string | null | undefined> = {}): void {
+  map.addOverlay(`heatmap-${layer}`, {
+    [`heatmap-${layer}`]: {
+      type: "raster",
+      tiles: [tileUrl(`/tiles/heatmap/${layer}/{z}/{x}/{y}.png`, query)],
+      tileSize: 256,
+    },
+  }, [{ id: `heatmap-${layer}`, type: "raster", source: `heatmap-${layer}`, paint: { "raster-opacity": 0.75 } }]);
+}
+
+/** Every concertation's contributions from `/tiles/contributions`, coloured by their theme colour when given. */
+export function showContributionTiles(map: CartoMap, query: Record<string, string | null | undefined> = {}): void {
+  const tiles = [tileUrl("/tiles/contributions/{z}/{x}/{y}.mvt", query)];
+  const color = ["coalesce", ["get", "color"], "#7c3aed"];
+  map.addOverlay("contributions-tiles", { "contributions-tiles": { type: "vector", tiles, maxzoom: 16 } }, [
+    { id: "contrib-t-fill", type: "fill", source: "contributions-tiles", "source-layer": "contributions", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": color as never, "fill-opacity": 0.3 } },
+    { id: "contrib-t-line", type: "line", source: "contributions-tiles", "source-layer": "contributions", filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": color as never, "line-width": 2.5 } },
+    { id: "contrib-t-point", type: "circle", source: "contributions-tiles", "source-layer": "contributions", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-color": color as never, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
+  ]);
+  const popup = (features: MapGeoJSONFeature[]) => {
+    const p = features[0].properties ?? {};
+    return [
+      h("p", { class: "popup-title" }, String(p.title ?? "Contribution")),
+      h("p", null, `${KIND_LABELS[String(p.kind)] ?? p.kind ?? ""} — ${p.theme ?? ""}`),
+      p.concertation ? h("a", { href: `/concertations/${encodeURIComponent(String(p.concertation))}` }, "Voir la concertation") : null,
+    ];
+  };
+  for (const id of ["contrib-t-fill", "contrib-t-line", "contrib-t-point"]) map.setPopup(id, popup);
+}
+
+export { categoryColor };

@@ -1,0 +1,114 @@
+// What the report form shows once place and category are known: who will
+// receive the report and why, and open reports nearby to support instead.
+
+import { api, itemsOf } from "../api";
+import { errorBox, formatDay, h, mount } from "../dom";
+import { icon } from "../icons";
+import { stateLabel } from "../labels";
+import type { LngLat } from "../map";
+
+type Named = string | { name?: string; nom?: string; label?: string } | null | undefined;
+
+/** A name from a field that may be a string or an object with a name. */
+export function nameOf(x: Named): string {
+  if (!x) return "";
+  if (typeof x === "string") return x;
+  return x.name ?? x.nom ?? x.label ?? "";
+}
+
+/** Explanation given as a sentence, a list of sentences or a list of steps. */
+export function explanationOf(x: unknown): string[] {
+  if (!x) return [];
+  if (typeof x === "string") return [x];
+  if (Array.isArray(x)) return x.flatMap((e) => explanationOf(e));
+  if (typeof x === "object") {
+    const o = x as Record<string, unknown>;
+    for (const key of ["text", "summary", "message", "reason", "sentence"]) {
+      if (typeof o[key] === "string") return [o[key] as string];
+    }
+    if (Array.isArray(o.steps)) return explanationOf(o.steps);
+  }
+  return [];
+}
+
+interface Preview {
+  authority?: Named;
+  service?: Named;
+  agency_responsible?: string;
+  explanation?: unknown;
+  commune?: Named;
+}
+
+export async function previewBlock(at: LngLat, code: string): Promise<HTMLElement> {
+  try {
+    const p = await api<Preview>("/api/v1/routing/preview", { query: { lon: at.lng, lat: at.lat, service_code: code } });
+    const who = p.agency_responsible ?? [nameOf(p.authority), nameOf(p.service)].filter(Boolean).join(" — ");
+    const why = explanationOf(p.explanation);
+    return h(
+      "section",
+      { class: "card card-info", "aria-labelledby": "preview-title", "data-testid": "routing-preview" },
+      h("h2", { class: "h3", id: "preview-title" }, "Qui va le recevoir ?"),
+      h("p", null, "Ce signalement sera transmis à ", h("strong", null, who || "un service compétent"), "."),
+      why.length ? h("p", { class: "why" }, h("span", { class: "sr-label" }, "Pourquoi : "), why.join(" ")) : null,
+    );
+  } catch (err) {
+    return errorBox(err instanceof Error ? err.message : "Service compétent introuvable.");
+  }
+}
+
+interface Nearby {
+  id: number | string;
+  state?: string;
+  description?: string;
+  distance_m?: number;
+  supports?: number;
+  supporters?: number;
+  created_at?: string;
+}
+
+async function support(id: string, out: HTMLElement): Promise<void> {
+  try {
+    await api(`/api/v1/signalements/${encodeURIComponent(id)}/supports`, { method: "POST", json: {} });
+    mount(out, h("p", { class: "alert alert-ok", role: "status" }, "Merci : votre soutien est enregistré. ", h("a", { href: `/suivi/${encodeURIComponent(id)}` }, "Suivre ce signalement")));
+  } catch (err) {
+    mount(out, errorBox(err instanceof Error ? err.message : "Soutien impossible."));
+  }
+}
+
+export async function nearbyBlock(at: LngLat, code: string): Promise<HTMLElement | null> {
+  let items: Nearby[];
+  try {
+    items = itemsOf<Nearby>(
+      await api("/api/v1/signalements/nearby", { query: { lon: at.lng, lat: at.lat, service_code: code } }),
+    );
+  } catch {
+    return null; // nothing to offer: the citizen simply files a new report
+  }
+  if (!items.length) return null;
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "nearby-title", "data-testid": "nearby" },
+    h("h2", { class: "h3", id: "nearby-title" }, "Déjà signalé tout près ?"),
+    h("p", null, "Si c'est le même problème, soutenez ce signalement plutôt que d'en créer un nouveau."),
+    h(
+      "ul",
+      { class: "plain-list" },
+      items.slice(0, 5).map((n) => {
+        const id = String(n.id);
+        const out = h("div", { "aria-live": "polite" });
+        const count = n.supports ?? n.supporters;
+        return h(
+          "li",
+          { class: "nearby-item" },
+          h("p", null, h("a", { href: `/suivi/${encodeURIComponent(id)}` }, `n° ${id}`), ` — ${stateLabel(n.state)}`,
+            n.distance_m !== undefined ? `, à ${Math.round(n.distance_m)} m` : "",
+            n.created_at ? `, le ${formatDay(n.created_at)}` : "",
+            count ? `, ${count} soutien${count > 1 ? "s" : ""}` : ""),
+          n.description ? h("p", { class: "muted" }, n.description) : null,
+          h("button", { type: "button", class: "btn btn-small", onclick: () => support(id, out) }, icon("thumbUp", 16), " Soutenir ce signalement"),
+          out,
+        );
+      }),
+    ),
+  );
+}
