@@ -55,6 +55,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
 
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(routing_router, prefix="/api/v1")
+    from carto.tiles.router import router as tiles_router  # /tiles: MVT, TileJSON, heatmaps
+
+    app.include_router(tiles_router)
     from carto.media.router import api_router as media_api
     from carto.media.router import files_router as media_files
     from carto.media.upload import BodySizeLimit

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     smtp_from: str = "Carto <ne-pas-repondre@carto.local>"
     smtp_starttls: bool = True
     webhook_timeout_s: float = 10.0
+    # Vector tiles (carto.tiles): the shared hot-tile cache in PostgreSQL.
+    tile_cache: bool = Field(default=True, description="Serve and store tiles in tiles.tile_cache.")
+    tile_cache_min_ms: float = Field(
+        default=2.0, description="Store only tiles whose rendering took at least this long."
+    )
     # Web map (carto.web): no base map by default, Carto's own territory tiles instead.
     basemap_url: str | None = Field(
         default=None,

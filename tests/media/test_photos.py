@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 import struct
 import zipfile
 import zlib
@@ -350,3 +351,29 @@ def test_file_names_lose_their_directories() -> None:
     assert safe_filename("C:\\Users\\jean\\IMG 1.jpg") == "IMG 1.jpg"
     assert safe_filename("a\x00b\nc.jpg") == "abc.jpg"
     assert safe_filename(None) is None and safe_filename("..") is None
+
+
+async def test_uploads_are_rate_limited(media_settings, session) -> None:
+    limited = media_settings.model_copy(
+        update={
+            "rate_limits": "on",
+            "rate_limit_rules": {"upload": "2/60"},
+            "secret_key": "media-rl-" + secrets.token_hex(24),
+        }
+    )
+    app = create_app(limited)
+
+    async def _session() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    app.dependency_overrides[get_session] = _session
+    app.state.engine = session.bind
+    files = {"file": ("p.png", png_bytes(), "image/png")}
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as ac:
+        statuses = [(await ac.post("/api/v1/media", files=files)).status_code for _ in range(3)]
+        refused = await ac.post("/api/v1/media", files=files)
+        ref = (await session.execute(select(Photo.id).limit(1))).scalar_one()
+        served = await ac.get(f"/media/{ref}.jpg")  # reading is never limited
+    assert statuses == [201, 201, 429]
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert served.status_code == 200

@@ -314,3 +314,25 @@ async def test_rows_of_each_status_are_counted_once(committing_session, outbox) 
 def test_settings_default_to_an_in_app_worker() -> None:
     assert Settings().notifications_worker is True
     assert Settings(smtp_host="").smtp_host is None
+
+
+async def test_a_service_without_secret_is_never_called_unsigned(
+    committing_session, outbox, receiver, webhook_service, settings
+) -> None:
+    await notify_webhook(
+        session=committing_session,
+        service_id=webhook_service,
+        event="signalement.routed",
+        payload={"id": 12},
+        event_key="sig:12:routed",
+        authority_id=None,
+    )
+    await committing_session.commit()
+    async with outbox.begin() as conn:
+        await conn.execute(
+            text("UPDATE service SET webhook_secret = NULL WHERE id = :id"), {"id": webhook_service}
+        )
+    assert await make_worker(outbox, settings).drain() == 1
+    assert receiver.calls == []
+    [row] = await rows(outbox)
+    assert (row.status, row.last_error) == ("dead", "service sans secret de webhook")
