@@ -1,0 +1,106 @@
+"""Heatmap tiles from the precomputed count grid (`tiles.heat_cell`), kept current on write.
+
+A tile reads its (32 + 2 x margin)^2 cells with one index range per cell row,
+whatever the number of points; filters the grid does not hold (a date range)
+fall back to counting the view's points in the window. The colour scale of a
+zoom level is the 99th percentile of its non-empty cells (per filter variant),
+kept in `tiles.heat_stats` and recomputed when the layer changed and the value
+is older than STATS_TTL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carto.tiles import render, sql
+from carto.tiles.filters import TileFilters
+from carto.tiles.grid import CellWindow, TileRequest, cell_window
+from carto.tiles.layers import TileLayer
+
+STATS_TTL = timedelta(minutes=5)
+
+STATS_GET = """
+    SELECT s.p99, s.computed_at < now() - CAST(:ttl AS interval)
+           AND s.computed_at < coalesce(l.changed_at, '-infinity') AS stale
+    FROM tiles.heat_stats s LEFT JOIN tiles.layer_state l ON l.layer = s.layer
+    WHERE s.layer = :layer AND s.variant = :variant AND s.level = :level
+      AND s.weighted = :weighted
+"""
+
+STATS_PUT = """
+    INSERT INTO tiles.heat_stats (layer, variant, level, weighted, p99)
+    VALUES (:layer, :variant, :level, :weighted, :p99)
+    ON CONFLICT (layer, variant, level, weighted)
+    DO UPDATE SET p99 = EXCLUDED.p99, computed_at = now()
+"""
+
+
+async def heat_window(
+    *, session: AsyncSession, layer: TileLayer, tile: TileRequest, filters: TileFilters
+) -> tuple[np.ndarray, CellWindow]:
+    """The window's cell values (counts, or weight sums with `filters.weight`)."""
+    window = cell_window(tile, margin=render.MARGIN)
+    params = sql.window_params(window, tile) | {"layer": layer.name}
+    if filters.only_dims:
+        cells, extra = sql.heat_cells_sql(filters, layer)
+    else:
+        conditions, extra = sql.view_conditions(layer, filters)
+        cells = sql.raw_cells_sql(layer, conditions, filters.weight)
+    rows = (await session.execute(text(cells), params | extra)).all()
+    side = window.n + 2 * window.margin
+    grid = np.zeros((side, side))
+    if rows:
+        cx_min, cy_min, _, _ = window.bounds
+        data = np.array([(r.cx, r.cy, r.w if filters.weight else r.n) for r in rows], dtype=float)
+        grid[data[:, 1].astype(int) - cy_min, data[:, 0].astype(int) - cx_min] = data[:, 2]
+    return grid, window
+
+
+def _percentile_sql(layer: TileLayer, filters: TileFilters) -> tuple[str, dict[str, object]]:
+    value = "w" if filters.weight else "n"
+    extra: dict[str, object]
+    if filters.only_dims:
+        cells, extra = sql.heat_cells_sql(filters, layer, windowed=False)
+    else:
+        conditions, extra = sql.view_conditions(layer, filters)
+        cells = sql.raw_cells_sql(layer, conditions, filters.weight, windowed=False)
+    statement = f"""
+        SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY {value}) AS p99
+        FROM ({cells}) c WHERE {value} > 0"""
+    return statement, extra
+
+
+async def zoom_scale(
+    *, session: AsyncSession, layer: TileLayer, level: int, filters: TileFilters
+) -> float:
+    """The zoom level's colour scale: stored, or computed now when missing or stale."""
+    key = {
+        "layer": layer.name,
+        "variant": filters.key,
+        "level": level,
+        "weighted": filters.weight is not None,
+    }
+    row = (await session.execute(text(STATS_GET), key | {"ttl": STATS_TTL})).first()
+    if row is not None and not row.stale:
+        return float(row.p99)
+    statement, extra = _percentile_sql(layer, filters)
+    p99 = (await session.execute(text(statement), key | extra)).scalar()
+    scale = float(p99 or 0.0)
+    await session.execute(text(STATS_PUT), key | {"p99": scale})
+    await session.commit()
+    return scale
+
+
+async def heat_tile(
+    *, session: AsyncSession, layer: TileLayer, tile: TileRequest, filters: TileFilters
+) -> bytes:
+    """The 256x256 PNG heatmap tile."""
+    grid, window = await heat_window(session=session, layer=layer, tile=tile, filters=filters)
+    if not grid.any():
+        return render.empty_png()
+    scale = await zoom_scale(session=session, layer=layer, level=window.level, filters=filters)
+    return render.heat_png(grid, window.n, scale)

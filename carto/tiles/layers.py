@@ -1,0 +1,149 @@
+"""The tile layers, as data: which public view, which properties, which filters.
+
+Every layer reads a view of the `public_layers` schema (the privacy boundary) and
+never a base table. Point layers are mirrored in `tiles.point_layer` (the heat
+grid's triggers read the same view with the same dims); polygon layers in
+`tiles.polygon_layer` (simplified copies per zoom band). `test_layers` checks the
+two registries agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from carto.errors import NotFound
+
+Kind = Literal["point", "polygon"]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A query parameter mapped to a view column; `dim` says which heat dimension it is."""
+
+    param: str
+    column: str
+    dim: Literal["a", "b"] | None = None
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    name: str
+    kind: Kind
+    source: str
+    title: str
+    description: str
+    properties: dict[str, str]  # MVT property -> TileJSON field type
+    filters: tuple[Filter, ...] = ()
+    date_column: str | None = None
+    weights: dict[str, str] = field(default_factory=dict)  # ?weight= value -> column
+    minzoom: int = 0
+    maxzoom: int = 18
+    cluster_below: int = 12  # point layers: clusters of heat cells under this zoom
+    heat_maxzoom: int = 16
+
+    @property
+    def dims(self) -> dict[str, Filter]:
+        return {f.dim: f for f in self.filters if f.dim}
+
+    def filter_for(self, param: str) -> Filter | None:
+        return next((f for f in self.filters if f.param == param), None)
+
+
+POINT_LAYERS: tuple[TileLayer, ...] = (
+    TileLayer(
+        name="signalements",
+        kind="point",
+        source="public_layers.signalements",
+        title="Signalements",
+        description="Signalements publics (sans données personnelles), regroupés aux petits zooms.",
+        properties={
+            "id": "Number",
+            "service_code": "String",
+            "state": "String",
+            "supports": "Number",
+            "count": "Number",
+        },
+        filters=(
+            Filter("service_code", "service_code", "a"),
+            Filter("state", "state", "b"),
+        ),
+        date_column="created_at",
+        weights={"supports": "supports"},
+    ),
+    TileLayer(
+        name="contributions",
+        kind="point",
+        source="public_layers.contributions",
+        title="Contributions aux concertations",
+        description="Contributions publiées des concertations, regroupées aux petits zooms.",
+        properties={
+            "id": "Number",
+            "concertation": "String",
+            "theme": "String",
+            "kind": "String",
+            "votes_for": "Number",
+            "votes_against": "Number",
+            "count": "Number",
+        },
+        filters=(
+            Filter("concertation", "concertation", "a"),
+            Filter("theme", "theme", "b"),
+        ),
+        date_column="created_at",
+        weights={"votes": "votes_for"},
+    ),
+)
+
+POLYGON_LAYERS: tuple[TileLayer, ...] = (
+    TileLayer(
+        name="communes",
+        kind="polygon",
+        source="public_layers.communes",
+        title="Communes",
+        description="Limites communales, simplifiées par tranche de zoom.",
+        properties={"id": "String", "nom": "String", "population": "Number"},
+    ),
+    TileLayer(
+        name="intercommunalites",
+        kind="polygon",
+        source="public_layers.intercommunalites",
+        title="Intercommunalités",
+        description="Intercommunalités (EPCI, EPT), simplifiées par tranche de zoom.",
+        properties={"id": "String", "nom": "String", "nature": "String"},
+    ),
+    TileLayer(
+        name="arrondissements",
+        kind="polygon",
+        source="public_layers.arrondissements",
+        title="Arrondissements municipaux",
+        description="Arrondissements (couche de référence).",
+        properties={"id": "String", "nom": "String", "commune_insee": "String"},
+    ),
+)
+
+_EXTRA: dict[str, TileLayer] = {}
+
+
+def register_layer(layer: TileLayer) -> None:
+    """Add a layer at run time (reference layers of other packages, tests, benchmarks)."""
+    _EXTRA[layer.name] = layer
+
+
+def unregister_layer(name: str) -> None:
+    _EXTRA.pop(name, None)
+
+
+def all_layers() -> dict[str, TileLayer]:
+    layers = {layer.name: layer for layer in (*POINT_LAYERS, *POLYGON_LAYERS)}
+    layers.update(_EXTRA)
+    return layers
+
+
+def get_layer(name: str, *, kind: Kind | None = None) -> TileLayer:
+    """The layer called `name`, or NotFound (with the list of known layers)."""
+    layer = all_layers().get(name)
+    if layer is None or (kind is not None and layer.kind != kind):
+        known = ", ".join(sorted(n for n, lay in all_layers().items() if kind in (None, lay.kind)))
+        raise NotFound(f"Couche inconnue : « {name} ». Couches disponibles : {known}.")
+    return layer

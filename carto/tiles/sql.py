@@ -1,0 +1,186 @@
+"""Every SQL statement of the tile server, composed from small helpers.
+
+Martin's pattern: one statement per tile, `ST_AsMVT(ST_AsMVTGeom(geom_3857,
+ST_TileEnvelope(z, x, y), 4096, 64, true))`, with an `&&` filter on the stored
+EPSG:3857 geometry so that the GiST index answers. Identifiers come from the
+layer registry (never from a request); every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carto.tiles.filters import TileFilters
+from carto.tiles.grid import BUFFER, EXTENT, CellWindow, TileRequest
+from carto.tiles.layers import TileLayer
+
+MARGIN = BUFFER / EXTENT
+MAX_POINTS_PER_TILE = 20_000  # beyond: the tile is answered with clusters (< 500 kB)
+
+ENVELOPE = "ST_TileEnvelope(:z, :x, :y)"
+BUFFERED = f"ST_TileEnvelope(:z, :x, :y, margin => {MARGIN})"
+
+# Zoom bands of tiles.band: simplified polygons per band.
+BANDS = ((0, 0, 6), (1, 7, 9), (2, 10, 12), (3, 13, 99))
+
+
+def band_for(z: int) -> int:
+    return next(band for band, low, high in BANDS if low <= z <= high)
+
+
+def tile_params(tile: TileRequest) -> dict[str, Any]:
+    return {"z": tile.z, "x": tile.x, "y": tile.y}
+
+
+def view_conditions(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str, Any]]:
+    """`AND ...` conditions on the layer's view (alias v) for the filters, with their params."""
+    sql: list[str] = []
+    params: dict[str, Any] = {}
+    for i, (param, values) in enumerate(sorted(flt.values.items())):
+        column = layer.filter_for(param)
+        assert column is not None
+        sql.append(f"AND v.{column.column}::text = ANY(:f{i})")
+        params[f"f{i}"] = list(values)
+    if layer.date_column and flt.date_from:
+        sql.append(f"AND v.{layer.date_column} >= :date_from")
+        params["date_from"] = flt.date_from
+    if layer.date_column and flt.date_to:
+        sql.append(f"AND v.{layer.date_column} <= :date_to")
+        params["date_to"] = flt.date_to
+    return " ".join(sql), params
+
+
+def point_tile_sql(layer: TileLayer, conditions: str) -> str:
+    """Individual features; NULL when the tile holds more than MAX_POINTS_PER_TILE."""
+    props = ", ".join(f"v.{p}" for p in layer.properties if p != "count")
+    names = ", ".join(p for p in layer.properties if p != "count")
+    return f"""
+        WITH pts AS MATERIALIZED (
+            SELECT {props}, v.geom_3857 FROM {layer.source} v
+            WHERE v.geom_3857 && {BUFFERED} {conditions}
+            LIMIT {MAX_POINTS_PER_TILE + 1})
+        SELECT CASE WHEN (SELECT count(*) FROM pts) > {MAX_POINTS_PER_TILE} THEN NULL ELSE (
+            SELECT ST_AsMVT(t.*, '{layer.name}', {EXTENT}, 'geom') FROM (
+                SELECT {names},
+                       ST_AsMVTGeom(geom_3857, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom
+                FROM pts) t) END AS tile,
+            pg_current_snapshot()::text AS snapshot
+    """
+
+
+def _dims_condition(flt: TileFilters, layer: TileLayer) -> tuple[str, dict[str, Any]]:
+    """Which rows of `tiles.heat_cell` answer the filters: the total row when none."""
+    params: dict[str, Any] = {}
+    dims = layer.dims
+    a, b = dims.get("a"), dims.get("b")
+    a_vals = flt.values.get(a.param) if a else None
+    b_vals = flt.values.get(b.param) if b else None
+    if a_vals and b_vals:
+        cond = "h.dim_a = ANY(:dim_a) AND h.dim_b = ANY(:dim_b)"
+    elif a_vals:
+        cond = "h.dim_a = ANY(:dim_a) AND h.dim_b <> ''"
+    elif b_vals:
+        cond = "h.dim_b = ANY(:dim_b) AND h.dim_b <> '' AND h.dim_a <> ''"
+    else:
+        cond = "h.dim_a = '' AND h.dim_b = ''"
+    if a_vals:
+        params["dim_a"] = list(a_vals)
+    if b_vals:
+        params["dim_b"] = list(b_vals)
+    return cond, params
+
+
+def heat_cells_sql(
+    flt: TileFilters, layer: TileLayer, *, windowed: bool = True
+) -> tuple[str, dict[str, Any]]:
+    """Cells of the precomputed grid: (cx, cy, n, w) rows, dims filtered.
+
+    Windowed, it probes one index range per cell row (`generate_series` over cy),
+    so the cost follows the window's size, not the number of points.
+    """
+    cond, params = _dims_condition(flt, layer)
+    if not windowed:
+        return (
+            f"""SELECT h.cx, h.cy, sum(h.n)::bigint AS n, sum(h.w) AS w FROM tiles.heat_cell h
+                WHERE h.layer = :layer AND {cond} AND h.level = :level GROUP BY h.cx, h.cy""",
+            params,
+        )
+    sql = f"""
+        SELECT h.cx, h.cy, sum(h.n)::bigint AS n, sum(h.w) AS w
+        FROM generate_series(CAST(:cy0 AS integer), CAST(:cy1 AS integer)) AS r(cy)
+        JOIN tiles.heat_cell h
+          ON h.layer = :layer AND {cond} AND h.level = :level
+         AND h.cy = r.cy AND h.cx BETWEEN :cx0 AND :cx1
+        GROUP BY h.cx, h.cy
+    """
+    return sql, params
+
+
+def raw_cells_sql(
+    layer: TileLayer, conditions: str, weight_column: str | None, *, windowed: bool = True
+) -> str:
+    """Cells counted on the fly from the view (for filters the grid does not hold)."""
+    weight = f"coalesce(v.{weight_column}, 0)::float8" if weight_column else "1.0::float8"
+    where = (
+        "v.geom_3857 && ST_TileEnvelope(:z, :x, :y, margin => :ratio)"
+        if windowed
+        else "v.geom_3857 IS NOT NULL"
+    )
+    window = "WHERE cx BETWEEN :cx0 AND :cx1 AND cy BETWEEN :cy0 AND :cy1" if windowed else ""
+    return f"""
+        SELECT cx, cy, count(*)::bigint AS n, sum(w) AS w FROM (
+            SELECT tiles.tile_x(ST_X(p), :level) AS cx, tiles.tile_y(ST_Y(p), :level) AS cy, w
+            FROM (SELECT ST_PointOnSurface(v.geom_3857) AS p, {weight} AS w
+                  FROM {layer.source} v WHERE {where} {conditions}) s) c
+        {window}
+        GROUP BY cx, cy
+    """
+
+
+def window_params(window: CellWindow, tile: TileRequest) -> dict[str, Any]:
+    cx_min, cy_min, cx_max, cy_max = window.bounds
+    return {
+        **tile_params(tile),
+        "level": window.level,
+        "cx0": cx_min,
+        "cy0": cy_min,
+        "cx1": cx_max,
+        "cy1": cy_max,
+        "ratio": window.margin / window.n,
+    }
+
+
+def cluster_tile_sql(layer: TileLayer, cells_sql: str) -> str:
+    """One point per non-empty cell at the cell's centre, with its `count`."""
+    return f"""
+        SELECT (SELECT ST_AsMVT(t.*, '{layer.name}', {EXTENT}, 'geom') FROM (
+                SELECT c.n::integer AS count,
+                       ST_AsMVTGeom(ST_Centroid(ST_TileEnvelope(:level, c.cx, c.cy)),
+                                    {ENVELOPE}, {EXTENT}, 0, true) AS geom
+                FROM ({cells_sql}) c WHERE c.n > 0) t) AS tile,
+            pg_current_snapshot()::text AS snapshot
+    """
+
+
+def polygon_tile_sql(layer: TileLayer, band: int) -> str:
+    """Simplified polygons of the zoom band; the band is a literal so the partial index applies."""
+    return f"""
+        SELECT (SELECT ST_AsMVT(t.*, '{layer.name}', {EXTENT}, 'geom') FROM (
+                SELECT g.props,
+                       ST_AsMVTGeom(g.geom_3857, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom
+                FROM tiles.polygon_geom g
+                WHERE g.layer = :layer AND g.band = {int(band)}
+                  AND g.geom_3857 && {BUFFERED}) t) AS tile,
+            pg_current_snapshot()::text AS snapshot
+    """
+
+
+CACHE_GET = """
+    SELECT body, etag FROM tiles.tile_cache
+    WHERE layer = :layer AND z = :z AND x = :x AND y = :y AND variant = :variant
+"""
+
+CACHE_PUT = """
+    SELECT tiles.cache_put(:layer, :z, :x, :y, :variant, :body, :etag,
+                           CAST(CAST(:snapshot AS text) AS pg_snapshot))
+"""
