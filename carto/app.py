@@ -27,6 +27,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        from carto.layers.wiring import close_layers, open_layers
+
+        await open_layers(app, url)  # the OGC API's own asyncpg pool (tipg)
         stop_worker = None
         if settings.notifications_worker:
             from carto.notifications.runner import start_background_worker
@@ -37,6 +40,7 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         finally:
             if stop_worker is not None:
                 await stop_worker()
+            await close_layers(app)
             await engine.dispose()
 
     app = FastAPI(
@@ -55,6 +59,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
 
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(routing_router, prefix="/api/v1")
+    from carto.layers.wiring import install_layers  # /ogc (OGC API - Features), /exports
+
+    install_layers(app)
     from carto.tiles.router import router as tiles_router  # /tiles: MVT, TileJSON, heatmaps
 
     app.include_router(tiles_router)

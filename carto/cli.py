@@ -312,6 +312,32 @@ def worker(
         console.print(f"{handled} notification(s) traitée(s).")
 
 
+@app.command("export")
+def export(
+    layer: Annotated[str, typer.Argument(help="Couche publique (communes, signalements...)")],
+    file: Annotated[Path, typer.Argument(help="Fichier .gpkg, .geojson, .csv ou .fgb")],
+    filters: Annotated[
+        list[str] | None,
+        typer.Option("--filtre", "-f", help="clé=valeur (comme l'API OGC : bbox, datetime...)"),
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Export a public layer to a file (format from the extension), in constant memory."""
+    import asyncio
+
+    from carto.layers.service import export_to_path
+    from carto.runtime import database_url
+
+    params = dict(f.split("=", 1) for f in (filters or []) if "=" in f)
+    try:
+        url = database_url(_settings(data_dir), start=True)
+        counts = asyncio.run(export_to_path(url, layer, file, params))
+    except CartoError as exc:
+        _fail(exc)
+    written = ", ".join(f"{k} ({v})" if v >= 0 else k for k, v in counts.items())
+    console.print(f"{file} : {written}")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m carto`
     logging.basicConfig(level=logging.WARNING)
     try:

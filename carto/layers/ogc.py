@@ -1,0 +1,309 @@
+"""OGC API - Features at `/ogc`: tipg's `OGCFeaturesFactory` over the `public_layers` views.
+
+tipg 1.6.1 embeds cleanly with our FastAPI/Starlette/pydantic versions, so we do not
+hand-write the protocol. It runs as a sub-application mounted at `/ogc` (its own state,
+asyncpg pool, OpenAPI document at `/ogc/api` and error handlers); the main app's lifespan
+calls `open_ogc` / `close_ogc`. What we adapt around it:
+
+- collection ids are the view names (`communes`), not tipg's `public_layers.communes`;
+- only `geom` is published (`geom_3857` and the like stay for the tiles);
+- titles and descriptions come from the views' comments;
+- our own landing page and conformance list: tipg implements Part 1 (core, GeoJSON, HTML,
+  OpenAPI) and Part 3 (CQL2 `filter`, queryables); it has no Part 2 (`crs` parameter),
+  so EPSG:2154 output is not offered and that class is not declared;
+- errors answer JSON with a French message, never a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Annotated, Any
+
+import asyncpg
+import jinja2
+from cql2 import ParseError, ValidationError
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Receive, Scope, Send
+from tipg import errors as tipg_errors
+from tipg.collections import Catalog, Collection, PgCollection, pg_get_collection_index
+from tipg.database import close_db_connection, connect_to_db
+from tipg.dependencies import FilterLang, OutputType, filter_query
+from tipg.factory import COMMON_CONFORMS, FEATURES_CONFORMS, OGCFeaturesFactory
+from tipg.resources.enums import MediaType
+from tipg.settings import DatabaseSettings, PostgresSettings
+
+from carto.layers.catalog import GEOMETRY_COLUMN, SCHEMA
+
+log = logging.getLogger("carto.ogc")
+
+PREFIX = "/ogc"
+TITLE = "Carto — couches publiques (OGC API - Features)"
+DESCRIPTION = (
+    "Communes, intercommunalités, signalements et contributions aux concertations, "
+    "sans donnée personnelle. Licence ouverte Etalab 2.0."
+)
+CONFORMANCE = [*COMMON_CONFORMS, *FEATURES_CONFORMS]
+Output = Annotated[MediaType | None, Depends(OutputType)]
+CATALOG_TTL = dt.timedelta(minutes=5)
+
+_DESCRIPTIONS_SQL = """
+    SELECT c.relname, obj_description(c.oid, 'pg_class')
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1
+"""
+
+
+def _db_settings() -> DatabaseSettings:
+    return DatabaseSettings(schemas=[SCHEMA], only_spatial_tables=True)
+
+
+def _publish(collection: Collection, comment: str | None) -> Collection:
+    """The collection under its view name, mapping `geom` only, titled from the comment."""
+    geoms = [c for c in collection.table_columns if c.is_geometry]
+    geom = next((c for c in geoms if c.name == GEOMETRY_COLUMN), geoms[0] if geoms else None)
+    hidden = {c.name for c in geoms if c is not geom}
+    title, _, rest = (comment or collection.table).partition("\n")
+    return collection.model_copy(
+        update={
+            "id": collection.table,
+            "title": title.strip(),
+            "description": (rest.strip() or title.strip()),
+            "table_columns": [c for c in collection.table_columns if c.name not in hidden],
+            "properties": [c for c in collection.properties if c.name not in hidden],
+            "geometry_column": geom,
+        }
+    )
+
+
+async def register_catalog(app: FastAPI, **_: Any) -> None:
+    """(Re)read the public views into tipg's catalog, keyed by view name."""
+    async with app.state.pool.acquire() as conn:
+        collections = await pg_get_collection_index(conn, settings=_db_settings())
+        comments = dict(await conn.fetch(_DESCRIPTIONS_SQL, SCHEMA))
+    published = [
+        _publish(c, comments.get(c.table))
+        for c in collections
+        if isinstance(c, PgCollection) and c.dbschema == SCHEMA and c.type == "Table"
+    ]
+    app.state.collection_catalog = Catalog(
+        collections={c.id: c for c in sorted(published, key=lambda c: c.id)},
+        last_updated=dt.datetime.now(),
+    )
+
+
+async def _refresh(app: FastAPI) -> None:
+    """Open the pool when needed and reread a missing or stale catalog (one at a time)."""
+    async with app.state.ogc_lock:
+        if app.state.pool is None:
+            if not app.state.ogc_url:
+                raise tipg_errors.MissingCollectionCatalog("no database URL")
+            await connect_to_db(
+                app,
+                schemas=[SCHEMA],
+                settings=PostgresSettings(
+                    database_url=app.state.ogc_url,
+                    db_min_conn_size=1,
+                    db_max_conn_size=app.state.ogc_max_connections,
+                ),
+                server_settings={"application_name": "carto-ogc"},
+            )
+        catalog: Catalog | None = getattr(app.state, "collection_catalog", None)
+        if catalog is None or dt.datetime.now() - catalog["last_updated"] > CATALOG_TTL:
+            await register_catalog(app)
+
+
+async def open_ogc(app: FastAPI, url: str, *, max_connections: int = 5) -> None:
+    """Point the sub-app at `url` (libpq form) and try to open its pool and catalog now.
+
+    A database that is not up yet is not fatal: the first OGC request retries, and
+    answers 503 until it succeeds (as /healthz does).
+    """
+    app.state.ogc_url = url
+    app.state.ogc_max_connections = max_connections
+    try:
+        await _refresh(app)
+    except (OSError, asyncpg.PostgresError) as exc:
+        log.warning("OGC API: database not reachable yet (%s)", exc)
+
+
+async def close_ogc(app: FastAPI) -> None:
+    if app.state.pool is not None:
+        await close_db_connection(app)
+        app.state.pool = None
+    app.state.collection_catalog = None
+
+
+class CatalogMiddleware:
+    """Keeps the pool open and the catalog fresh; 503 (JSON) while the database is away."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                await _refresh(scope["app"])
+            except (OSError, asyncpg.PostgresError, tipg_errors.MissingCollectionCatalog) as exc:
+                log.warning("OGC API unavailable: %s", exc)
+                response = _error(503, "unavailable", "Service OGC indisponible : base absente.")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def collection_param(
+    request: Request,
+    collectionId: Annotated[str, Path(description="Identifiant de la collection")],  # noqa: N803
+) -> Collection:
+    """The collection named in the path (a view of `public_layers`), or a French 404."""
+    catalog: Catalog | None = getattr(request.app.state, "collection_catalog", None)
+    if catalog is None:
+        raise tipg_errors.MissingCollectionCatalog("catalogue non chargé")
+    try:
+        return catalog["collections"][collectionId]
+    except KeyError:
+        raise tipg_errors.NotFound(f"Collection inconnue : {collectionId}.") from None
+
+
+class InvalidFilter(ValueError):
+    """A CQL2 `filter` that does not parse (cql2 raises a bare Exception)."""
+
+
+def checked_filter_query(
+    query: Annotated[str | None, Query(alias="filter", description="Filtre CQL2")] = None,
+    filter_lang: Annotated[FilterLang | None, Query(alias="filter-lang")] = None,
+) -> Any:
+    """tipg's `filter_query`, with parse failures turned into a 422 instead of a 500."""
+    try:
+        return filter_query(query, filter_lang)
+    except (ParseError, ValidationError, ValueError):
+        raise
+    except Exception as exc:  # cql2's parser raises plain Exception
+        raise InvalidFilter(str(exc).splitlines()[0] if str(exc) else "syntaxe") from None
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+_BAD_INPUT: dict[type[Exception], tuple[int, str, str]] = {
+    tipg_errors.NotFound: (404, "not_found", "Objet introuvable"),
+    tipg_errors.InvalidBBox: (422, "invalid_input", "bbox invalide"),
+    tipg_errors.InvalidDatetime: (422, "invalid_input", "datetime invalide"),
+    tipg_errors.InvalidLimit: (422, "invalid_input", "limit trop grand"),
+    tipg_errors.InvalidPropertyName: (422, "invalid_input", "propriété inconnue"),
+    tipg_errors.InvalidGeometryColumnName: (422, "invalid_input", "colonne géométrique inconnue"),
+    tipg_errors.InvalidDatetimeColumnName: (422, "invalid_input", "colonne de date inconnue"),
+    tipg_errors.MissingDatetimeColumn: (422, "invalid_input", "cette couche n'a pas de date"),
+    tipg_errors.NoPrimaryKey: (422, "invalid_input", "cette couche n'a pas d'identifiant"),
+    InvalidFilter: (422, "invalid_input", "filtre CQL2 illisible"),
+    ValueError: (422, "invalid_input", "paramètre invalide"),
+    ParseError: (422, "invalid_input", "filtre CQL2 illisible"),
+    ValidationError: (422, "invalid_input", "filtre CQL2 invalide"),
+    asyncpg.DataError: (422, "invalid_input", "valeur de filtre invalide"),
+    asyncpg.UndefinedColumnError: (422, "invalid_input", "propriété inconnue dans le filtre"),
+    asyncpg.UndefinedFunctionError: (422, "invalid_input", "opération non prise en charge"),
+}
+
+
+def _register_errors(app: FastAPI) -> None:
+    def bad_input(status: int, code: str, label: str) -> Any:
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            log.info("ogc %s on %s: %s", code, request.url.path, exc)
+            detail = str(exc).strip()
+            # Only our own messages (French) and tipg's short ones are echoed back.
+            message = f"{label} : {detail}" if detail and len(detail) < 200 else label
+            return _error(status, code, message[:300])
+
+        return handler
+
+    for exc_type, (status, code, label) in _BAD_INPUT.items():
+        app.add_exception_handler(exc_type, bad_input(status, code, label))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled OGC error on %s", request.url.path)
+        return _error(500, "internal", "Erreur interne ; elle a été journalisée.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = ", ".join(str(e.get("loc", ("?",))[-1]) for e in exc.errors())
+        return _error(422, "invalid_input", f"Paramètre invalide : {fields}.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = "Ressource introuvable." if exc.status_code == 404 else str(exc.detail)
+        return _error(exc.status_code, "http_error", message)
+
+
+def _templates() -> Jinja2Templates:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("tipg", "templates"), autoescape=True)
+    return Jinja2Templates(env=env)
+
+
+def _link(href: str, rel: str, media: str, title: str) -> dict[str, str]:
+    return {"href": href, "rel": rel, "type": media, "title": title}
+
+
+def _add_common_routes(app: FastAPI, endpoints: OGCFeaturesFactory) -> None:
+    """Landing page and conformance, with links into this sub-app (not the main app)."""
+
+    @app.get("/", tags=["OGC Common"], name="landing")
+    def landing(request: Request, output_type: Output = None) -> Any:
+        base = str(request.base_url).rstrip("/") + PREFIX
+        data = {
+            "title": TITLE,
+            "description": DESCRIPTION,
+            "links": [
+                _link(f"{base}/", "self", MediaType.json.value, "Page d'accueil"),
+                _link(f"{base}/api", "service-desc", MediaType.openapi30_json.value, "OpenAPI"),
+                _link(f"{base}/api.html", "service-doc", MediaType.html.value, "Documentation"),
+                _link(f"{base}/conformance", "conformance", MediaType.json.value, "Conformité"),
+                _link(f"{base}/collections", "data", MediaType.json.value, "Collections"),
+            ],
+        }
+        if output_type == MediaType.html:
+            return endpoints._create_html_response(request, data, "landing", title=TITLE)
+        return JSONResponse(data)
+
+    @app.get("/conformance", tags=["OGC Common"], name="conformance")
+    def conformance(request: Request, output_type: Output = None) -> Any:
+        data = {"conformsTo": CONFORMANCE}
+        if output_type == MediaType.html:
+            return endpoints._create_html_response(request, data, "conformance")
+        return JSONResponse(data)
+
+
+def build_ogc_app() -> FastAPI:
+    """The `/ogc` sub-application (mount it; open its pool with `open_ogc`)."""
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        openapi_url="/api",
+        docs_url="/api.html",
+        redoc_url=None,
+    )
+    app.state.pool = None
+    app.state.collection_catalog = None
+    app.state.ogc_url = None
+    app.state.ogc_max_connections = 5
+    app.state.ogc_lock = asyncio.Lock()
+    endpoints = OGCFeaturesFactory(
+        title=TITLE,
+        router_prefix=PREFIX,
+        collection_dependency=collection_param,
+        templates=_templates(),
+        with_common=False,
+    )
+    _add_common_routes(app, endpoints)
+    app.include_router(endpoints.router)
+    app.dependency_overrides[filter_query] = checked_filter_query
+    app.add_middleware(CatalogMiddleware)
+    _register_errors(app)
+    return app
