@@ -35,9 +35,7 @@ export async function loadConcertations(): Promise<Concertation[]> {
 }
 
 export async function findConcertation(slug: string): Promise<Concertation> {
-  const found = (await loadConcertations()).find((c) => c.slug === slug || String(c.id) === slug);
-  if (!found) throw new ApiError("Cette concertation n'existe pas.", 404, null);
-  return found;
+  return api<Concertation>(`/api/v1/concertations/${encodeURIComponent(slug)}`);
 }
 
 export async function loadContributions(c: Concertation): Promise<Contribution[]> {

@@ -2,7 +2,7 @@
 // every public layer, and the OGC API address to paste into QGIS.
 
 import { categories } from "../categories";
-import { announce, h, uid } from "../dom";
+import { announce, h, mount, uid } from "../dom";
 import { icon } from "../icons";
 import { STATE_LABELS } from "../labels";
 import type { CartoMap } from "../map";
@@ -83,7 +83,7 @@ function downloads(): HTMLElement {
         null,
         EXPORT_LAYERS.map(([layer, label]) =>
           h("tr", null, h("th", { scope: "row" }, label),
-            FORMATS.map(([ext, fl]) => h("td", null, h("a", { href: `/exports/${layer}.${ext}`, download: `${layer}.${ext}`, class: "btn btn-small btn-ghost", "aria-label": `${label} en ${fl}` }, icon("download", 16), ` .${ext}`)))),
+            FORMATS.map(([ext, fl]) => h("td", null, h("a", { href: `/exports/${layer}.${ext}`, download: `${layer}.${ext}`, class: "btn btn-small btn-ghost", "aria-label": `${label} : .${ext} (${fl})` }, icon("download", 16), ` .${ext}`)))),
         ),
       ),
     ),
@@ -114,5 +114,5 @@ function ogcBox(): HTMLElement {
 
 export async function dataView({ panel, map }: ViewContext): Promise<void> {
   const layers = await layerPanel(map);
-  panel.replaceChildren(heading("Données et couches"), layers, downloads(), ogcBox());
+  mount(panel, heading("Données et couches"), layers, downloads(), ogcBox());
 }

@@ -1,8 +1,8 @@
 // The synthesis dashboard of a concertation: key figures, bar charts drawn as
-// SVG (with the same figures in a table for screen readers), the HTML report.
+// SVG (the same figures in a table for screen readers), rankings, the HTML report.
 
 import { api } from "../api";
-import { h, s } from "../dom";
+import { h, mount, s } from "../dom";
 import { heading, type ViewContext } from "../router";
 import { findConcertation } from "./concertations";
 import { bboxOf } from "./concertation_map";
@@ -13,60 +13,86 @@ interface Bar {
   color?: string;
 }
 
-const LABEL_KEYS = ["label", "theme_label", "kind_label", "name", "theme", "kind", "status", "commune"];
-const VALUE_KEYS = ["count", "contributions", "total", "value", "n"];
-
-/** Bars from a list of objects (label + count) or a {label: count} mapping. */
-export function barsOf(value: unknown): Bar[] | null {
-  if (Array.isArray(value) && value.length && value.every((v) => v && typeof v === "object")) {
-    const bars = value.map((v: Record<string, unknown>) => {
-      const label = LABEL_KEYS.map((k) => v[k]).find((x) => typeof x === "string");
-      const count = VALUE_KEYS.map((k) => v[k]).find((x) => typeof x === "number");
-      return label !== undefined && count !== undefined ? { label: String(label), value: Number(count), color: typeof v.color === "string" ? v.color : undefined } : null;
-    });
-    return bars.every(Boolean) ? (bars as Bar[]) : null;
-  }
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length && entries.every(([, v]) => typeof v === "number")) return entries.map(([k, v]) => ({ label: k, value: v as number }));
-  }
-  return null;
+interface Facet {
+  label: string;
+  count: number;
+  color?: string;
 }
 
-const TITLES: Record<string, string> = {
-  themes: "Par thème",
-  by_theme: "Par thème",
-  kinds: "Par nature",
-  by_kind: "Par nature",
-  communes: "Par commune",
-  by_commune: "Par commune",
-  answers: "Réponses officielles",
-  by_answer: "Réponses officielles",
-  channels: "Par canal",
-  by_channel: "Par canal",
-  timeline: "Dans le temps",
-};
+interface Ranked {
+  id: number;
+  title: string | null;
+  theme_label: string;
+  supports: number;
+  votes_for: number;
+  votes_against: number;
+}
 
-function chart(title: string, bars: Bar[]): HTMLElement {
+interface TextTheme {
+  label: string;
+  size: number;
+  top_terms: string[];
+}
+
+export interface Synthesis {
+  totals: Record<string, number>;
+  by_theme: Facet[];
+  by_kind: Facet[];
+  by_channel: Facet[];
+  by_answer: Facet[];
+  by_commune: { nom: string; contributions: number; per_1000: number | null }[];
+  most_supported: Ranked[];
+  most_disputed: Ranked[];
+  text_themes: TextTheme[];
+}
+
+const TOTAL_LABELS: [string, string][] = [
+  ["contributions", "Contributions"],
+  ["participants", "Participants"],
+  ["votes_for", "Votes pour"],
+  ["votes_against", "Votes contre"],
+  ["supports", "Soutiens"],
+  ["comments", "Commentaires"],
+  ["offline_contributions", "Hors ligne (ateliers, papier)"],
+];
+
+/** A horizontal bar chart, with its figures repeated in a visually hidden table. */
+export function chart(title: string, bars: Bar[]): HTMLElement {
   const max = Math.max(1, ...bars.map((b) => b.value));
   const rowH = 26;
-  const width = 320;
+  const width = 340;
+  const scale = (v: number): number => ((width - 180) * v) / max;
   const svg = s(
     "svg",
-    { viewBox: `0 0 ${width} ${bars.length * rowH}`, width: "100%", role: "img", "aria-hidden": "true", class: "chart" },
+    { viewBox: `0 0 ${width} ${Math.max(1, bars.length) * rowH}`, width: "100%", "aria-hidden": "true", class: "chart" },
     bars.map((b, i) => [
-      s("rect", { x: 130, y: i * rowH + 4, width: Math.max(2, ((width - 170) * b.value) / max), height: rowH - 8, fill: b.color ?? "#1d4f91", rx: 3 }),
-      s("text", { x: 124, y: i * rowH + rowH / 2 + 4, "text-anchor": "end", class: "chart-label" }, b.label.length > 20 ? `${b.label.slice(0, 19)}…` : b.label),
-      s("text", { x: 134 + ((width - 170) * b.value) / max, y: i * rowH + rowH / 2 + 4, class: "chart-value" }, String(b.value)),
+      s("rect", { x: 140, y: i * rowH + 4, width: Math.max(2, scale(b.value)), height: rowH - 8, fill: b.color ?? "#1d4f91", rx: 3 }),
+      s("text", { x: 134, y: i * rowH + rowH / 2 + 4, "text-anchor": "end", class: "chart-label" }, b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label),
+      s("text", { x: 146 + scale(b.value), y: i * rowH + rowH / 2 + 4, class: "chart-value" }, String(b.value)),
     ]),
   );
   return h(
     "figure",
-    { class: "card" },
+    { class: "card chart-card" },
     h("figcaption", { class: "h4" }, title),
     svg,
     h("table", { class: "sr-only" }, h("caption", null, title),
       h("tbody", null, bars.map((b) => h("tr", null, h("th", { scope: "row" }, b.label), h("td", null, String(b.value)))))),
+  );
+}
+
+const facetBars = (facets: Facet[] | undefined): Bar[] =>
+  (facets ?? []).map((f) => ({ label: f.label, value: f.count, color: f.color }));
+
+function ranking(title: string, items: Ranked[], slug: string): HTMLElement | null {
+  if (!items?.length) return null;
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { class: "h4" }, title),
+    h("ol", null, items.slice(0, 5).map((r) =>
+      h("li", null, h("a", { href: `/concertations/${encodeURIComponent(slug)}#contribution-${r.id}` }, r.title ?? `n° ${r.id}`),
+        ` — ${r.theme_label} · pour ${r.votes_for}, contre ${r.votes_against}, soutiens ${r.supports}`))),
   );
 }
 
@@ -76,17 +102,27 @@ export async function synthesisView({ panel, map, params }: ViewContext): Promis
     { id: "perimeter-line", type: "line", source: "perimeter", paint: { "line-color": "#7c2d12", "line-width": 2.5, "line-dasharray": [3, 2] } },
   ]);
   map.fit(bboxOf(c.perimeter), 14);
-  const data = await api<Record<string, unknown>>(`/api/v1/concertations/${c.id}/synthesis`);
-  const figures = Object.entries(data).filter(([, v]) => typeof v === "number") as [string, number][];
-  const charts = Object.entries(data)
-    .map(([k, v]) => [k, barsOf(v)] as const)
-    .filter((x): x is readonly [string, Bar[]] => x[1] !== null && x[1].length > 0)
-    .map(([k, bars]) => chart(TITLES[k] ?? k, bars));
-  panel.replaceChildren(
+  const data = await api<Synthesis>(`/api/v1/concertations/${encodeURIComponent(c.slug)}/synthesis`);
+  const communes = [...(data.by_commune ?? [])].sort((a, b) => b.contributions - a.contributions).slice(0, 10);
+  const charts = [
+    chart("Contributions par thème", facetBars(data.by_theme)),
+    chart("Par nature", facetBars(data.by_kind)),
+    chart("Réponses officielles", facetBars(data.by_answer)),
+    chart("Par canal", facetBars(data.by_channel)),
+    communes.length ? chart("Communes les plus actives", communes.map((x) => ({ label: x.nom, value: x.contributions }))) : null,
+  ];
+  mount(panel, 
     h("p", { class: "crumb" }, h("a", { href: `/concertations/${encodeURIComponent(c.slug)}` }, c.title)),
     heading(`Synthèse : ${c.title}`),
-    h("p", null, h("a", { href: `/api/v1/concertations/${c.id}/synthesis.html`, class: "btn", target: "_blank", rel: "noopener" }, "Rapport de synthèse (HTML, imprimable)")),
-    figures.length ? h("dl", { class: "figures" }, figures.map(([k, v]) => h("div", null, h("dt", null, k.replace(/_/g, " ")), h("dd", null, String(v))))) : "",
-    charts.length ? h("div", { class: "charts" }, charts) : h("p", null, "Pas encore de données à synthétiser."),
+    h("p", null, h("a", { href: `/api/v1/concertations/${encodeURIComponent(c.slug)}/synthesis.html`, class: "btn", target: "_blank", rel: "noopener" }, "Rapport de synthèse (HTML, imprimable)")),
+    h("dl", { class: "figures", "data-testid": "totals" },
+      TOTAL_LABELS.filter(([k]) => k in (data.totals ?? {})).map(([k, label]) => h("div", null, h("dt", null, label), h("dd", null, String(data.totals[k]))))),
+    h("div", { class: "charts" }, charts.filter(Boolean)),
+    ranking("Les plus soutenues", data.most_supported, c.slug),
+    ranking("Les plus débattues", data.most_disputed, c.slug),
+    data.text_themes?.length
+      ? h("section", { class: "card" }, h("h2", { class: "h4" }, "Sujets qui reviennent dans les textes"),
+          h("ul", null, data.text_themes.map((t) => h("li", null, `${t.label} (${t.size}) : ${t.top_terms.slice(0, 6).join(", ")}`))))
+      : null,
   );
 }
