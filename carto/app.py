@@ -54,10 +54,12 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
     app.state.expected_heads = expected_heads()
     register_error_handlers(app)
     app.include_router(health_router)
+    from carto.accounts.router import pages as accounts_pages
     from carto.accounts.router import router as accounts_router
     from carto.routing.router import router as routing_router
 
     app.include_router(accounts_router, prefix="/api/v1")
+    app.include_router(accounts_pages)
     app.include_router(routing_router, prefix="/api/v1")
     from carto.layers.wiring import install_layers  # /ogc (OGC API - Features), /exports
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         default=None, description="Signs access tokens; generated into the data dir when unset."
     )
     token_ttl_minutes: int = 60 * 12
+    public_url: str | None = Field(
+        default=None, description="Base URL used in e-mailed links; the request's when unset."
+    )
     log_level: str = "INFO"
     log_json: bool = False
     rate_limits: str = Field(default="on", description="'off' disables rate limiting (benchmarks).")

@@ -1,20 +1,61 @@
-"""`/api/v1/auth/token` (OAuth2 password flow) and `/api/v1/me`."""
+"""Authentication, sign-up, e-mail verification, password reset, and the RGPD rights."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from html import escape
 from typing import Annotated
+from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
+from carto.accounts import service
 from carto.accounts.deps import CurrentPrincipal
-from carto.accounts.schemas import RoleGrantPublic, Token, UserMe
-from carto.accounts.security import create_access_token
-from carto.accounts.service import authenticate, get_user
+from carto.accounts.models import User
+from carto.accounts.privacy import processing_register
+from carto.accounts.schemas import (
+    Accepted,
+    AccountDeletion,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    ProcessingPublic,
+    RoleGrantPublic,
+    SignUp,
+    Token,
+    UserMe,
+)
+from carto.accounts.security import (
+    create_access_token,
+    create_purpose_token,
+    decode_purpose_token,
+)
 from carto.db import SessionDep
-from carto.errors import NotAuthenticated
+from carto.errors import InvalidInput, NotAuthenticated
 
 router = APIRouter(tags=["comptes"])
+VERIFY_TTL = timedelta(hours=48)
+RESET_TTL = timedelta(hours=1)
+SIGNUP_MESSAGE = (
+    "Si l'adresse est valide, un e-mail vient d'y être envoyé : "
+    "suivez son lien pour confirmer votre compte."
+)
+RESET_MESSAGE = (
+    "Si un compte existe pour cette adresse, un lien de réinitialisation y a été envoyé."
+)
+
+
+def _base_url(request: Request) -> str:
+    return (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+async def _mail(session: SessionDep, to: str, subject: str, text: str, key: str) -> None:
+    from carto.notifications.service import notify_email
+
+    await notify_email(
+        session=session, to=to, subject=subject, text=text, event_key=key, authority_id=None
+    )
 
 
 @router.post("/auth/token", response_model=Token)
@@ -22,7 +63,7 @@ async def issue_token(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
     """Exchange an e-mail and password for a bearer token."""
-    user = await authenticate(session=session, email=form.username, password=form.password)
+    user = await service.authenticate(session=session, email=form.username, password=form.password)
     if user is None:
         raise NotAuthenticated("Adresse e-mail ou mot de passe incorrect.")
     settings = request.app.state.settings
@@ -30,16 +71,170 @@ async def issue_token(
     return Token(access_token=token, expires_in=settings.token_ttl_minutes * 60)
 
 
+@router.post("/auth/signup", response_model=Accepted, status_code=202)
+async def sign_up(request: Request, session: SessionDep, body: SignUp) -> Accepted:
+    """Create a citizen account and send the confirmation link. Answers the same whether
+    or not the address already has an account (the owner gets an e-mail saying so)."""
+    user, created = await service.sign_up(
+        session=session, email=body.email, password=body.password, pseudonym=body.pseudonym
+    )
+    if created:
+        token = create_purpose_token(
+            user.id, "verify", request.app.state.secret_key, ttl=VERIFY_TTL, bind=user.email
+        )
+        link = f"{_base_url(request)}/api/v1/auth/verify?token={token}"
+        text = (
+            f"Bonjour {user.pseudonym},\n\nPour confirmer votre compte Carto, ouvrez ce lien "
+            f"(valable 48 heures) :\n{link}\n\nSi vous n'êtes pas à l'origine de cette "
+            "inscription, ignorez ce message."
+        )
+        await _mail(session, user.email, "Confirmez votre compte Carto", text, f"verify:{user.id}")
+    else:
+        text = (
+            "Bonjour,\n\nQuelqu'un (vous, sans doute) a voulu créer un compte Carto avec cette "
+            "adresse, qui en a déjà un. Pour retrouver l'accès, utilisez « mot de passe oublié »."
+        )
+        await _mail(
+            session, user.email, "Votre compte Carto existe déjà", text,
+            f"signup-again:{user.id}:{uuid4().hex}",
+        )  # fmt: skip
+    await session.commit()
+    return Accepted(message=SIGNUP_MESSAGE)
+
+
+def _page(title: str, message: str, status: int) -> HTMLResponse:
+    body = (
+        f'<!doctype html><html lang="fr"><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<body style="font-family:system-ui;max-width:40em;margin:3em auto">'
+        f'<h1>{escape(title)}</h1><p>{escape(message)}</p><p><a href="/">Retour à la carte</a></p>'
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+@router.get("/auth/verify", response_class=HTMLResponse)
+async def verify_email(
+    request: Request, session: SessionDep, token: Annotated[str, Query(max_length=2000)]
+) -> HTMLResponse:
+    """The link of the confirmation e-mail: marks the address as verified."""
+    claims = decode_purpose_token(token, "verify", request.app.state.secret_key)
+    user = await session.get(User, int(claims["sub"])) if claims else None
+    if claims is None or user is None or user.email != claims.get("bind"):
+        return _page("Lien invalide", "Ce lien de confirmation est invalide ou expiré.", 400)
+    user.email_verified = True
+    await session.commit()
+    return _page("Adresse confirmée", "Merci : votre adresse e-mail est confirmée.", 200)
+
+
+@router.post("/auth/password-reset", response_model=Accepted, status_code=202)
+async def request_password_reset(
+    request: Request, session: SessionDep, body: PasswordResetRequest
+) -> Accepted:
+    user = await service.find_user(session=session, email=body.email)
+    if user is not None and user.is_active:
+        fingerprint = service.password_fingerprint(user)
+        token = create_purpose_token(
+            user.id, "reset", request.app.state.secret_key, ttl=RESET_TTL, bind=fingerprint
+        )
+        text = (
+            "Bonjour,\n\nPour choisir un nouveau mot de passe Carto, ouvrez ce lien "
+            f"(valable une heure) :\n{_base_url(request)}/#/mot-de-passe?token={token}\n\n"
+            "Si vous n'avez rien demandé, ignorez ce message : rien ne change."
+        )
+        await _mail(
+            session, user.email, "Réinitialisation de votre mot de passe", text,
+            f"reset:{user.id}:{fingerprint}:{uuid4().hex}",
+        )  # fmt: skip
+        await session.commit()
+    return Accepted(message=RESET_MESSAGE)
+
+
+@router.post("/auth/password-reset/confirm", response_model=Accepted)
+async def confirm_password_reset(
+    request: Request, session: SessionDep, body: PasswordResetConfirm
+) -> Accepted:
+    claims = decode_purpose_token(body.token, "reset", request.app.state.secret_key)
+    user = await session.get(User, int(claims["sub"])) if claims else None
+    if (
+        claims is None
+        or user is None
+        or not user.is_active
+        or claims.get("bind") != service.password_fingerprint(user)
+    ):
+        raise InvalidInput("Lien de réinitialisation invalide, expiré ou déjà utilisé.")
+    await service.set_password(session=session, user=user, password=body.password)
+    return Accepted(message="Mot de passe modifié : vous pouvez vous connecter.")
+
+
+async def _me_user(principal: CurrentPrincipal, session: SessionDep) -> User:
+    user = await service.get_user(session=session, user_id=principal.user_id)
+    if user is None:
+        raise NotAuthenticated("Compte inconnu.")
+    return user
+
+
+MeUser = Annotated[User, Depends(_me_user)]
+
+
 @router.get("/me", response_model=UserMe)
-async def me(principal: CurrentPrincipal, session: SessionDep) -> UserMe:
-    user = await get_user(session=session, user_id=principal.user_id)
-    assert user is not None
+async def me(user: MeUser) -> UserMe:
     return UserMe(
         id=user.id,
         email=user.email,
         pseudonym=user.pseudonym,
+        email_verified=user.email_verified,
         roles=[
             RoleGrantPublic(role=g.role, service_id=g.service_id, authority_id=g.authority_id)
             for g in user.grants
         ],
+    )
+
+
+@router.get("/me/export")
+async def export_my_data(user: MeUser, session: SessionDep) -> dict[str, object]:
+    """All the data Carto holds about the caller (RGPD right of access and portability)."""
+    return await service.export_personal_data(session=session, user=user)
+
+
+@router.post("/me/delete", response_model=Accepted)
+async def delete_my_account(user: MeUser, session: SessionDep, body: AccountDeletion) -> Accepted:
+    """Delete the caller's account: contributions stay, anonymised; e-mail and name are gone."""
+    await service.delete_account(session=session, user=user, password=body.password)
+    return Accepted(message="Compte supprimé. Vos contributions restent, anonymisées.")
+
+
+@router.get("/rgpd/registre", response_model=list[ProcessingPublic])
+async def register_of_processing() -> list[ProcessingPublic]:
+    """The register of processing activities (what is stored, why, for how long)."""
+    return [ProcessingPublic(**p.__dict__) for p in processing_register()]
+
+
+pages = APIRouter(tags=["comptes"])
+
+
+@pages.get("/rgpd", response_class=HTMLResponse)
+async def register_page() -> HTMLResponse:
+    """The same register as a page, linked from the site's footer."""
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(v)}</td>"
+            for v in (p.name, p.data, p.purpose, p.legal_basis, p.retention, p.recipients)
+        )
+        + "</tr>"
+        for p in processing_register()
+    )
+    head = "".join(
+        f'<th scope="col">{h}</th>'
+        for h in ("Traitement", "Données", "Finalité", "Base légale", "Durée", "Destinataires")
+    )
+    return HTMLResponse(
+        '<!doctype html><html lang="fr"><meta charset="utf-8">'
+        "<title>Registre des traitements — Carto</title>"
+        '<body style="font-family:system-ui;margin:2em">'
+        "<h1>Registre des traitements de données personnelles</h1>"
+        "<p>Ce que Carto conserve, pourquoi et combien de temps (RGPD, article 30). "
+        "Pour exercer vos droits : « Mon compte » → « Télécharger mes données » ou "
+        "« Supprimer mon compte ».</p>"
+        f'<table border="1" cellpadding="6"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
     )

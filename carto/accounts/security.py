@@ -64,3 +64,23 @@ def decode_access_token(token: str, key: str) -> dict[str, Any] | None:
     except jwt.PyJWTError:
         return None
     return claims if claims.get("typ") == "access" else None
+
+
+def create_purpose_token(
+    user_id: int, purpose: str, key: str, *, ttl: timedelta, bind: str = ""
+) -> str:
+    """A single-purpose signed link token (e-mail verification, password reset).
+
+    `bind` ties the token to a state (the e-mail address, the password fingerprint)
+    so that it stops working once that state changes."""
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "typ": purpose, "bind": bind, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def decode_purpose_token(token: str, purpose: str, key: str) -> dict[str, Any] | None:
+    try:
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+    return claims if claims.get("typ") == purpose else None

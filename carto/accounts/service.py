@@ -2,23 +2,60 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.models import RoleGrant, User
+from carto.accounts.privacy import PROVIDERS
 from carto.accounts.security import hash_password, verify_password
+from carto.errors import InvalidInput, NotAuthenticated, RateLimited
+
+LOCK_AFTER_FAILURES = 5
+LOCK_DURATION = timedelta(minutes=15)
+DELETED_PSEUDONYM = "participant supprimé"
+_PERSONAL_IN_PSEUDONYM = re.compile(r"@|(?:\d[\s.-]?){8,}")
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+async def find_user(*, session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
 async def authenticate(*, session: AsyncSession, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same timing either way)."""
-    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    """The active user with these credentials, or None (same timing either way).
+
+    Five failures in a row lock the account for 15 minutes (RateLimited), so a
+    password cannot be guessed online; the lock expires by itself."""
+    user = await find_user(session=session, email=email)
+    now = datetime.now(UTC)
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise RateLimited(
+            f"Trop de tentatives de connexion : réessayez dans {minutes} minute(s).",
+            retry_after=int((user.locked_until - now).total_seconds()) + 1,
+        )
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
+    if user is None or not user.is_active:
         return None
+    if not ok:
+        user.failed_logins += 1
+        if user.failed_logins >= LOCK_AFTER_FAILURES:
+            user.locked_until = now + LOCK_DURATION
+            user.failed_logins = 0
+        await session.commit()
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    await session.commit()
     return user
 
 
@@ -36,6 +73,85 @@ def make_user(
         password_hash=hash_password(password),
         email_verified=False,
         is_active=True,
+        failed_logins=0,
     )
     user.grants = grants or [RoleGrant(role="citizen")]
     return user
+
+
+def check_pseudonym(pseudonym: str) -> str:
+    """Pseudonyms are public: refuse ones that carry an e-mail or a phone number."""
+    cleaned = " ".join(pseudonym.split())
+    if _PERSONAL_IN_PSEUDONYM.search(cleaned):
+        raise InvalidInput(
+            "Le pseudonyme est public : il ne doit contenir ni e-mail ni numéro de téléphone."
+        )
+    return cleaned
+
+
+async def sign_up(
+    *, session: AsyncSession, email: str, password: str, pseudonym: str
+) -> tuple[User, bool]:
+    """Create a citizen account. Returns (user, created): an existing address is not
+    revealed to the caller, the router answers the same either way."""
+    existing = await find_user(session=session, email=email)
+    if existing is not None:
+        return existing, False
+    user = make_user(email=email, password=password, pseudonym=check_pseudonym(pseudonym))
+    session.add(user)
+    await session.flush()
+    return user, True
+
+
+def password_fingerprint(user: User) -> str:
+    """Changes whenever the password does, so a reset link works once."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+async def set_password(*, session: AsyncSession, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.commit()
+
+
+async def export_personal_data(*, session: AsyncSession, user: User) -> dict[str, Any]:
+    """Everything Carto holds about `user`, as JSON-ready data (RGPD right of access)."""
+    data: dict[str, Any] = {
+        "compte": {
+            "id": user.id,
+            "email": user.email,
+            "pseudonyme": user.pseudonym,
+            "email_verifie": user.email_verified,
+            "cree_le": user.created_at.isoformat() if user.created_at else None,
+            "derniere_connexion": user.last_login_at.isoformat() if user.last_login_at else None,
+            "roles": [
+                {"role": g.role, "service_id": g.service_id, "authority_id": g.authority_id}
+                for g in user.grants
+            ],
+        }
+    }
+    for name, provider in sorted(PROVIDERS.items()):
+        data[name] = await provider.export(session, user.id)
+    data["exporte_le"] = datetime.now(UTC).isoformat()
+    return data
+
+
+async def delete_account(*, session: AsyncSession, user: User, password: str) -> None:
+    """Erase the person, keep their public contributions under "participant supprimé".
+
+    The row stays (contributions and votes keep their foreign keys) but the e-mail,
+    pseudonym, password and roles are gone, and every feature anonymises its rows."""
+    if not verify_password(user.password_hash, password):
+        raise NotAuthenticated("Mot de passe incorrect : le compte n'a pas été supprimé.")
+    for provider in PROVIDERS.values():
+        await provider.anonymize(session, user.id)
+    user.email = f"supprime-{user.id}@invalid.local"
+    user.pseudonym = DELETED_PSEUDONYM
+    user.password_hash = "!"  # noqa: S105 - matches no password
+    user.is_active = False
+    user.email_verified = False
+    user.last_login_at = None
+    user.deleted_at = datetime.now(UTC)
+    user.grants = []
+    await session.commit()

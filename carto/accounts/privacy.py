@@ -1,0 +1,70 @@
+"""What each feature keeps about a person, for export, erasure and the processing register.
+
+Lower packages cannot import the feature packages, so features register here: a
+provider exports and anonymises its own rows for a user id, and declares its
+processing activities (what, why, how long) for the RGPD register page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Exporter = Callable[[AsyncSession, int], Awaitable[Any]]
+Anonymizer = Callable[[AsyncSession, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Processing:
+    """One line of the register of processing activities (RGPD article 30)."""
+
+    name: str
+    data: str
+    purpose: str
+    legal_basis: str
+    retention: str
+    recipients: str
+
+
+@dataclass(frozen=True)
+class PersonalDataProvider:
+    name: str
+    export: Exporter
+    anonymize: Anonymizer
+    processing: tuple[Processing, ...] = ()
+
+
+PROVIDERS: dict[str, PersonalDataProvider] = {}
+
+BASE_PROCESSING = (
+    Processing(
+        name="Comptes des participants",
+        data="Adresse e-mail, pseudonyme, mot de passe (empreinte argon2), dates de connexion",
+        purpose="Permettre de contribuer, voter, suivre ses signalements",
+        legal_basis=(
+            "Mission d'intérêt public (participation citoyenne), consentement à l'inscription"
+        ),
+        retention="Jusqu'à la suppression du compte par la personne",
+        recipients="Administrateurs de la plateforme ; jamais publiés",
+    ),
+    Processing(
+        name="Comptes des agents et administrateurs",
+        data="Adresse e-mail professionnelle, service, rôles",
+        purpose="Traiter les signalements, modérer, administrer",
+        legal_basis="Mission d'intérêt public",
+        retention="Durée des fonctions",
+        recipients="Administrateurs de la collectivité",
+    ),
+)
+
+
+def register_provider(provider: PersonalDataProvider) -> None:
+    """Idempotent: registering the same name again replaces the provider."""
+    PROVIDERS[provider.name] = provider
+
+
+def processing_register() -> list[Processing]:
+    return [*BASE_PROCESSING, *(p for prov in PROVIDERS.values() for p in prov.processing)]
