@@ -196,7 +196,8 @@ DECLARE
 BEGIN
     INSERT INTO tiles.layer_state (layer) VALUES (p_layer) ON CONFLICT (layer) DO NOTHING;
     SELECT last_xid INTO last FROM tiles.layer_state WHERE layer = p_layer FOR SHARE;
-    IF last IS NOT NULL AND NOT pg_visible_in_snapshot(last, p_snapshot) THEN
+    IF last IS NOT NULL AND last IS DISTINCT FROM pg_current_xact_id_if_assigned()
+       AND NOT pg_visible_in_snapshot(last, p_snapshot) THEN
         RETURN false;
     END IF;
     INSERT INTO tiles.tile_cache (layer, z, x, y, variant, body, etag)
