@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends, Query
 from carto.accounts.deps import Principal, require_role
 from carto.db import SessionDep
 from carto.routing import competences, service
-from carto.routing.schemas import CategoryPublic, RuleCreate, RulePublic, RuleUpdate, ServiceAdmin
+from carto.routing.resolution import resolve
+from carto.routing.schemas import (
+    CategoryPublic,
+    DecisionPublic,
+    RuleCreate,
+    RulePublic,
+    RuleUpdate,
+    ServiceAdmin,
+)
+from carto.routing.service import decision_public
 
 router = APIRouter(tags=["routage"])
 AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]
@@ -25,6 +34,18 @@ async def categories(session: SessionDep) -> list[CategoryPublic]:
 async def admin_services(session: SessionDep, principal: AdminPrincipal) -> list[ServiceAdmin]:
     """The services of the authorities the caller administers, with their contacts."""
     return await service.list_services(session=session, authority_ids=principal.admin_authority_ids)
+
+
+@router.get("/routing/preview", response_model=DecisionPublic)
+async def preview(
+    session: SessionDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    service_code: Annotated[str, Query(min_length=1, max_length=40)],
+) -> DecisionPublic:
+    """Who would receive a report here, before it is sent (the form shows the sentence)."""
+    decision = await resolve(session=session, lon=lon, lat=lat, category_code=service_code)
+    return decision_public(decision)
 
 
 @router.get("/admin/competences", response_model=list[RulePublic])

@@ -108,3 +108,37 @@ class RulePublic(BaseModel):
     source: str
     note: str | None
     replaces_id: int | None
+
+
+class Named(BaseModel):
+    code: str
+    nom: str
+
+
+class AuthorityRef(BaseModel):
+    id: int
+    name: str
+
+
+class ServiceRef(BaseModel):
+    id: int
+    name: str
+    authority: str
+
+
+class DecisionPublic(BaseModel):
+    """Who will receive a report at this point, and why (no personal data involved)."""
+
+    service_code: str
+    category: str
+    commune: Named
+    arrondissement: Named | None
+    intercommunalite: Named | None
+    level: str
+    rule_id: int
+    authority: AuthorityRef
+    service: ServiceRef
+    informed: list[ServiceRef]
+    street: str | None
+    road_class: str | None
+    explanation: str

@@ -7,8 +7,16 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carto.routing.decision import RoutingDecision
 from carto.routing.models import Category, Service
-from carto.routing.schemas import CategoryPublic, ServiceAdmin
+from carto.routing.schemas import (
+    AuthorityRef,
+    CategoryPublic,
+    DecisionPublic,
+    Named,
+    ServiceAdmin,
+    ServiceRef,
+)
 from carto.territories.models import Authority
 
 
@@ -41,3 +49,33 @@ async def list_services(
         )
         for svc, name in rows
     ]
+
+
+def decision_public(d: RoutingDecision) -> DecisionPublic:
+    """A decision as the API shows it."""
+    return DecisionPublic(
+        service_code=d.category_code,
+        category=d.category_label,
+        commune=Named(code=d.commune_insee, nom=d.commune_nom),
+        arrondissement=(
+            Named(code=d.arrondissement_insee, nom=d.arrondissement_nom or "")
+            if d.arrondissement_insee
+            else None
+        ),
+        intercommunalite=(
+            Named(code=d.intercommunalite_siren, nom=d.intercommunalite_nom or "")
+            if d.intercommunalite_siren
+            else None
+        ),
+        level=d.level,
+        rule_id=d.rule_id,
+        authority=AuthorityRef(id=d.authority_id, name=d.authority_name),
+        service=ServiceRef(id=d.service_id, name=d.service_name, authority=d.authority_name),
+        informed=[
+            ServiceRef(id=i.service_id, name=i.service_name, authority=i.authority_name)
+            for i in d.informed
+        ],
+        street=d.street_name,
+        road_class=d.street_road_class,
+        explanation=d.explanation,
+    )

@@ -1,0 +1,218 @@
+"""The routing decision and its explanation: pure code, shared by the single and bulk paths.
+
+Both paths gather the same facts (where the point falls, the candidate rules in
+precedence order, each with its competent authority and service already
+resolved) and hand them to `decide`, so they cannot disagree on the choice or
+on the wording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from carto.errors import InvalidInput
+
+PARIS = ZoneInfo("Europe/Paris")
+COMPETENCE_WORDS = {"commune": "communale", "intercommunalite": "intercommunale"}
+FEMININE_BODIES = ("Métropole", "Communauté", "Eurométropole", "Collectivité", "Région")
+
+
+class UnknownCategory(InvalidInput):
+    code = "unknown_category"
+
+
+class NoCompetence(InvalidInput):
+    """The point is served, but no rule or no service handles this category there."""
+
+    code = "no_competence"
+
+
+@dataclass(frozen=True)
+class Place:
+    """The commune (and arrondissement) a point falls in."""
+
+    commune_insee: str
+    commune_nom: str
+    arrondissement_insee: str | None = None
+    arrondissement_nom: str | None = None
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    label: str
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class InformedService:
+    """A service told of a ticket it does not handle (e.g. the mayor's)."""
+
+    service_id: int
+    service_name: str
+    authority_id: int
+    authority_name: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A rule in force at the point, with what it designates there."""
+
+    rule_id: int
+    level: str
+    road_class: str | None
+    valid_from: datetime | None
+    interco_siren: str | None
+    interco_nom: str | None
+    authority_id: int | None
+    authority_name: str | None
+    service_id: int | None
+    service_name: str | None
+    service_slug: str | None
+    informed: tuple[InformedService, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Who handles a report at a point, who is told, and why, in plain French."""
+
+    lon: float
+    lat: float
+    at: datetime
+    category_code: str
+    category_label: str
+    commune_insee: str
+    commune_nom: str
+    arrondissement_insee: str | None
+    arrondissement_nom: str | None
+    intercommunalite_siren: str | None
+    intercommunalite_nom: str | None
+    rule_id: int
+    level: str
+    road_class: str | None
+    street_name: str | None
+    street_road_class: str | None
+    authority_id: int
+    authority_name: str
+    service_id: int
+    service_name: str
+    service_slug: str
+    informed: tuple[InformedService, ...]
+    explanation: str
+
+
+def with_article(name: str) -> str:
+    """'Métropole de Lyon' -> 'la Métropole de Lyon'; proper names stay bare."""
+    return f"la {name}" if name.startswith(FEMININE_BODIES) else name
+
+
+def _domain_clause(category: CategoryInfo) -> tuple[str, str]:
+    domain = category.domain or f"la catégorie « {category.label} »"
+    return domain, ("y sont" if domain.startswith("les ") else "y est")
+
+
+def explain(
+    *,
+    place: Place,
+    category: CategoryInfo,
+    chosen: Candidate,
+    street: tuple[str | None, str] | None = None,
+) -> str:
+    """The decision as one French sentence, shown to the citizen and the agent."""
+    where = f"Point dans la commune de {place.commune_nom} ({place.commune_insee})"
+    if place.arrondissement_insee:
+        where += f", {place.arrondissement_nom} ({place.arrondissement_insee})"
+    if street and street[0]:
+        where += f", près de « {street[0]} »"
+    if chosen.interco_nom:
+        where += f", membre de {with_article(chosen.interco_nom)}"
+    domain, verb = _domain_clause(category)
+    if chosen.level == "authority":
+        competence = f"de la compétence de {chosen.authority_name}"
+    else:
+        competence = f"de compétence {COMPETENCE_WORDS[chosen.level]}"
+    if chosen.road_class:
+        domain = f"sur une voie de classe « {chosen.road_class} », {domain}"
+    text = f"{where} ; {domain} {verb} {competence}"
+    if chosen.valid_from is not None:
+        text += f" (règle en vigueur depuis le {chosen.valid_from.astimezone(PARIS):%d/%m/%Y})"
+    text += f" → {chosen.service_name}, {chosen.authority_name}"
+    if chosen.informed:
+        told = " ; ".join(f"{i.service_name}, {i.authority_name}" for i in chosen.informed)
+        text += f" ; pour information : {told}"
+    return text
+
+
+def choose(candidates: list[Candidate], road_class: str | None) -> Candidate | None:
+    """The first candidate (already in precedence order) that applies on this road."""
+    for cand in candidates:
+        if cand.road_class is None or cand.road_class == road_class:
+            return cand
+    return None
+
+
+def decide(
+    *,
+    lon: float,
+    lat: float,
+    at: datetime,
+    place: Place,
+    category: CategoryInfo,
+    candidates: list[Candidate],
+    street: tuple[str | None, str] | None = None,
+) -> RoutingDecision:
+    """The decision, or NoCompetence with what is missing (a rule, or a service)."""
+    chosen = choose(candidates, street[1] if street else None)
+    here = f"{place.commune_nom} ({place.commune_insee})"
+    if chosen is None:
+        raise NoCompetence(
+            f"Aucune règle de compétence ne désigne qui traite « {category.label} » à {here}."
+        )
+    if chosen.authority_id is None or chosen.service_id is None:
+        who = chosen.authority_name or (
+            "l'intercommunalité" if chosen.level == "intercommunalite" else "la collectivité"
+        )
+        raise NoCompetence(
+            f"À {here}, « {category.label} » relève de {who}, mais aucun service "
+            f"« {chosen.service_slug} » n'y est configuré pour recevoir les signalements.",
+            detail=f"rule {chosen.rule_id}: no service",
+        )
+    assert chosen.authority_name is not None and chosen.service_name is not None
+    return RoutingDecision(
+        lon=lon,
+        lat=lat,
+        at=at,
+        category_code=category.code,
+        category_label=category.label,
+        commune_insee=place.commune_insee,
+        commune_nom=place.commune_nom,
+        arrondissement_insee=place.arrondissement_insee,
+        arrondissement_nom=place.arrondissement_nom,
+        intercommunalite_siren=chosen.interco_siren,
+        intercommunalite_nom=chosen.interco_nom,
+        rule_id=chosen.rule_id,
+        level=chosen.level,
+        road_class=chosen.road_class,
+        street_name=(street[0] or None) if street else None,
+        street_road_class=street[1] if street else None,
+        authority_id=chosen.authority_id,
+        authority_name=chosen.authority_name,
+        service_id=chosen.service_id,
+        service_name=chosen.service_name,
+        service_slug=chosen.service_slug or category.code,
+        informed=chosen.informed,
+        explanation=explain(place=place, category=category, chosen=chosen, street=street),
+    )
+
+
+def dedupe_informed(items: list[InformedService]) -> tuple[InformedService, ...]:
+    """Each informed service once, in the rule's order."""
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if item.service_id not in seen:
+            seen.add(item.service_id)
+            out.append(item)
+    return tuple(out)
