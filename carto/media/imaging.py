@@ -51,7 +51,7 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def _open(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
+def _open(data: bytes, fmt: str, max_pixels: int, side: int) -> Image.Image:
     """Decode fully, refusing bombs (our pixel cap and Pillow's guard) and truncation."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -65,8 +65,9 @@ def _open(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
                     detail=f"{width}x{height} over the pixel cap",
                 )
             if fmt == "JPEG":
-                # Decode big JPEGs at a reduced scale: less memory, same result after resize.
-                img.draft("RGB", (4096, 4096))
+                # Decode big JPEGs at a reduced scale (never below `side`): less memory and
+                # time, the same result once resized to `side`.
+                img.draft("RGB", (side, side))
             img.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise TooLarge(
@@ -129,7 +130,7 @@ def process(
     if fmt is None:
         raise InvalidInput(NOT_AN_IMAGE, detail="unknown magic number")
     out_fmt, content_type, ext = OUTPUT.get(output.lower(), OUTPUT["jpeg"])
-    img = _open(data, fmt, max_pixels)
+    img = _open(data, fmt, max_pixels, max_side)
     icc = img.info.get("icc_profile")
     try:
         oriented = ImageOps.exif_transpose(img)  # orientation first, then strip it
@@ -137,7 +138,7 @@ def process(
         oriented = img  # an unreadable EXIF block only loses its orientation
     flat = _flatten(oriented, out_fmt)
     main = _resized(flat, max_side)
-    thumb = _resized(flat, thumb_side)
+    thumb = _resized(main, thumb_side)
     return Processed(
         source_type=ALLOWED[fmt],
         content_type=content_type,
