@@ -33,6 +33,7 @@ from carto.accounts.security import (
 )
 from carto.db import SessionDep
 from carto.errors import InvalidInput, NotAuthenticated
+from carto.ratelimit import rate_limited
 
 router = APIRouter(tags=["comptes"])
 VERIFY_TTL = timedelta(hours=48)
@@ -58,7 +59,7 @@ async def _mail(session: SessionDep, to: str, subject: str, text: str, key: str)
     )
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post("/auth/token", response_model=Token, dependencies=[Depends(rate_limited("login"))])
 async def issue_token(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
@@ -71,7 +72,12 @@ async def issue_token(
     return Token(access_token=token, expires_in=settings.token_ttl_minutes * 60)
 
 
-@router.post("/auth/signup", response_model=Accepted, status_code=202)
+@router.post(
+    "/auth/signup",
+    response_model=Accepted,
+    status_code=202,
+    dependencies=[Depends(rate_limited("signup"))],
+)
 async def sign_up(request: Request, session: SessionDep, body: SignUp) -> Accepted:
     """Create a citizen account and send the confirmation link. Answers the same whether
     or not the address already has an account (the owner gets an e-mail saying so)."""
@@ -125,7 +131,12 @@ async def verify_email(
     return _page("Adresse confirmée", "Merci : votre adresse e-mail est confirmée.", 200)
 
 
-@router.post("/auth/password-reset", response_model=Accepted, status_code=202)
+@router.post(
+    "/auth/password-reset",
+    response_model=Accepted,
+    status_code=202,
+    dependencies=[Depends(rate_limited("login"))],
+)
 async def request_password_reset(
     request: Request, session: SessionDep, body: PasswordResetRequest
 ) -> Accepted:
@@ -148,7 +159,11 @@ async def request_password_reset(
     return Accepted(message=RESET_MESSAGE)
 
 
-@router.post("/auth/password-reset/confirm", response_model=Accepted)
+@router.post(
+    "/auth/password-reset/confirm",
+    response_model=Accepted,
+    dependencies=[Depends(rate_limited("login"))],
+)
 async def confirm_password_reset(
     request: Request, session: SessionDep, body: PasswordResetConfirm
 ) -> Accepted:
