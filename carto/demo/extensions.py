@@ -12,8 +12,9 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
+from carto.concertations.demo import load_concertations_demo
 from carto.routing.demo import load_competence_table
 
 DemoStep = Callable[[psycopg.Connection, dict[str, Any], Console | None], None]
 
-STEPS: list[DemoStep] = [load_competence_table]
+STEPS: list[DemoStep] = [load_competence_table, load_concertations_demo]

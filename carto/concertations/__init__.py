@@ -1,0 +1,1 @@
+"""Participatory mapping: concertations, contributions, votes, comments, moderation, synthesis."""

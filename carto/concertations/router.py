@@ -1,0 +1,258 @@
+"""`/api/v1` routes of concertations: reading, contributing, reacting, the synthesis.
+
+Thin: parse, call the service, shape the answer. Staff routes (moderation, official
+answers, administration, layer upload) are in `router_staff.py`, included here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from carto.accounts.deps import CitizenPrincipal, CurrentPrincipal, OptionalPrincipal
+from carto.concertations import contributions, reactions, service
+from carto.concertations.campaign import declare_residence, network_hash
+from carto.concertations.geojson import parse_bbox
+from carto.concertations.report import build_report
+from carto.concertations.router_staff import router as staff_router
+from carto.concertations.schemas import (
+    CommentInput,
+    CommentPublic,
+    ConcertationDetail,
+    ConcertationPublic,
+    ContributionCollection,
+    ContributionFeature,
+    ContributionFeatureIn,
+    ReportInput,
+    ReportResult,
+    ResidenceInput,
+    ResidenceResult,
+    SupportResult,
+    VoteInput,
+    VoteResult,
+)
+from carto.concertations.synthesis import build_synthesis, session_runner
+from carto.db import SessionDep
+from carto.errors import Forbidden
+from carto.ratelimit import rate_limited
+
+router = APIRouter(tags=["concertations"])
+router.include_router(staff_router)
+
+
+def client_hash(request: Request) -> str | None:
+    """Today's keyed hash of the caller's address (the address itself is never kept)."""
+    host = request.client.host if request.client else None
+    return network_hash(host, request.app.state.secret_key, datetime.now(UTC).date())
+
+
+IpHash = Annotated[str | None, Depends(client_hash)]
+
+
+@router.get("/concertations", response_model=list[ConcertationPublic])
+async def list_concertations(session: SessionDep) -> list[ConcertationPublic]:
+    """All concertations, open, closed and archived, with perimeter and themes."""
+    return await service.list_concertations(session=session)
+
+
+@router.get("/concertations/{ref}", response_model=ConcertationDetail)
+async def concertation(ref: str, session: SessionDep) -> ConcertationDetail:
+    """One concertation by id or slug, with its phases and reference layers."""
+    return await service.concertation_detail(session=session, ref=ref)
+
+
+@router.get("/concertations/{ref}/contributions", response_model=ContributionCollection)
+async def concertation_contributions(
+    ref: str, request: Request, session: SessionDep,
+    theme: Annotated[str | None, Query(max_length=80)] = None,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    bbox: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ContributionCollection:  # fmt: skip
+    """Published contributions as GeoJSON (readable forever, even once archived)."""
+    cap = min(limit, request.app.state.settings.max_page_size)
+    return await contributions.list_contributions(
+        session=session, ref=ref, theme=theme, kind=kind, bbox=parse_bbox(bbox), limit=cap,
+        offset=offset,
+    )  # fmt: skip
+
+
+@router.post(
+    "/concertations/{ref}/contributions",
+    response_model=ContributionFeature,
+    status_code=201,
+    dependencies=[Depends(rate_limited("contribution"))],
+)
+async def contribute(
+    ref: str, feature: ContributionFeatureIn, principal: CurrentPrincipal, session: SessionDep,
+    ip_hash: IpHash,
+) -> ContributionFeature:  # fmt: skip
+    """Add a contribution (a GeoJSON Feature); staff may enter workshop or paper input."""
+    if feature.properties.channel == "online" and "citizen" not in principal.roles:
+        raise Forbidden("Il faut un compte participant pour contribuer en ligne.")
+    return await contributions.create_contribution(
+        session=session, ref=ref, feature=feature, principal=principal, ip_hash=ip_hash
+    )
+
+
+@router.put(
+    "/concertations/{ref}/residence",
+    response_model=ResidenceResult,
+    dependencies=[Depends(rate_limited("write"))],
+)
+async def residence(
+    ref: str, data: ResidenceInput, principal: CitizenPrincipal, session: SessionDep
+) -> ResidenceResult:
+    """Say whether you live inside the perimeter (or give your commune's INSEE code)."""
+    k = await service.load_concertation(session=session, ref=ref)
+    return await declare_residence(session=session, c=k, principal=principal, data=data)
+
+
+@router.get("/concertations/{ref}/synthesis")
+async def synthesis(
+    ref: str, session: SessionDep,
+    eps_m: Annotated[float, Query(ge=10, le=5000)] = 300.0,
+    min_points: Annotated[int, Query(ge=2, le=100)] = 5,
+    groups: Annotated[int | None, Query(ge=2, le=12)] = None,
+) -> dict[str, object]:  # fmt: skip
+    """Counts, participation per 1,000 inhabitants, rankings, hotspots, text themes."""
+    k = await service.load_concertation(session=session, ref=ref)
+    return await build_synthesis(
+        session_runner(session), k.id, eps_m=eps_m, min_points=min_points, groups=groups
+    )
+
+
+@router.get("/concertations/{ref}/synthesis.html", response_class=HTMLResponse)
+async def synthesis_html(ref: str, session: SessionDep) -> HTMLResponse:
+    """The synthesis as a self-contained HTML report with a map."""
+    k = await service.load_concertation(session=session, ref=ref)
+    page = await build_report(session_runner(session), k.id)
+    return HTMLResponse(page, headers={"Content-Disposition": f'inline; filename="{k.slug}.html"'})
+
+
+@router.get("/contributions/{contribution_id}", response_model=ContributionFeature)
+async def contribution(
+    contribution_id: int, session: SessionDep, viewer: OptionalPrincipal
+) -> ContributionFeature:
+    return await contributions.get_contribution(
+        session=session, contribution_id=contribution_id, viewer=viewer
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/votes",
+    response_model=VoteResult,
+    responses={201: {"model": VoteResult}},
+    dependencies=[Depends(rate_limited("vote"))],
+)
+async def vote(
+    contribution_id: int, data: VoteInput, principal: CitizenPrincipal, session: SessionDep,
+    ip_hash: IpHash, response: Response,
+) -> VoteResult:  # fmt: skip
+    """Agree (1) or disagree (-1); 201 for a first vote, 200 when it replaces the previous."""
+    result = await reactions.cast_vote(
+        session=session, contribution_id=contribution_id, data=data, principal=principal,
+        ip_hash=ip_hash,
+    )  # fmt: skip
+    response.status_code = 200 if result.replaced else 201
+    return result
+
+
+@router.delete(
+    "/contributions/{contribution_id}/votes",
+    status_code=204,
+    dependencies=[Depends(rate_limited("vote"))],
+)
+async def withdraw_vote(
+    contribution_id: int, principal: CitizenPrincipal, session: SessionDep
+) -> Response:
+    await reactions.withdraw_vote(
+        session=session, contribution_id=contribution_id, principal=principal
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/contributions/{contribution_id}/supports",
+    response_model=SupportResult,
+    dependencies=[Depends(rate_limited("vote"))],
+)
+async def support(
+    contribution_id: int, principal: CitizenPrincipal, session: SessionDep
+) -> SupportResult:
+    """Support a contribution (doing it twice counts once)."""
+    return await reactions.set_support(
+        session=session, contribution_id=contribution_id, principal=principal, supported=True
+    )
+
+
+@router.delete(
+    "/contributions/{contribution_id}/supports",
+    response_model=SupportResult,
+    dependencies=[Depends(rate_limited("vote"))],
+)
+async def unsupport(
+    contribution_id: int, principal: CitizenPrincipal, session: SessionDep
+) -> SupportResult:
+    return await reactions.set_support(
+        session=session, contribution_id=contribution_id, principal=principal, supported=False
+    )
+
+
+@router.get("/contributions/{contribution_id}/comments", response_model=list[CommentPublic])
+async def comments(
+    contribution_id: int, session: SessionDep, viewer: OptionalPrincipal
+) -> list[CommentPublic]:
+    """The discussion threads of a contribution."""
+    return await reactions.list_comments(
+        session=session, contribution_id=contribution_id, viewer=viewer
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/comments",
+    response_model=CommentPublic,
+    status_code=201,
+    dependencies=[Depends(rate_limited("comment"))],
+)
+async def comment(
+    contribution_id: int, data: CommentInput, principal: CitizenPrincipal, session: SessionDep,
+    ip_hash: IpHash,
+) -> CommentPublic:  # fmt: skip
+    return await reactions.add_comment(
+        session=session, contribution_id=contribution_id, data=data, principal=principal,
+        ip_hash=ip_hash,
+    )  # fmt: skip
+
+
+@router.post(
+    "/contributions/{contribution_id}/reports",
+    response_model=ReportResult,
+    status_code=201,
+    dependencies=[Depends(rate_limited("write"))],
+)
+async def report_contribution(
+    contribution_id: int, data: ReportInput, principal: CitizenPrincipal, session: SessionDep
+) -> ReportResult:
+    """Report a contribution to the moderators."""
+    return await reactions.report(
+        session=session, principal=principal, data=data, contribution_id=contribution_id
+    )
+
+
+@router.post(
+    "/comments/{comment_id}/reports",
+    response_model=ReportResult,
+    status_code=201,
+    dependencies=[Depends(rate_limited("write"))],
+)
+async def report_comment(
+    comment_id: int, data: ReportInput, principal: CitizenPrincipal, session: SessionDep
+) -> ReportResult:
+    return await reactions.report(
+        session=session, principal=principal, data=data, comment_id=comment_id
+    )

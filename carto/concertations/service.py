@@ -1,0 +1,322 @@
+"""Concertations: list, read, create, update, archive; and who may act on one.
+
+Plain functions, keyword-only session, no FastAPI. ORM rows stay in this package;
+callers get schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carto.accounts.deps import Principal
+from carto.concertations.geojson import parse_perimeter
+from carto.concertations.models import (
+    Concertation,
+    ConcertationAuthority,
+    Phase,
+    ReferenceFeature,
+    ReferenceLayer,
+    Theme,
+)
+from carto.concertations.participation_models import Contribution
+from carto.concertations.schemas import (
+    ConcertationCreate,
+    ConcertationDetail,
+    ConcertationPublic,
+    ConcertationUpdate,
+    PerimeterSpec,
+    PhasePublic,
+    ReferenceLayerPublic,
+    ThemePublic,
+)
+from carto.concertations.status import (
+    PHASE_LABELS,
+    STATUS_LABELS,
+    concertation_status,
+    current_phase,
+)
+from carto.errors import Conflict, Forbidden, InvalidInput, NotFound
+from carto.geo import slugify
+from carto.territories.models import Authority
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def status_of(c: Concertation, now: datetime | None = None) -> str:
+    return concertation_status(c.opens_at, c.closes_at, c.archived_at, now or utcnow())
+
+
+async def load_concertation(*, session: AsyncSession, ref: int | str) -> Concertation:
+    """The concertation with this id or slug, or NotFound."""
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+        ident = int(ref)
+        found = await session.get(Concertation, ident) if 0 < ident < 2**31 else None
+    else:
+        found = await session.scalar(select(Concertation).where(Concertation.slug == ref))
+    if found is None:
+        raise NotFound("Concertation introuvable.")
+    return found
+
+
+def organiser_ids(c: Concertation) -> frozenset[int]:
+    return frozenset(o.authority_id for o in c.organisers)
+
+
+def is_organiser_admin(principal: Principal, c: Concertation) -> bool:
+    """An administrator of one of the authorities that run the concertation."""
+    return bool(principal.admin_authority_ids & organiser_ids(c))
+
+
+async def is_staff(*, session: AsyncSession, principal: Principal, c: Concertation) -> bool:
+    """May enter contributions on someone's behalf (workshop, paper, kiosk, assisted)."""
+    if "moderator" in principal.roles or is_organiser_admin(principal, c):
+        return True
+    if not principal.service_ids or not c.organisers:
+        return False
+    found = await session.scalar(
+        text("SELECT EXISTS (SELECT 1 FROM service WHERE id = ANY(:s) AND authority_id = ANY(:a))"),
+        {"s": list(principal.service_ids), "a": list(organiser_ids(c))},
+    )
+    return bool(found)
+
+
+def can_moderate(principal: Principal, c: Concertation) -> bool:
+    return "moderator" in principal.roles or is_organiser_admin(principal, c)
+
+
+async def _authority_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    rows = await session.execute(select(Authority.id, Authority.name).where(Authority.id.in_(ids)))
+    return {row.id: row.name for row in rows}
+
+
+async def _layers(session: AsyncSession, concertation_id: int) -> list[ReferenceLayerPublic]:
+    count = (
+        select(func.count()).where(ReferenceFeature.layer_id == ReferenceLayer.id).scalar_subquery()
+    )
+    rows = await session.execute(
+        select(ReferenceLayer, count)
+        .where(ReferenceLayer.concertation_id == concertation_id)
+        .order_by(ReferenceLayer.id)
+    )
+    return [
+        ReferenceLayerPublic.model_validate(
+            {
+                **{
+                    k: getattr(layer, k)
+                    for k in ReferenceLayerPublic.model_fields
+                    if k != "features"
+                },
+                "features": n,
+            }  # fmt: skip
+        )
+        for layer, n in rows
+    ]
+
+
+def _public(
+    c: Concertation, perimeter: dict[str, Any], count: int, names: dict[int, str], now: datetime
+) -> dict[str, Any]:
+    status = status_of(c, now)
+    phase = current_phase(c.phases, now)
+    return {
+        "id": c.id,
+        "slug": c.slug,
+        "title": c.title,
+        "description": c.description,
+        "kind": c.kind,
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "opens_at": c.opens_at,
+        "closes_at": c.closes_at,
+        "archived_at": c.archived_at,
+        "phase": phase,
+        "perimeter": perimeter,
+        "themes": [ThemePublic.model_validate(t, from_attributes=True) for t in c.themes],
+        "phases": [
+            PhasePublic(
+                phase=p.phase,  # type: ignore[arg-type]
+                label=PHASE_LABELS[p.phase],
+                starts_at=p.starts_at,
+                description=p.description,
+                current=p.phase == phase,
+            )
+            for p in c.phases
+        ],
+        "allowed_geometry_types": list(c.allowed_geometry_types),
+        "allowed_kinds": list(c.allowed_kinds),
+        "authorities": sorted(
+            names[o.authority_id] for o in c.organisers if o.authority_id in names
+        ),
+        "contributions": count,
+        "is_demo": c.is_demo,
+    }
+
+
+async def _rows(
+    session: AsyncSession, where: Any = None
+) -> list[tuple[Concertation, dict[str, Any], int]]:
+    visible = (
+        select(func.count())
+        .where(Contribution.concertation_id == Concertation.id)
+        .where(Contribution.visibility == "published")
+        .scalar_subquery()
+    )
+    query = select(Concertation, func.ST_AsGeoJSON(Concertation.perimeter, 6), visible)
+    if where is not None:
+        query = query.where(where)
+    rows = await session.execute(query.order_by(Concertation.opens_at.desc(), Concertation.id))
+    return [(c, json.loads(geo), n) for c, geo, n in rows]
+
+
+async def list_concertations(*, session: AsyncSession) -> list[ConcertationPublic]:
+    """Every concertation, open ones and archives alike (nothing is ever deleted)."""
+    rows = await _rows(session)
+    names = await _authority_names(
+        session, [o.authority_id for c, _, _ in rows for o in c.organisers]
+    )
+    now = utcnow()
+    return [ConcertationPublic.model_validate(_public(c, g, n, names, now)) for c, g, n in rows]
+
+
+async def concertation_detail(*, session: AsyncSession, ref: int | str) -> ConcertationDetail:
+    c = await load_concertation(session=session, ref=ref)
+    (row,) = await _rows(session, Concertation.id == c.id)
+    names = await _authority_names(session, list(organiser_ids(c)))
+    data = _public(row[0], row[1], row[2], names, utcnow())
+    return ConcertationDetail.model_validate(
+        {**data, "reference_layers": await _layers(session, c.id)}
+    )
+
+
+async def _perimeter_wkt(session: AsyncSession, spec: PerimeterSpec) -> str:
+    """The union of the named territories and the drawn geometry, as a MultiPolygon (WKT)."""
+    drawn = parse_perimeter(spec.geometry).wkt if spec.geometry else None
+    known = await session.execute(
+        text(
+            "SELECT insee AS code FROM commune WHERE insee = ANY(:c) "
+            "UNION ALL SELECT siren FROM intercommunalite "
+            "WHERE siren = ANY(:i) AND geom IS NOT NULL"
+        ),
+        {"c": spec.communes, "i": spec.intercommunalites},
+    )
+    missing = sorted(set(spec.communes + spec.intercommunalites) - set(known.scalars()))
+    if missing:
+        raise InvalidInput(f"Territoires inconnus : {', '.join(missing[:10])}.", unknown=missing)
+    if not drawn and not spec.communes and not spec.intercommunalites:
+        raise InvalidInput("Le périmètre est vide : donnez des communes, des EPCI ou une zone.")
+    wkt = await session.scalar(
+        text(
+            """SELECT ST_AsText(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(g)), 3)))
+               FROM (SELECT geom AS g FROM commune WHERE insee = ANY(:c)
+                     UNION ALL SELECT geom FROM intercommunalite WHERE siren = ANY(:i)
+                     UNION ALL SELECT ST_GeomFromText(:d, 4326) WHERE :d IS NOT NULL) s"""
+        ),
+        {"c": spec.communes, "i": spec.intercommunalites, "d": drawn},
+    )
+    return str(wkt)
+
+
+async def _unique_slug(session: AsyncSession, wanted: str) -> str:
+    base, n = wanted[:110] or "concertation", 1
+    slug = base
+    while await session.scalar(select(Concertation.id).where(Concertation.slug == slug)):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _themes(data: ConcertationCreate) -> list[Theme]:
+    slugs = [t.slug or slugify(t.label)[:80] for t in data.themes]
+    if len(set(slugs)) != len(slugs) or not all(slugs):
+        raise InvalidInput("Deux thèmes ont le même identifiant : changez leurs libellés.")
+    return [
+        Theme(
+            slug=s,
+            label=t.label,
+            color=t.color,
+            icon=t.icon,
+            description=t.description,
+            sort_order=i,
+        )  # fmt: skip
+        for i, (s, t) in enumerate(zip(slugs, data.themes, strict=True))
+    ]
+
+
+async def create_concertation(
+    *, session: AsyncSession, data: ConcertationCreate, principal: Principal
+) -> ConcertationDetail:
+    """A new concertation run by authorities the caller administers."""
+    if data.closes_at <= data.opens_at:
+        raise InvalidInput("La date de clôture doit suivre la date d'ouverture.")
+    if len({p.phase for p in data.phases}) != len(data.phases):
+        raise InvalidInput("Chaque phase ne peut figurer qu'une fois.")
+    rows = await session.execute(select(Authority).where(Authority.slug.in_(data.authorities)))
+    authorities = list(rows.scalars())
+    missing = sorted(set(data.authorities) - {a.slug for a in authorities})
+    if missing:
+        raise InvalidInput(f"Collectivités inconnues : {', '.join(missing)}.")
+    if not all(principal.is_admin_of(a.id) for a in authorities):
+        raise Forbidden("Vous n'administrez pas toutes les collectivités indiquées.")
+    slug = data.slug or slugify(data.title)
+    if data.slug and await session.scalar(select(Concertation.id).where(Concertation.slug == slug)):
+        raise Conflict(f"L'identifiant « {slug} » est déjà pris.")
+    c = Concertation(
+        slug=await _unique_slug(session, slug),
+        title=data.title,
+        description=data.description,
+        kind=data.kind,
+        perimeter=f"SRID=4326;{await _perimeter_wkt(session, data.perimeter)}",
+        opens_at=data.opens_at,
+        closes_at=data.closes_at,
+        allowed_geometry_types=list(dict.fromkeys(data.allowed_geometry_types)),
+        allowed_kinds=list(dict.fromkeys(data.allowed_kinds)),
+    )
+    c.themes = _themes(data)
+    c.phases = [
+        Phase(phase=p.phase, starts_at=p.starts_at, description=p.description) for p in data.phases
+    ]
+    c.organisers = [ConcertationAuthority(authority_id=a.id) for a in authorities]
+    session.add(c)
+    await session.commit()
+    return await concertation_detail(session=session, ref=c.id)
+
+
+async def _editable(session: AsyncSession, ref: int | str, principal: Principal) -> Concertation:
+    c = await load_concertation(session=session, ref=ref)
+    if not is_organiser_admin(principal, c):
+        raise Forbidden("Seuls les administrateurs des collectivités organisatrices le peuvent.")
+    if c.archived_at is not None:
+        raise Conflict("Cette concertation est archivée : elle ne peut plus être modifiée.")
+    return c
+
+
+async def update_concertation(
+    *, session: AsyncSession, ref: int | str, data: ConcertationUpdate, principal: Principal
+) -> ConcertationDetail:
+    c = await _editable(session, ref, principal)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise InvalidInput(f"Le champ « {name} » ne peut pas être vide.")
+        setattr(c, name, value)
+    if c.closes_at <= c.opens_at:
+        raise InvalidInput("La date de clôture doit suivre la date d'ouverture.")
+    await session.commit()
+    return await concertation_detail(session=session, ref=c.id)
+
+
+async def archive_concertation(
+    *, session: AsyncSession, ref: int | str, principal: Principal
+) -> ConcertationDetail:
+    """Freeze a concertation: readable and exportable forever, no more writes."""
+    c = await _editable(session, ref, principal)
+    c.archived_at = utcnow()
+    await session.commit()
+    return await concertation_detail(session=session, ref=c.id)
