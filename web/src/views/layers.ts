@@ -21,6 +21,11 @@ function featureId(f: MapGeoJSONFeature): string {
   return String(f.properties?.id ?? f.id ?? "");
 }
 
+function zoomInto(map: CartoMap, f: MapGeoJSONFeature): void {
+  const g = f.geometry as GeoJSON.Point;
+  map.map.easeTo({ center: g.coordinates as [number, number], zoom: Math.min(map.map.getZoom() + 3, 16) });
+}
+
 function signalementItem(f: MapGeoJSONFeature): HTMLElement {
   const p = f.properties ?? {};
   const id = featureId(f);
@@ -38,6 +43,7 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
   const tiles = [tileUrl("/tiles/signalements/{z}/{x}/{y}.mvt", { service_code: filter.service_code, state: filter.state })];
   const color =
     colorBy === "state" ? matchColor("state", STATE_COLORS, "#1d4f91") : matchColor("service_code", CATEGORY_COLORS, "#1d4f91");
+  const isCluster = [">", ["coalesce", ["get", "count"], 1], 1];
   map.addOverlay("signalements", { signalements: { type: "vector", tiles, maxzoom: 16 } }, [
     {
       id: "signalements-points",
@@ -45,8 +51,14 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
       source: "signalements",
       "source-layer": "signalements",
       paint: {
-        "circle-color": color as never,
-        "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 3, 15, 7],
+        "circle-color": ["case", isCluster, "#334e68", color] as never,
+        "circle-opacity": ["case", isCluster, 0.75, 1] as never,
+        "circle-radius": [
+          "case",
+          isCluster,
+          ["interpolate", ["linear"], ["get", "count"], 2, 7, 50, 14, 1000, 26],
+          ["interpolate", ["linear"], ["zoom"], 8, 3, 15, 7],
+        ] as never,
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 1.2,
       },
@@ -55,17 +67,31 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
   map.setPopup("signalements-points", (features) => {
     const f = features[0];
     const p = f.properties ?? {};
+    if (Number(p.count ?? 1) > 1) {
+      return [
+        h("p", { class: "popup-title" }, `${p.count} signalements dans ce secteur`),
+        h("button", { type: "button", class: "btn btn-small", onclick: () => zoomInto(map, f) }, "Zoomer pour les voir"),
+      ];
+    }
     return [
       h("p", { class: "popup-title" }, `Signalement n° ${featureId(f)}`),
       h("p", null, `${p.service_code ?? ""} — ${stateLabel(p.state)}`),
-      p.authority ? h("p", null, String(p.authority)) : null,
+      p.supports ? h("p", null, `${p.supports} soutien${Number(p.supports) > 1 ? "s" : ""}`) : null,
       h("a", { href: `/suivi/${encodeURIComponent(featureId(f))}` }, "Voir le suivi"),
     ];
   });
-  map.setListProvider(() => ({
-    title: "Signalements visibles sur la carte",
-    items: map.visibleFeatures(["signalements-points"]).slice(0, 100).map(signalementItem),
-  }));
+  map.setListProvider(() => {
+    const visible = map.visibleFeatures(["signalements-points"]);
+    const singles = visible.filter((f) => Number(f.properties?.count ?? 1) <= 1);
+    const grouped = visible.length - singles.length;
+    return {
+      title: "Signalements visibles sur la carte",
+      items: [
+        ...singles.slice(0, 100).map(signalementItem),
+        ...(grouped ? [`${grouped} groupe${grouped > 1 ? "s" : ""} de signalements : zoomez pour les lister un par un.`] : []),
+      ],
+    };
+  });
 }
 
 /** The server's density heatmap of `layer` (`signalements` or `contributions`). */
