@@ -114,14 +114,17 @@ class EmbeddedCluster:
     def _as_root(self) -> bool:
         return os.geteuid() == 0
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, Any] = {}
         if self._as_root:
             kwargs = {"user": SERVER_USER, "group": SERVER_USER, "extra_groups": []}
         cmd = [str(self.bin_dir / args[0]), *args[1:]]
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, cwd="/", env=self._env(), check=False, **kwargs
-        )
+            cmd, capture_output=True, text=True, cwd="/", env={**self._env(), **(env or {})},
+            check=False, **kwargs,
+        )  # fmt: skip
         if check and proc.returncode != 0:
             raise EmbeddedClusterError(
                 f"{args[0]} a échoué ({proc.returncode}) : {proc.stderr.strip() or proc.stdout}"
@@ -256,6 +259,34 @@ class EmbeddedCluster:
                 return False
             self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "120", "stop")
             return True
+
+    def create_replica(self, data_dir: Path) -> EmbeddedCluster:
+        """A streaming replica of this (running) cluster in `data_dir`, started on its own
+        loopback port: `pg_basebackup -R` then `pg_ctl start`. For read-scaling tests."""
+        state = self.read_state()
+        if state is None or not self.is_running():
+            raise EmbeddedClusterError("le cluster primaire doit tourner pour créer un réplica")
+        replica = EmbeddedCluster(data_dir, self._bin_dir, fast=self.fast)
+        replica.root.mkdir(parents=True, exist_ok=True)
+        if self._as_root:
+            replica.root.chmod(replica.root.stat().st_mode | stat.S_IXOTH)
+        for path in (replica.pgdata, replica.logdir):
+            path.mkdir(mode=0o700, exist_ok=True)
+            replica._chown_to_server(path)
+        self._run(
+            "pg_basebackup", "-D", str(replica.pgdata), "-h", "127.0.0.1", "-p", str(state.port),
+            "-U", state.user, "-R", "-X", "stream", "-c", "fast",
+            env={"PGPASSWORD": state.password},
+        )  # fmt: skip
+        replica._write_state(ClusterState(_free_port(), state.password, state.user, state.database))
+        with replica.lock:
+            replica_state = replica.read_state()
+            assert replica_state is not None
+            replica._run(
+                "pg_ctl", "-D", str(replica.pgdata), "-l", str(replica.logdir / "server.log"),
+                "-w", "-t", "120", "-o", f"-p {replica_state.port}", "start",
+            )  # fmt: skip
+        return replica
 
     def url(self, driver: str | None = None) -> str:
         state = self.read_state()
