@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from rich.progress import (
 
 from carto.errors import CartoError
 from carto.settings import Settings, get_settings
+from carto.tiles.cli import tiles_app
 
 app = typer.Typer(
     help="Carto : cartographie participative et signalements géolocalisés.",
@@ -32,6 +32,7 @@ db_app = typer.Typer(help="La base PostGIS (cluster embarqué ou CARTO_DATABASE_
 import_app = typer.Typer(help="Importer des données.")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(tiles_app, name="tiles")
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -219,20 +220,11 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise)
 
 
-def _serve(settings: Settings, url: str, workers: int = 1) -> None:
+def _serve(settings: Settings, url: str) -> None:
     import uvicorn
 
     from carto.app import create_app
 
-    if workers > 1:
-        # Workers rebuild the app from the environment (carto.asgi): hand them our choices.
-        os.environ["CARTO_DATABASE_URL"] = url
-        os.environ["CARTO_DATA_DIR"] = str(Path(settings.data_dir).resolve())
-        uvicorn.run(
-            "carto.asgi:create_app_from_env", factory=True, workers=workers,
-            host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-        )  # fmt: skip
-        return
     config = uvicorn.Config(
         create_app(settings, db_url=url),
         host=settings.host,
@@ -244,12 +236,7 @@ def _serve(settings: Settings, url: str, workers: int = 1) -> None:
 
 
 @app.command()
-def serve(
-    host: HostOpt = None,
-    port: PortOpt = None,
-    data_dir: DataDirOpt = None,
-    workers: Annotated[int, typer.Option(min=1, help="Processus uvicorn.")] = 1,
-) -> None:
+def serve(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None) -> None:
     """Serve against CARTO_DATABASE_URL, or the embedded cluster when unset."""
     from carto.logging_setup import configure_logging
     from carto.runtime import database_url, upgrade
@@ -262,7 +249,7 @@ def serve(
         _load_configured_streets(settings, url)
     except CartoError as exc:
         _fail(exc)
-    _serve(settings, url, workers)
+    _serve(settings, url)
 
 
 @app.command()
