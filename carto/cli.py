@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
 from carto.settings import Settings, get_settings
 from carto.tiles.cli import tiles_app
@@ -33,6 +35,9 @@ import_app = typer.Typer(help="Importer des données.")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(tiles_app, name="tiles")
+app.add_typer(concertation_cli.report_app, name="report")
+import_app.command("contributions")(concertation_cli.import_contributions_cmd)
+import_app.command("layer")(concertation_cli.import_layer_cmd)
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -220,11 +225,20 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise)
 
 
-def _serve(settings: Settings, url: str) -> None:
+def _serve(settings: Settings, url: str, workers: int = 1) -> None:
     import uvicorn
 
     from carto.app import create_app
 
+    if workers > 1:
+        # Workers rebuild the app from the environment (carto.asgi): hand them our choices.
+        os.environ["CARTO_DATABASE_URL"] = url
+        os.environ["CARTO_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+        uvicorn.run(
+            "carto.asgi:create_app_from_env", factory=True, workers=workers,
+            host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+        )  # fmt: skip
+        return
     config = uvicorn.Config(
         create_app(settings, db_url=url),
         host=settings.host,
@@ -236,7 +250,12 @@ def _serve(settings: Settings, url: str) -> None:
 
 
 @app.command()
-def serve(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None) -> None:
+def serve(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    data_dir: DataDirOpt = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processus uvicorn.")] = 1,
+) -> None:
     """Serve against CARTO_DATABASE_URL, or the embedded cluster when unset."""
     from carto.logging_setup import configure_logging
     from carto.runtime import database_url, upgrade
@@ -249,7 +268,7 @@ def serve(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = Non
         _load_configured_streets(settings, url)
     except CartoError as exc:
         _fail(exc)
-    _serve(settings, url)
+    _serve(settings, url, workers)
 
 
 @app.command()
