@@ -64,19 +64,26 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
     from carto.concertations.router import router as concertations_router
 
     app.include_router(concertations_router, prefix="/api/v1")
-    from carto.layers.wiring import install_layers  # /ogc (OGC API - Features), /exports
-
-    install_layers(app)
     from carto.tiles.router import router as tiles_router  # /tiles: MVT, TileJSON, heatmaps
 
     app.include_router(tiles_router)
+    from carto.layers.wiring import install_layers  # /ogc (OGC API - Features), /exports
+
+    install_layers(app)
     from carto.media.router import api_router as media_api
     from carto.media.router import files_router as media_files
     from carto.media.upload import BodySizeLimit
 
     app.include_router(media_api, prefix="/api/v1")
     app.include_router(media_files)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    from carto.concertations.router_staff import MAX_UPLOAD_BYTES as LAYER_UPLOAD_BYTES
+
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        # reference layers (GeoPackage, zipped Shapefile) may be bigger than any photo
+        overrides={r"/api/v1/concertations/[^/]+/reference-layers": LAYER_UPLOAD_BYTES + 2**20},
+    )
     from carto.web import install_web  # /api/v1/config and the web map at /
 
     install_web(app)

@@ -9,6 +9,8 @@ part in chunks and stops at its own limit.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import UploadFile
@@ -41,15 +43,25 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 (JSON, French) for any request body above `max_bytes`."""
+    """ASGI middleware: 413 (JSON, French) for any request body above its limit.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `overrides` maps path regexes (full match) to their own limit, for the few routes
+    that take bigger files (reference layers).
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = [(re.compile(k), v) for k, v in (overrides or {}).items()]
 
-    async def _refuse(self, send: Send) -> None:
+    def limit_for(self, path: str) -> int:
+        return next((v for rx, v in self.overrides if rx.fullmatch(path)), self.max_bytes)
+
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
-            {"error": "too_large", "message": _too_large_message(self.max_bytes)},
+            {"error": "too_large", "message": _too_large_message(limit)},
             ensure_ascii=False,
         ).encode()
         await send(
@@ -69,9 +81,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         state: dict[str, Any] = {"received": 0, "exceeded": False, "started": False}
 
@@ -79,7 +92,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
-                if state["received"] > self.max_bytes:
+                if state["received"] > limit:
                     state["exceeded"] = True
                     raise BodyTooLarge
             return message
@@ -97,4 +110,4 @@ class BodySizeLimit:
             if not state["exceeded"]:
                 raise
         if state["exceeded"] and not state["started"]:
-            await self._refuse(send)
+            await self._refuse(send, limit)

@@ -377,3 +377,36 @@ async def test_uploads_are_rate_limited(media_settings, session) -> None:
     assert statuses == [201, 201, 429]
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
     assert served.status_code == 200
+
+
+async def test_body_limit_overrides_apply_to_their_paths_only() -> None:
+    from carto.media.upload import BodySizeLimit
+
+    async def app(scope, receive, send) -> None:  # noqa: ANN001
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(len(body)).encode()})
+
+    limited = BodySizeLimit(app, max_bytes=1000, overrides={r"/big/[^/]+": 5000})
+    assert limited.limit_for("/big/x") == 5000
+    assert limited.limit_for("/big/x/y") == 1000 and limited.limit_for("/other") == 1000
+    async with AsyncClient(transport=ASGITransport(app=limited), base_url="http://t") as ac:
+        assert (await ac.post("/big/x", content=b"a" * 3000)).text == "3000"
+        assert (await ac.post("/other", content=b"a" * 3000)).status_code == 413
+        assert (await ac.post("/big/x", content=b"a" * 6000)).status_code == 413
+
+
+async def test_reference_layer_uploads_may_exceed_the_photo_body_limit(client) -> None:
+    """12 MB reaches the layer route (401: no token) but not an ordinary route (413)."""
+    files = {"file": ("layer.gpkg", b"\0" * (12 * 1024 * 1024), "application/geopackage+sqlite3")}
+    layer = await client.post(
+        "/api/v1/concertations/x/reference-layers", files=files, data={"title": "Couche"}
+    )
+    assert layer.status_code == 401
+    photo = await client.post("/api/v1/media", files=files)
+    assert photo.status_code == 413
