@@ -1,0 +1,123 @@
+"""Bulk routing (STRtree) against the single path (one SQL query per point), on all of France."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from carto.errors import CartoError
+from carto.routing.bulk import route_frame, route_many
+from carto.routing.resolution import resolve_sql, resolve_sync, to_psycopg
+from carto.territories.importer import import_file
+from tests.conftest import SHARED
+
+FRANCE = SHARED / "communes-france.fgb"
+DEMO_CATEGORIES = ["voirie", "dechets", "proprete", "eclairage", "espaces-verts", "mobilier"]
+# Boxes (west, south, east, north) that get extra points: the demo territories and Paris.
+HOTSPOTS = [(2.95, 50.55, 3.25, 50.75), (4.75, 45.65, 5.0, 45.85), (2.22, 48.8, 2.3, 48.85),
+            (2.25, 48.815, 2.42, 48.902)]  # fmt: skip
+
+
+def _test_category(conn) -> None:
+    """A category routed everywhere to the commune, whose service exists in even INSEE codes
+    only: points all over France then end routed, refused for want of a service, or outside."""
+    conn.execute(
+        """INSERT INTO category (code, label, description, icon, "group", keywords, due_days,
+               sort_order, active, domain)
+           VALUES ('essai', 'Essai national', '', '', '', '', 10, 99, true, 'l''essai')"""
+    )
+    conn.execute(
+        """INSERT INTO competence_rule (category_code, level, scope_kind, source)
+           VALUES ('essai', 'commune', 'everywhere', 'admin')"""
+    )
+    conn.execute(
+        """INSERT INTO service (authority_id, slug, name)
+           SELECT authority_id, 'essai', 'Service d''essai' FROM commune
+           WHERE right(insee, 1) IN ('0', '2', '4', '6', '8')"""
+    )
+
+
+def _points(n: int) -> tuple[list[float], list[float], list[str]]:
+    rng = np.random.default_rng(20261122)
+    lons = rng.uniform(-5.2, 9.6, n)
+    lats = rng.uniform(41.3, 51.1, n)
+    per_box = n // 20
+    for k, (w, s, e, north) in enumerate(HOTSPOTS):
+        part = slice(k * per_box, (k + 1) * per_box)
+        lons[part] = rng.uniform(w, e, per_box)
+        lats[part] = rng.uniform(s, north, per_box)
+    categories = rng.choice([*DEMO_CATEGORIES, "essai", "essai"], n)
+    return [float(x) for x in lons], [float(y) for y in lats], [str(c) for c in categories]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FRANCE.exists(), reason="shared/ data not beside the repository")
+def test_bulk_and_single_agree_on_10000_points_over_france(sync_conn):
+    import_file(sync_conn, FRANCE)
+    _test_category(sync_conn)
+    lons, lats, categories = _points(10_000)
+    at = datetime.now(UTC)
+
+    started = time.perf_counter()
+    bulk = route_many(sync_conn, lons, lats, categories, at=at)
+    bulk_s = time.perf_counter() - started
+    started = time.perf_counter()
+    single: list[object] = []
+    for lon, lat, category in zip(lons, lats, categories, strict=True):
+        try:
+            single.append(resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code=category,
+                                       at=at))  # fmt: skip
+        except CartoError as exc:
+            single.append(exc)
+    single_s = time.perf_counter() - started
+    print(f"\n10,000 points over France: bulk {bulk_s:.1f} s, single path {single_s:.1f} s")
+
+    outcomes: dict[str, int] = {}
+    for i, (one, many) in enumerate(zip(single, bulk, strict=True)):
+        if isinstance(one, CartoError):
+            assert type(many) is type(one) and many.message == one.message, i
+            outcomes[one.code] = outcomes.get(one.code, 0) + 1
+        else:
+            assert many == one, i
+            outcomes["routed"] = outcomes.get("routed", 0) + 1
+    print(f"outcomes: {outcomes}")
+    assert outcomes["routed"] > 1000
+    assert outcomes["outside_territory"] > 2000
+    assert outcomes["no_competence"] > 2000
+    arrondissements = [d for d in bulk if not isinstance(d, CartoError) and d.arrondissement_insee]
+    assert {d.commune_insee for d in arrondissements} >= {"75056", "69123"}
+    assert bulk_s < single_s
+
+    # The single path's commune lookup goes through the GiST index.
+    plan = sync_conn.execute(
+        "EXPLAIN " + to_psycopg(resolve_sql()),
+        {"lon": 3.1779, "lat": 50.6916, "category": "voirie", "at": at},
+    ).fetchall()
+    assert "idx_commune_geom" in "\n".join(r[0] for r in plan)
+
+
+def test_route_frame_reprojects_and_reports_each_point(sync_conn):
+    lambert = gpd.GeoDataFrame(
+        {"category_code": ["proprete", "proprete", "voirie", "inconnue"]},
+        geometry=gpd.GeoSeries(
+            [shapely.Point(3.1779, 50.6916), shapely.Point(4.8357, 45.7640),
+             shapely.Point(4.3525, 50.8467), shapely.Point(3.1779, 50.6916)],
+            crs=4326,
+            index=["a", "b", "c", "d"],
+        ).to_crs(2154),
+        index=["a", "b", "c", "d"],
+    )  # fmt: skip
+    out = route_frame(sync_conn, lambert)
+    assert list(out.index) == ["a", "b", "c", "d"]
+    assert list(out["status"]) == ["routed", "routed", "outside_territory", "unknown_category"]
+    assert list(out["authority"][:2]) == ["Roubaix", "Métropole de Lyon"]
+    assert out.loc["b", "commune_insee"] == "69123"
+    assert out.loc["b", "arrondissement_insee"] == "69382"
+    assert len(out.loc["b", "informed_service_ids"]) == 1
+    empty = gpd.GeoDataFrame({"category_code": ["voirie"]}, geometry=[None], crs=4326)
+    assert list(route_frame(sync_conn, empty)["status"]) == ["invalid_input"]
