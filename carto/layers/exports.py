@@ -7,8 +7,6 @@ flat whatever the layer's size; PostGIS builds each GeoJSON feature itself.
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import io
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -17,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carto.layers.catalog import Layer, quote_ident
+from carto.layers.catalog import Column, Layer, quote_ident
 from carto.layers.filters import LayerFilter, where_sql
 
 CHUNK_ROWS = 5000
@@ -53,25 +51,55 @@ def geojson_sql(layer: Layer, flt: LayerFilter) -> tuple[str, dict[str, Any]]:
     return sql, params
 
 
+def _csv_quoted(ref: str) -> str:
+    """SQL for one RFC 4180 field: quoted (quotes doubled) when it holds , " or a newline."""
+    return (
+        f"CASE WHEN {ref} ~ '[\",\\r\\n]' THEN '\"' || replace({ref}, '\"', '\"\"') || '\"' "
+        f"ELSE coalesce({ref}, '') END"
+    )
+
+
 def csv_sql(layer: Layer, flt: LayerFilter) -> tuple[str, dict[str, Any]]:
-    """Properties, then longitude/latitude (a point on the surface) and the WKT geometry."""
+    """One text column: each row's CSV line (properties, longitude, latitude, WKT).
+
+    PostgreSQL formats every cell (`to_json(x) #>> '{}'`: ISO 8601 dates, true/false,
+    JSON for structured values) and quotes it, so Python only joins lines.
+    """
     where, params = where_sql(layer, flt)
     g = _geom(layer)
+    cells = [f"to_json(t.{quote_ident(c.name)}) #>> '{{}}'" for c in layer.properties]
+    cells += [
+        f"round(ST_X(ST_PointOnSurface({g}))::numeric, {COORD_DIGITS})::text",
+        f"round(ST_Y(ST_PointOnSurface({g}))::numeric, {COORD_DIGITS})::text",
+        f"ST_AsText({g}, {COORD_DIGITS})",
+    ]
+    inner = ", ".join(f"{cell} AS c{i}" for i, cell in enumerate(cells))
+    line = ", ".join(_csv_quoted(f"c.c{i}") for i in range(len(cells)))
     sql = (
-        f"SELECT {_props(layer)}, "
-        f"round(ST_X(ST_PointOnSurface({g}))::numeric, {COORD_DIGITS}) AS longitude, "
-        f"round(ST_Y(ST_PointOnSurface({g}))::numeric, {COORD_DIGITS}) AS latitude, "
-        f"ST_AsText({g}, {COORD_DIGITS}) AS wkt "
-        f"FROM {layer.qualified} t {where} {_order(layer)}"
+        f"SELECT concat_ws(',', {line}) FROM (SELECT {inner} "
+        f"FROM {layer.qualified} t {where} {_order(layer)}) c"
     )
     return sql, params
 
 
+def _typed_cell(column: Column) -> str:
+    """A column as the Arrow writer wants it: text, float8, or as is (ints, dates, bools)."""
+    ident = f"t.{quote_ident(column.name)}"
+    if column.kind == "json":
+        return f"to_json({ident})::text"
+    if column.kind == "number":
+        return f"{ident}::float8"
+    if column.kind == "text":
+        return f"{ident}::text"
+    return ident
+
+
 def wkb_sql(layer: Layer, flt: LayerFilter) -> tuple[str, dict[str, Any]]:
-    """Properties and the geometry as WKB, for the GeoPackage/FlatGeobuf writer."""
+    """Typed properties and the geometry as WKB, for the GeoPackage/FlatGeobuf writer."""
     where, params = where_sql(layer, flt)
+    cells = ", ".join(_typed_cell(c) for c in layer.properties)
     sql = (
-        f"SELECT {_props(layer)}, ST_AsBinary({_geom(layer)}) AS wkb "
+        f"SELECT {cells}, ST_AsBinary({_geom(layer)}) AS wkb "
         f"FROM {layer.qualified} t {where} {_order(layer)}"
     )
     return sql, params
@@ -101,30 +129,13 @@ async def geojson_chunks(
     yield b"\n]}\n"
 
 
-def csv_value(value: Any) -> Any:
-    """A cell: ISO dates, true/false, JSON for structured values, empty for NULL."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, decimal.Decimal):
-        return format(value, "f")
-    return value
-
-
 async def csv_chunks(session: AsyncSession, layer: Layer, flt: LayerFilter) -> AsyncIterator[bytes]:
     """UTF-8 CSV (RFC 4180), a header line then one line per feature."""
     sql, params = csv_sql(layer, flt)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.name for c in layer.properties] + ["longitude", "latitude", "wkt"])
-    yield buffer.getvalue().encode()
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow(
+        [c.name for c in layer.properties] + ["longitude", "latitude", "wkt"]
+    )
+    yield header.getvalue().encode()
     async for rows in stream_rows(session, sql, params):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([csv_value(v) for v in row] for row in rows)
-        yield buffer.getvalue().encode()
+        yield ("\r\n".join(row[0] for row in rows) + "\r\n").encode()

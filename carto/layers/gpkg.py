@@ -1,7 +1,7 @@
 """GeoPackage (and FlatGeobuf) files of public layers, styled for QGIS.
 
-Rows come from a server-side cursor and are appended to the file chunk by chunk with
-pyogrio (in a worker thread), so a million-point layer is written in flat memory.
+Rows come from a server-side cursor and stream into GDAL as Arrow batches
+(`arrow_writer`), so a million-point layer is written in flat memory.
 Each layer gets its title, description, licence and date (gpkg_contents and
 gpkg_metadata) and a QML style in `layer_styles`, the table QGIS reads on open.
 """
@@ -9,32 +9,25 @@ gpkg_metadata) and a QML style in `layer_styles`, the table QGIS reads on open.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
-import geopandas as gpd
-import pandas as pd
-import pyogrio
-import shapely
-from sqlalchemy import Row, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carto.errors import CartoError
-from carto.layers.catalog import Column, Layer, quote_ident
+from carto.layers.arrow_writer import write_layer
+from carto.layers.catalog import Layer, quote_ident
 from carto.layers.exports import stream_rows, wkb_sql
 from carto.layers.filters import LayerFilter, where_sql
 from carto.layers.styles import LayerStyle, geometry_family, qml
 from carto.layers.stylist import style_for
 
 LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
-GPKG_CHUNK_ROWS = 20000
+CHUNK_ROWS = 20000
 _OGR_TYPES = {
     "POINT": "Point",
     "MULTIPOINT": "MultiPoint",
@@ -52,28 +45,6 @@ class ExportPart:
     layer: Layer
     flt: LayerFilter
     name: str
-
-
-def _series(column: Column, values: list[Any]) -> Any:
-    kind = column.kind
-    if kind == "integer":
-        return pd.array(values, dtype="Int64")
-    if kind == "number":
-        return pd.array([None if v is None else float(v) for v in values], dtype="Float64")
-    if kind == "boolean":
-        return pd.array(values, dtype="boolean")
-    if kind in ("datetime", "date"):
-        return pd.to_datetime(values, utc=True)
-    if kind == "json":
-        return [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-    return [None if v is None else str(v) for v in values]
-
-
-def frame(layer: Layer, rows: Sequence[Row[Any]]) -> gpd.GeoDataFrame:
-    """A chunk of rows (properties then WKB) as a GeoDataFrame in EPSG:4326."""
-    data = {c.name: _series(c, [r[i] for r in rows]) for i, c in enumerate(layer.properties)}
-    geometry = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in rows])
-    return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")
 
 
 async def geometry_type(session: AsyncSession, part: ExportPart) -> str:
@@ -107,46 +78,49 @@ def _layer_metadata(part: ExportPart, stamp: str) -> dict[str, str]:
     return meta
 
 
-def _write_chunk(
-    path: Path, part: ExportPart, gdf: gpd.GeoDataFrame, gtype: str, first: bool
-) -> None:
-    options: dict[str, Any] = {
-        "geometry_type": gtype,
-        "promote_to_multi": gtype.startswith("Multi"),
-    }
-    if first:
-        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        options |= {
-            "layer_options": {
-                "IDENTIFIER": part.layer.title,
-                "DESCRIPTION": part.layer.description or part.layer.title,
-            },
-            "layer_metadata": _layer_metadata(part, stamp),
+def _layer_options(part: ExportPart, driver: str) -> dict[str, Any]:
+    """Title and description (gpkg_contents) and the metadata record (gpkg_metadata)."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    options: dict[str, Any] = {"layer_metadata": _layer_metadata(part, stamp)}
+    if driver == "GPKG":
+        options["layer_options"] = {
+            "IDENTIFIER": part.layer.title,
+            "DESCRIPTION": part.layer.description or part.layer.title,
         }
-        if not path.exists():
-            options["dataset_options"] = {"VERSION": "1.2"}
-    pyogrio.write_dataframe(gdf, path, layer=part.name, driver="GPKG", append=not first, **options)
+    return options
 
 
-async def write_geopackage(
-    session: AsyncSession, parts: Sequence[ExportPart], path: Path, *, styled: bool = True
+async def write_layers(
+    session: AsyncSession,
+    parts: Sequence[ExportPart],
+    path: Path,
+    *,
+    driver: str = "GPKG",
+    styled: bool = True,
 ) -> dict[str, int]:
-    """Write every part as a layer of a new GeoPackage at `path`; feature counts by layer."""
+    """Write every part as a layer of a new file at `path`; feature counts by layer.
+
+    GeoPackage: several layers, QGIS styles in `layer_styles`. FlatGeobuf: one layer.
+    """
     counts: dict[str, int] = {}
     styles: dict[str, LayerStyle] = {}
     for part in parts:
         gtype = await geometry_type(session, part)
         sql, params = wkb_sql(part.layer, part.flt)
-        first, count = True, 0
-        async for rows in stream_rows(session, sql, params, chunk=GPKG_CHUNK_ROWS):
-            gdf = frame(part.layer, rows)
-            await anyio.to_thread.run_sync(_write_chunk, path, part, gdf, gtype, first)
-            first, count = False, count + len(rows)
-        if first:  # no row: still an (empty) layer with its schema
-            empty = frame(part.layer, [])
-            await anyio.to_thread.run_sync(_write_chunk, path, part, empty, gtype, True)
-        counts[part.name] = count
-        if styled:
+        options = _layer_options(part, driver)
+        if driver == "GPKG" and not path.exists():
+            options["dataset_options"] = {"VERSION": "1.2"}  # what QGIS 3.x and GDAL 3.x read
+        counts[part.name] = await write_layer(
+            stream_rows(session, sql, params, chunk=CHUNK_ROWS),
+            part.layer,
+            path,
+            name=part.name,
+            driver=driver,
+            geometry_type=gtype,
+            append=False,
+            **options,
+        )
+        if styled and driver == "GPKG":
             family = geometry_family(gtype)
             styles[part.name] = await style_for(session, part.layer, part.flt, family)
     if styles:
@@ -183,16 +157,3 @@ def add_styles(path: Path, styles: dict[str, LayerStyle]) -> None:
                 (table, style.name, qml(style), f"Style Carto de {table}"),
             )
     db.close()
-
-
-def to_flatgeobuf(gpkg: Path, layer: str, target: Path) -> None:
-    """GeoPackage layer -> FlatGeobuf with GDAL's ogr2ogr (streams; FlatGeobuf cannot append)."""
-    ogr2ogr = shutil.which("ogr2ogr")
-    if ogr2ogr is None:
-        raise CartoError("Export FlatGeobuf indisponible : ogr2ogr (gdal-bin) est absent.")
-    subprocess.run(
-        [ogr2ogr, "-f", "FlatGeobuf", "-nln", layer, str(target), str(gpkg), layer],
-        check=True,
-        capture_output=True,
-        timeout=3600,
-    )

@@ -6,8 +6,6 @@ and FlatGeobuf are written to a temporary file first (in chunks), then streamed.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from carto.errors import InvalidInput, NotFound
 from carto.layers.catalog import Layer, load_layers
 from carto.layers.exports import csv_chunks, geojson_chunks
 from carto.layers.filters import LayerFilter, parse_filter
-from carto.layers.gpkg import ExportPart, to_flatgeobuf, write_geopackage
+from carto.layers.gpkg import ExportPart, write_layers
 
 Streamer = Callable[[AsyncSession, Layer, LayerFilter], AsyncIterator[bytes]]
 
@@ -109,16 +107,10 @@ async def write_file(
             async for chunk in fmt.streamer(session, part.layer, part.flt):
                 await out.write(chunk)
         return {part.name: -1}
-    if fmt.extension == "gpkg":
-        return await write_geopackage(session, parts, target)
-    workdir = Path(tempfile.mkdtemp(prefix="carto-export-"))
-    try:
-        gpkg = workdir / "export.gpkg"
-        counts = await write_geopackage(session, parts[:1], gpkg, styled=False)
-        await anyio.to_thread.run_sync(to_flatgeobuf, gpkg, parts[0].name, target)
-        return counts
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    driver = "GPKG" if fmt.extension == "gpkg" else "FlatGeobuf"
+    return await write_layers(
+        session, parts if driver == "GPKG" else parts[:1], target, driver=driver
+    )
 
 
 async def export_to_path(
