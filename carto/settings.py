@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     max_page_size: int = 1000
+    signalement_reopen_days: int = Field(
+        default=30, description="How long a citizen may reopen their closed report (days)."
+    )
     osm_file: Path | None = Field(
         default=None,
         description="OpenStreetMap extract (.osm/.osm.pbf) for street context; loaded once.",

@@ -17,6 +17,7 @@ from carto.routing.schemas import (
     RulePublic,
     RuleUpdate,
     ServiceAdmin,
+    ServiceRef,
 )
 from carto.routing.service import decision_public
 
@@ -99,3 +100,11 @@ async def close_competence(
     return await competences.close_rule(
         session=session, rule_id=rule_id, admin_of=principal.admin_authority_ids
     )
+
+
+@router.get("/services", response_model=list[ServiceRef])
+async def services_directory(
+    session: SessionDep, principal: Annotated[Principal, Depends(require_role("agent", "admin"))]
+) -> list[ServiceRef]:
+    """Every service, for staff sending a ticket on to another service."""
+    return await service.directory(session=session)

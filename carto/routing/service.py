@@ -79,3 +79,13 @@ def decision_public(d: RoutingDecision) -> DecisionPublic:
         road_class=d.street_road_class,
         explanation=d.explanation,
     )
+
+
+async def directory(*, session: AsyncSession) -> list[ServiceRef]:
+    """Every service with its authority's name (no contact details)."""
+    rows = await session.execute(
+        select(Service.id, Service.name, Authority.name)
+        .join(Authority, Authority.id == Service.authority_id)
+        .order_by(Authority.name, Service.name)
+    )
+    return [ServiceRef(id=i, name=name, authority=authority) for i, name, authority in rows]

@@ -1,0 +1,1 @@
+"""Tickets: intake, lifecycle, agents' queue, duplicates and supports, Open311."""

@@ -1,0 +1,156 @@
+"""Who is told what when a ticket moves: rows in the notifications outbox, same transaction.
+
+- the citizen, by e-mail, at every public step (the address they gave, or their
+  account's);
+- the assigned service, by e-mail when a ticket arrives (routing, transfer,
+  reopening) and by webhook at every step;
+- the services a rule informs, by e-mail and webhook, when the ticket is routed.
+
+Event keys are derived from the event id, so a retried call queues nothing twice.
+Webhook payloads carry the ticket, never the reporter's personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carto.accounts.models import User
+from carto.notifications.service import notify_email, notify_webhook
+from carto.routing.decision import InformedService, RoutingDecision
+from carto.routing.models import Category, Service
+from carto.signalements.models import Signalement, SignalementEvent, SignalementReporter
+from carto.signalements.states import LABELS
+
+ARRIVALS = frozenset({"routed", "reopened"})
+
+
+async def _citizen_address(session: AsyncSession, signalement_id: int) -> str | None:
+    row = (
+        await session.execute(
+            select(SignalementReporter.email, User.email)
+            .outerjoin(User, User.id == SignalementReporter.user_id)
+            .where(SignalementReporter.signalement_id == signalement_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0] or row[1]
+
+
+async def _payload(
+    session: AsyncSession, sig: Signalement, event: SignalementEvent
+) -> dict[str, Any]:
+    label = await session.scalar(select(Category.label).where(Category.code == sig.category_code))
+    point = (
+        await session.execute(
+            select(func.ST_X(Signalement.geom), func.ST_Y(Signalement.geom)).where(
+                Signalement.id == sig.id
+            )
+        )
+    ).one()
+    return {
+        "id": sig.id,
+        "service_code": sig.category_code,
+        "category": label,
+        "state": event.to_state,
+        "previous_state": event.from_state,
+        "event": event.kind,
+        "note": event.public_note,
+        "at": event.at.isoformat(),
+        "location": {"type": "Point", "coordinates": [float(point[0]), float(point[1])]},
+        "address": sig.address_string,
+        "commune": sig.commune_insee,
+        "description": sig.description,
+        "explanation": sig.explanation,
+        "due_at": sig.due_at.isoformat(),
+        "url": f"/suivi/{sig.id}",
+    }
+
+
+def _citizen_text(sig: Signalement, event: SignalementEvent, where: str) -> tuple[str, str]:
+    state = LABELS[event.to_state]
+    subject = f"Votre signalement n° {sig.id} : {state}"
+    lines = [
+        "Bonjour,",
+        "",
+        f"Votre signalement n° {sig.id} est désormais : {state}.",
+        *([f"Note du service : {event.public_note}"] if event.public_note else []),
+        "",
+        *([f"Pourquoi ce service : {sig.explanation}"] if event.to_state == "routed" else []),
+        f"Suivre le signalement : {where}/suivi/{sig.id}",
+        "",
+        "Ce message est envoyé automatiquement ; merci de ne pas y répondre.",
+    ]
+    return subject, "\n".join(lines)
+
+
+def _service_text(
+    sig: Signalement, payload: dict[str, Any], where: str, *, informed: bool = False
+) -> tuple[str, str]:
+    head = "Pour information" if informed else "Nouveau signalement"
+    subject = f"{head} n° {sig.id} — {payload['category']} ({sig.commune_insee})"
+    lon, lat = payload["location"]["coordinates"]
+    text = "\n".join(
+        [
+            f"{head} n° {sig.id} : {payload['category']}.",
+            f"Adresse : {sig.address_string or 'non précisée'} ; position : {lat:.6f}, {lon:.6f}.",
+            f"Description : {sig.description}",
+            f"Routage : {sig.explanation}",
+            f"Échéance : {sig.due_at:%d/%m/%Y}.",
+            f"Traiter : {where}/agent/signalements/{sig.id}",
+        ]
+    )
+    return subject, text
+
+
+async def announce(
+    *,
+    session: AsyncSession,
+    signalement: Signalement,
+    event: SignalementEvent,
+    routing: RoutingDecision | None = None,
+    base_url: str = "",
+) -> None:
+    """Queue the notifications of one event (call after the event row is flushed)."""
+    sig = signalement
+    key = f"signalement:{sig.id}:event:{event.id}"
+    payload = await _payload(session, sig, event)
+    citizen = await _citizen_address(session, sig.id)
+    if citizen:
+        subject, text = _citizen_text(sig, event, base_url)
+        await notify_email(session=session, to=citizen, subject=subject, text=text,
+                           event_key=f"{key}:citizen", authority_id=sig.authority_id)  # fmt: skip
+    service_email = await session.scalar(select(Service.email).where(Service.id == sig.service_id))
+    if service_email and (event.to_state in ARRIVALS or event.kind == "transfer"):
+        subject, text = _service_text(sig, payload, base_url)
+        await notify_email(session=session, to=service_email, subject=subject, text=text,
+                           event_key=f"{key}:service", authority_id=sig.authority_id)  # fmt: skip
+    await notify_webhook(session=session, service_id=sig.service_id,
+                         event=f"signalement.{event.kind}", payload=payload,
+                         event_key=f"{key}:webhook", authority_id=sig.authority_id)  # fmt: skip
+    if routing is not None:
+        await _inform(session, sig, payload, routing.informed, key, base_url)
+
+
+async def _inform(
+    session: AsyncSession, sig: Signalement, payload: dict[str, Any],
+    informed: Sequence[InformedService], key: str, base_url: str,
+) -> None:  # fmt: skip
+    for item in informed:
+        service = await session.get(Service, item.service_id)
+        if service is None:
+            continue
+        authority_id = service.authority_id
+        if service.email:
+            subject, text = _service_text(sig, payload, base_url, informed=True)
+            await notify_email(session=session, to=service.email, subject=subject, text=text,
+                               event_key=f"{key}:informed:{service.id}",
+                               authority_id=authority_id)  # fmt: skip
+        await notify_webhook(session=session, service_id=service.id,
+                             event="signalement.informed", payload=payload,
+                             event_key=f"{key}:informed-webhook:{service.id}",
+                             authority_id=authority_id)  # fmt: skip

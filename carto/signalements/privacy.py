@@ -1,0 +1,67 @@
+"""The reporters' personal data, for the account export, the erasure and the register.
+
+On erasure the report stays (the problem is still there) but nothing ties it to
+the person any more: contact fields, address and account link are cleared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carto.accounts.privacy import PersonalDataProvider, Processing, register_provider
+from carto.signalements.models import Signalement, SignalementReporter
+
+
+async def export(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(Signalement, SignalementReporter)
+        .join(SignalementReporter, SignalementReporter.signalement_id == Signalement.id)
+        .where(SignalementReporter.user_id == user_id)
+        .order_by(Signalement.id)
+    )
+    return [
+        {
+            "numero": sig.id,
+            "categorie": sig.category_code,
+            "etat": sig.state,
+            "description": sig.description,
+            "adresse": sig.address_string,
+            "cree_le": sig.created_at.isoformat(),
+            "email": rep.email,
+            "prenom": rep.first_name,
+            "nom": rep.last_name,
+            "adresse_ip": rep.ip,
+        }
+        for sig, rep in rows
+    ]
+
+
+async def anonymize(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(SignalementReporter)
+        .where(SignalementReporter.user_id == user_id)
+        .values(user_id=None, email=None, first_name=None, last_name=None, ip=None)
+    )
+
+
+PROVIDER = PersonalDataProvider(
+    name="signalements",
+    export=export,
+    anonymize=anonymize,
+    processing=(
+        Processing(
+            name="Signalements",
+            data="Adresse e-mail, prénom et nom (facultatifs), compte, adresse IP de l'envoi",
+            purpose="Transmettre le signalement au service compétent, informer son auteur "
+            "de son traitement, lutter contre les abus",
+            legal_basis="Mission d'intérêt public",
+            retention="Durée de traitement du signalement, puis un an",
+            recipients="Agents du service compétent et administrateurs de sa collectivité ; "
+            "jamais publiés",
+        ),
+    ),
+)
+register_provider(PROVIDER)

@@ -1,0 +1,234 @@
+"""Native API of the tickets (`/api/v1`): intake, public page, staff queue and actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal
+from carto.db import SessionDep
+from carto.ratelimit import rate_limited
+from carto.settings import Settings
+from carto.signalements import lifecycle, privacy, queries, service
+from carto.signalements.lifecycle import is_staff
+from carto.signalements.models import Signalement
+from carto.signalements.schemas import (
+    MergeIn,
+    Nearby,
+    Queue,
+    QueueItem,
+    ServiceStats,
+    SignalementCreate,
+    SignalementPublic,
+    SignalementStaff,
+    SupportResult,
+    TransferIn,
+    TransferStats,
+    TransitionIn,
+)
+from carto.signalements.service import ReporterInfo
+
+router = APIRouter(tags=["signalements"])
+assert privacy.PROVIDER  # registers the reporters' data for export and erasure
+
+
+def base_url(request: Request) -> str:
+    """Where links in e-mails point: CARTO_PUBLIC_URL, else the request's own origin."""
+    settings: Settings = request.app.state.settings
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.post(
+    "/signalements",
+    status_code=201,
+    response_model=SignalementPublic,
+    dependencies=[Depends(rate_limited("signalement"))],
+)
+async def create(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, data: SignalementCreate
+) -> JSONResponse:
+    """Report a problem; it is routed at once (422 with the reason when it cannot be)."""
+    reporter = ReporterInfo(user_id=principal.user_id if principal else None, ip=client_ip(request))
+    new_id = await service.create_signalement(
+        session=session, data=data, reporter=reporter, source="web", base_url=base_url(request)
+    )
+    public = await service.get_public(session=session, signalement_id=new_id)
+    return JSONResponse(
+        public.model_dump(mode="json"),
+        status_code=201,
+        headers={"Location": f"/api/v1/signalements/{new_id}"},
+    )
+
+
+@router.get("/signalements", response_model=Queue)
+async def staff_queue(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    service_id: int | None = None,
+    state: Annotated[str | None, Query(description="états séparés par des virgules")] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    service_code: Annotated[str | None, Query(max_length=40, description="= category")] = None,
+    commune: Annotated[str | None, Query(max_length=200)] = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Queue:
+    """The tickets of the caller's services (agents) or authorities (administrators),
+    oldest first; open ones unless `state` says otherwise."""
+    settings: Settings = request.app.state.settings
+    return await queries.queue(
+        session=session,
+        actor=principal,
+        service_id=service_id,
+        states=[s.strip() for s in state.split(",") if s.strip()] if state else (),
+        category=category or service_code,
+        commune=commune,
+        overdue=overdue,
+        limit=min(limit, settings.max_page_size),
+        offset=offset,
+    )
+
+
+@router.get("/signalements/nearby", response_model=list[Nearby])
+async def nearby(
+    session: SessionDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    service_code: Annotated[str, Query(min_length=1, max_length=40)],
+    radius: Annotated[float, Query(gt=0, le=500, description="mètres")] = 50.0,
+) -> list[Nearby]:
+    """Open reports of this category within `radius` metres: support one instead?"""
+    return await queries.nearby(
+        session=session, lon=lon, lat=lat, category=service_code, radius_m=radius
+    )
+
+
+@router.get("/signalements/stats", response_model=list[ServiceStats])
+async def stats(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    service_id: int | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> list[ServiceStats]:
+    """Service levels per service and category (median hours to acknowledge, to resolve)
+    of the tickets created between `since` and `until`."""
+    return await queries.service_stats(
+        session=session, actor=principal, service_id=service_id, since=since, until=until
+    )
+
+
+@router.get("/admin/signalements/transfers", response_model=list[TransferStats])
+async def transfers(session: SessionDep, principal: CurrentPrincipal) -> list[TransferStats]:
+    """How many tickets were transferred, per category and commune (to fix the table)."""
+    return await queries.transfer_stats(session=session, actor=principal)
+
+
+@router.get("/me/signalements", response_model=list[QueueItem])
+async def my_reports(session: SessionDep, principal: CurrentPrincipal) -> list[QueueItem]:
+    """The reports the signed-in citizen made."""
+    return await queries.mine(session=session, user_id=principal.user_id)
+
+
+@router.get("/signalements/{signalement_id}", response_model=SignalementStaff | SignalementPublic)
+async def read(
+    session: SessionDep, principal: OptionalPrincipal, signalement_id: int
+) -> SignalementPublic:
+    """The public page of a ticket; its service's staff also see the reporter's contact."""
+    sig = await session.get(Signalement, signalement_id)
+    if principal is not None and sig is not None and is_staff(principal, sig):
+        return await service.get_staff(session=session, signalement_id=signalement_id)
+    return await service.get_public(session=session, signalement_id=signalement_id)
+
+
+@router.post(
+    "/signalements/{signalement_id}/transitions",
+    response_model=SignalementStaff | SignalementPublic,
+)
+async def transition(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    signalement_id: int,
+    data: TransitionIn,
+) -> SignalementPublic:
+    """Move the ticket along its lifecycle (409 when the lifecycle forbids it)."""
+    settings: Settings = request.app.state.settings
+    await lifecycle.transition(
+        session=session,
+        signalement_id=signalement_id,
+        actor=principal,
+        to=data.to,
+        note=data.note,
+        internal_note=data.internal_note,
+        reopen_days=settings.signalement_reopen_days,
+        base_url=base_url(request),
+    )
+    return await read(session, principal, signalement_id)
+
+
+@router.post(
+    "/signalements/{signalement_id}/transfer", response_model=SignalementStaff | SignalementPublic
+)
+async def transfer(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    signalement_id: int,
+    data: TransferIn,
+) -> SignalementPublic:
+    """Send the ticket on to another service, with a reason the citizen sees."""
+    await lifecycle.transfer(
+        session=session,
+        signalement_id=signalement_id,
+        actor=principal,
+        service_id=data.service_id,
+        reason=data.reason,
+        internal_note=data.internal_note,
+        base_url=base_url(request),
+    )
+    return await read(session, principal, signalement_id)
+
+
+@router.post(
+    "/signalements/{signalement_id}/merge", response_model=SignalementStaff | SignalementPublic
+)
+async def merge(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    signalement_id: int,
+    data: MergeIn,
+) -> SignalementPublic:
+    """Close this ticket as a duplicate of `into`, which gains its supports."""
+    await lifecycle.merge(
+        session=session,
+        signalement_id=signalement_id,
+        into=data.into,
+        actor=principal,
+        note=data.note,
+        base_url=base_url(request),
+    )
+    return await read(session, principal, signalement_id)
+
+
+@router.post(
+    "/signalements/{signalement_id}/supports",
+    response_model=SupportResult,
+    dependencies=[Depends(rate_limited("write"))],
+)
+async def add_support(
+    session: SessionDep, principal: CurrentPrincipal, signalement_id: int
+) -> SupportResult:
+    """ "Me too" on an open ticket, once per account."""
+    return await lifecycle.support(
+        session=session, signalement_id=signalement_id, user_id=principal.user_id
+    )

@@ -1,0 +1,293 @@
+"""Intake and reading of tickets: plain functions, keyword-only session, no FastAPI.
+
+A report is routed before anything is written: a point outside every territory,
+an unknown category or a missing service raise, and nothing is stored. An
+accepted report is stored `routed` at once, with both its `submitted` and
+`routed` events, its reporter (apart), its photo link and its notifications, in
+one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from carto.accounts.models import User
+from carto.errors import InvalidInput, NotFound
+from carto.media.models import Photo
+from carto.media.service import get_photo_ref, photo_ref
+from carto.routing.models import Category, Service
+from carto.routing.resolution import resolve
+from carto.signalements import notify
+from carto.signalements.models import (
+    Signalement,
+    SignalementEvent,
+    SignalementPhoto,
+    SignalementReporter,
+)
+from carto.signalements.schemas import (
+    Coded,
+    HistoryItem,
+    PhotoPublic,
+    Point,
+    Reporter,
+    SignalementCreate,
+    SignalementPublic,
+    SignalementStaff,
+    StaffHistoryItem,
+)
+from carto.signalements.states import LABELS
+from carto.territories.models import Arrondissement, Authority, Commune
+
+
+@dataclass(frozen=True)
+class ReporterInfo:
+    """Who sends a report, besides what they typed: their account and address, if any."""
+
+    user_id: int | None = None
+    ip: str | None = None
+
+
+def reference(signalement_id: int) -> str:
+    """What a citizen quotes: the ticket's number."""
+    return f"{signalement_id}"
+
+
+async def create_signalement(
+    *,
+    session: AsyncSession,
+    data: SignalementCreate,
+    reporter: ReporterInfo | None = None,
+    source: str = "web",
+    now: datetime | None = None,
+    notify_people: bool = True,
+    commit: bool = True,
+    base_url: str = "",
+) -> int:
+    """Route and store a report; returns its id (the public reference)."""
+    if data.photo_id and await get_photo_ref(session=session, photo_id=data.photo_id) is None:
+        raise InvalidInput("Photo inconnue : envoyez-la d'abord, puis joignez son identifiant.")
+    decision = await resolve(
+        session=session, lon=data.lon, lat=data.lat, category_code=data.service_code, at=now
+    )
+    when = now or datetime.now(UTC)
+    due_days = await session.scalar(
+        select(Category.due_days).where(Category.code == data.service_code)
+    )
+    sig = Signalement(
+        category_code=decision.category_code,
+        description=data.description,
+        address_string=data.address,
+        state="routed",
+        geom=WKTElement(f"POINT({data.lon!r} {data.lat!r})", srid=4326),
+        commune_insee=decision.commune_insee,
+        arrondissement_insee=decision.arrondissement_insee,
+        intercommunalite_siren=decision.intercommunalite_siren,
+        authority_id=decision.authority_id,
+        service_id=decision.service_id,
+        rule_id=decision.rule_id,
+        explanation=decision.explanation,
+        street_name=decision.street_name,
+        road_class=decision.street_road_class,
+        due_at=when + timedelta(days=due_days or 15),
+        source=source,
+        media_url=data.media_url,
+        created_at=when,
+        updated_at=when,
+    )
+    session.add(sig)
+    await session.flush()
+    who = reporter or ReporterInfo()
+    if data.email or data.first_name or data.last_name or who.user_id or who.ip:
+        session.add(
+            SignalementReporter(
+                signalement_id=sig.id,
+                authority_id=sig.authority_id,
+                user_id=who.user_id,
+                email=str(data.email).lower() if data.email else None,
+                first_name=data.first_name,
+                last_name=data.last_name,
+                ip=who.ip,
+            )
+        )
+    if data.photo_id:
+        session.add(
+            SignalementPhoto(signalement_id=sig.id, photo_id=data.photo_id,
+                             authority_id=sig.authority_id, position=0)
+        )  # fmt: skip
+    submitted = _event(sig, None, "submitted", who.user_id, when, None)
+    routed = _event(
+        sig, "submitted", "routed", None, when,
+        f"Transmis à : {decision.service_name}, {decision.authority_name}.",
+    )  # fmt: skip
+    session.add_all([submitted, routed])
+    await session.flush()
+    if notify_people:
+        await notify.announce(
+            session=session, signalement=sig, event=routed, routing=decision, base_url=base_url
+        )
+    if commit:
+        await session.commit()
+    return sig.id
+
+
+def _event(
+    sig: Signalement, from_state: str | None, to_state: str, actor: int | None, at: datetime,
+    public_note: str | None, **extra: Any,
+) -> SignalementEvent:  # fmt: skip
+    return SignalementEvent(
+        signalement_id=sig.id, authority_id=sig.authority_id, kind=extra.pop("kind", "state"),
+        from_state=from_state, to_state=to_state, actor_user_id=actor, at=at,
+        public_note=public_note, **extra,
+    )  # fmt: skip
+
+
+async def _row(session: AsyncSession, signalement_id: int) -> Any:
+    row = (
+        await session.execute(
+            select(
+                Signalement,
+                Category.label,
+                Authority.name.label("authority"),
+                Service.name.label("service"),
+                Commune.nom.label("commune_nom"),
+                Arrondissement.nom.label("arr_nom"),
+                func.ST_X(Signalement.geom).label("lon"),
+                func.ST_Y(Signalement.geom).label("lat"),
+            )
+            .join(Category, Category.code == Signalement.category_code)
+            .join(Authority, Authority.id == Signalement.authority_id)
+            .join(Service, Service.id == Signalement.service_id)
+            .outerjoin(Commune, Commune.insee == Signalement.commune_insee)
+            .outerjoin(Arrondissement, Arrondissement.insee == Signalement.arrondissement_insee)
+            .where(Signalement.id == signalement_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Signalement n° {signalement_id} introuvable.")
+    return row
+
+
+async def _history(session: AsyncSession, signalement_id: int) -> list[StaffHistoryItem]:
+    src, dst = aliased(Service), aliased(Service)
+    src_auth, dst_auth = aliased(Authority), aliased(Authority)
+    rows = await session.execute(
+        select(SignalementEvent, User.pseudonym, src.name, src_auth.name, dst.name, dst_auth.name)
+        .outerjoin(User, User.id == SignalementEvent.actor_user_id)
+        .outerjoin(src, src.id == SignalementEvent.from_service_id)
+        .outerjoin(src_auth, src_auth.id == src.authority_id)
+        .outerjoin(dst, dst.id == SignalementEvent.to_service_id)
+        .outerjoin(dst_auth, dst_auth.id == dst.authority_id)
+        .where(SignalementEvent.signalement_id == signalement_id)
+        .order_by(SignalementEvent.at, SignalementEvent.id)
+    )
+    out = []
+    for ev, pseudonym, src_name, src_authority, dst_name, dst_authority in rows:
+        label = LABELS[ev.to_state]
+        if ev.kind == "transfer":
+            label = f"transféré à : {dst_name}, {dst_authority}"
+        elif ev.kind == "merge" and ev.to_state != "duplicate":
+            label = f"le signalement n° {ev.related_id} y a été fusionné"
+        out.append(
+            StaffHistoryItem(
+                state=ev.to_state, label=label, at=ev.at, note=ev.public_note, event=ev.kind,
+                internal_note=ev.internal_note, actor=pseudonym,
+                from_service=f"{src_name}, {src_authority}" if src_name else None,
+                to_service=f"{dst_name}, {dst_authority}" if dst_name else None,
+            )
+        )  # fmt: skip
+    return out
+
+
+async def _photos(session: AsyncSession, signalement_id: int) -> list[PhotoPublic]:
+    rows = await session.scalars(
+        select(Photo)
+        .join(SignalementPhoto, SignalementPhoto.photo_id == Photo.id)
+        .where(SignalementPhoto.signalement_id == signalement_id)
+        .order_by(SignalementPhoto.position)
+    )
+    refs = [photo_ref(p) for p in rows]
+    return [PhotoPublic(id=r.id, url=r.url, thumbnail_url=r.thumbnail_url) for r in refs]
+
+
+def _public_fields(row: Any, photos: list[PhotoPublic], now: datetime) -> dict[str, Any]:
+    sig: Signalement = row.Signalement
+    return {
+        "id": sig.id,
+        "reference": reference(sig.id),
+        "state": sig.state,
+        "state_label": LABELS[sig.state],
+        "status": sig.status,
+        "service_code": sig.category_code,
+        "category": row.label,
+        "authority": row.authority,
+        "service": row.service,
+        "location": Point(coordinates=(float(row.lon), float(row.lat))),
+        "address": sig.address_string,
+        "description": sig.description,
+        "explanation": sig.explanation,
+        "commune": Coded(code=sig.commune_insee, nom=row.commune_nom or sig.commune_insee),
+        "arrondissement": (
+            Coded(code=sig.arrondissement_insee, nom=row.arr_nom or "")
+            if sig.arrondissement_insee
+            else None
+        ),
+        "created_at": sig.created_at,
+        "updated_at": sig.updated_at,
+        "due_at": sig.due_at,
+        "overdue": sig.status == "open" and sig.due_at < now,
+        "supports": sig.supports,
+        "duplicate_of": sig.duplicate_of_id,
+        "photos": photos,
+    }
+
+
+async def get_public(*, session: AsyncSession, signalement_id: int) -> SignalementPublic:
+    """The public page: no personal data, no internal note."""
+    row = await _row(session, signalement_id)
+    history = await _history(session, signalement_id)
+    fields = _public_fields(row, await _photos(session, signalement_id), datetime.now(UTC))
+    public_history = [
+        HistoryItem(state=h.state, label=h.label, at=h.at, note=h.note, event=h.event)
+        for h in history
+    ]
+    return SignalementPublic(**fields, history=public_history)
+
+
+async def get_staff(*, session: AsyncSession, signalement_id: int) -> SignalementStaff:
+    """The service's view: the public page plus the reporter's contact and internal notes."""
+    row = await _row(session, signalement_id)
+    sig: Signalement = row.Signalement
+    fields = _public_fields(row, await _photos(session, signalement_id), datetime.now(UTC))
+    rep = await session.get(SignalementReporter, signalement_id)
+    account_email = None
+    if rep is not None and rep.user_id is not None:
+        account_email = await session.scalar(select(User.email).where(User.id == rep.user_id))
+    reporter = (
+        Reporter(
+            email=rep.email or account_email,
+            first_name=rep.first_name,
+            last_name=rep.last_name,
+            has_account=rep.user_id is not None,
+        )
+        if rep is not None
+        else None
+    )
+    return SignalementStaff(
+        **fields,
+        history=await _history(session, signalement_id),
+        service_id=sig.service_id,
+        authority_id=sig.authority_id,
+        rule_id=sig.rule_id,
+        street=sig.street_name,
+        road_class=sig.road_class,
+        media_url=sig.media_url,
+        source=sig.source,
+        reporter=reporter,
+    )
