@@ -120,6 +120,21 @@ POLYGON_LAYERS: tuple[TileLayer, ...] = (
         description="Arrondissements (couche de référence).",
         properties={"id": "String", "nom": "String", "commune_insee": "String"},
     ),
+    TileLayer(
+        name="reference_features",
+        kind="polygon",
+        source="public_layers.reference_features",
+        title="Couches de référence des concertations",
+        description="Zonages, périmètres et objets de référence importés pour une concertation.",
+        properties={
+            "id": "Number",
+            "layer": "String",
+            "concertation": "String",
+            "layer_role": "String",
+            "layer_color": "String",
+        },
+        filters=(Filter("concertation", "concertation"), Filter("layer", "layer")),
+    ),
 )
 
 _EXTRA: dict[str, TileLayer] = {}

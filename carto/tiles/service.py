@@ -67,8 +67,9 @@ async def render_tile(
     """(body, snapshot, mode) for a tile, straight from PostGIS."""
     params = sql.tile_params(tile) | {"layer": layer.name}
     if layer.kind == "polygon":
-        statement = sql.polygon_tile_sql(layer, sql.band_for(tile.z))
-        body, snapshot = await _fetch(session, statement, params)
+        conditions, extra = sql.polygon_conditions(layer, flt)
+        statement = sql.polygon_tile_sql(layer, sql.band_for(tile.z), conditions)
+        body, snapshot = await _fetch(session, statement, params | extra)
         return bytes(body or b""), snapshot, "polygons"
     if tile.z < layer.cluster_below:
         body, snapshot = await _clusters(session, layer, tile, flt)

@@ -162,7 +162,19 @@ def cluster_tile_sql(layer: TileLayer, cells_sql: str) -> str:
     """
 
 
-def polygon_tile_sql(layer: TileLayer, band: int) -> str:
+def polygon_conditions(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str, Any]]:
+    """`AND ...` conditions on the stored properties (alias g) of a polygon layer."""
+    sql: list[str] = []
+    params: dict[str, Any] = {}
+    for i, (param, values) in enumerate(sorted(flt.values.items())):
+        column = layer.filter_for(param)
+        assert column is not None
+        sql.append(f"AND g.props ->> '{column.column}' = ANY(:f{i})")
+        params[f"f{i}"] = list(values)
+    return " ".join(sql), params
+
+
+def polygon_tile_sql(layer: TileLayer, band: int, conditions: str = "") -> str:
     """Simplified polygons of the zoom band; the band is a literal so the partial index applies."""
     return f"""
         SELECT (SELECT ST_AsMVT(t.*, '{layer.name}', {EXTENT}, 'geom') FROM (
@@ -170,7 +182,7 @@ def polygon_tile_sql(layer: TileLayer, band: int) -> str:
                        ST_AsMVTGeom(g.geom_3857, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom
                 FROM tiles.polygon_geom g
                 WHERE g.layer = :layer AND g.band = {int(band)}
-                  AND g.geom_3857 && {BUFFERED}) t) AS tile,
+                  AND g.geom_3857 && {BUFFERED} {conditions}) t) AS tile,
             pg_current_snapshot()::text AS snapshot
     """
 
