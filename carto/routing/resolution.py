@@ -41,6 +41,16 @@ def resolve_sql() -> str:
     return (resources.files("carto.routing") / "sql" / "resolve.sql").read_text(encoding="utf-8")
 
 
+@cache
+def _resolve_sql_psycopg() -> str:
+    return to_psycopg(resolve_sql())
+
+
+@cache
+def _nearest_sql_psycopg() -> str:
+    return to_psycopg(NEAREST_SQL.text)
+
+
 def to_psycopg(sql: str) -> str:
     """`:name` bind parameters (SQLAlchemy) as `%(name)s` (psycopg); `::casts` untouched."""
     return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql)
@@ -162,14 +172,14 @@ def resolve_sync(
     when = at or datetime.now(UTC)
     params = {"lon": lon, "lat": lat, "category": category_code, "at": when}
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(to_psycopg(resolve_sql()), params).fetchall()
+        rows = cur.execute(_resolve_sql_psycopg(), params, prepare=True).fetchall()
         place, category, candidates, has_streets = facts(
             rows, lon=lon, lat=lat, category_code=category_code
         )
         street: tuple[str | None, str] | None = ("", road_class) if road_class else None
         if _needs_street(candidates, has_streets, road_class):
             near = cur.execute(
-                to_psycopg(NEAREST_SQL.text), {"lon": lon, "lat": lat, "max_m": STREET_RADIUS_M}
+                _nearest_sql_psycopg(), {"lon": lon, "lat": lat, "max_m": STREET_RADIUS_M}
             ).fetchone()
             street = (near["name"], near["road_class"]) if near else None
     return decide(
