@@ -64,6 +64,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
     from carto.signalements.router import router as signalements_router
 
     app.include_router(signalements_router, prefix="/api/v1")
+    from carto.signalements.open311 import router as open311_router
+
+    app.include_router(open311_router, prefix="/open311/v2")
     from carto.concertations.router import router as concertations_router
 
     app.include_router(concertations_router, prefix="/api/v1")

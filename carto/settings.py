@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     signalement_reopen_days: int = Field(
         default=30, description="How long a citizen may reopen their closed report (days)."
     )
+    open311_api_keys: str = Field(
+        default="", description="Comma-separated Open311 API keys; when set, POSTs need one."
+    )
     osm_file: Path | None = Field(
         default=None,
         description="OpenStreetMap extract (.osm/.osm.pbf) for street context; loaded once.",

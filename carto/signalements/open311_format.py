@@ -1,0 +1,173 @@
+"""GeoReport v2 shapes: Carto's categories and tickets in the specification's fields.
+
+The field lists are the specification's, in its order; tests hold the answers to
+them. `agency_responsible` is the competent authority's official name, " — ",
+then the service's name; `status` is open/closed and `status_notes` carries the
+detailed lifecycle state, then the last public note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carto.errors import InvalidInput, NotFound
+from carto.media.service import extension_of
+from carto.routing.models import Category
+from carto.signalements.states import LABELS
+
+PARIS = ZoneInfo("Europe/Paris")
+MAX_REQUESTS = 1000
+SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type",
+                  "keywords", "group")  # fmt: skip
+REQUEST_FIELDS = (
+    "service_request_id", "status", "status_notes", "service_name", "service_code",
+    "description", "agency_responsible", "service_notice", "requested_datetime",
+    "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
+    "long", "media_url",
+)  # fmt: skip
+
+
+def w3c(value: datetime | None) -> str | None:
+    """ISO 8601 with the offset (W3C note), to the second, in French time."""
+    if value is None:
+        return None
+    return value.astimezone(PARIS).replace(microsecond=0).isoformat()
+
+
+def parse_w3c(value: str) -> datetime:
+    """A W3C datetime ('Z' or an offset required); ValueError otherwise."""
+    parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    if parsed.tzinfo is None:
+        raise ValueError("timezone required")
+    return parsed
+
+
+def split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def parse_ids(value: str) -> list[int]:
+    ids = split(value)
+    if not ids or not all(i.isdigit() for i in ids) or len(ids) > MAX_REQUESTS:
+        raise InvalidInput("service_request_id : des numéros séparés par des virgules.")
+    return [int(i) for i in ids]
+
+
+async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(Category).where(Category.active).order_by(Category.sort_order, Category.code)
+    )
+    return [
+        {
+            "service_code": c.code,
+            "service_name": c.label,
+            "description": c.description,
+            "metadata": False,
+            "type": "realtime",
+            "keywords": c.keywords,
+            "group": c.group,
+        }
+        for c in rows
+    ]
+
+
+async def definition(*, session: AsyncSession, service_code: str) -> dict[str, Any]:
+    category = await session.get(Category, service_code)
+    if category is None or not category.active:
+        raise NotFound(f"Service inconnu : « {service_code} ».")
+    return {"service_code": category.code, "attributes": []}
+
+
+async def service_notice(*, session: AsyncSession, signalement_id: int) -> str:
+    """What the citizen should know right after sending: who handles it, and why."""
+    explanation = await session.scalar(
+        text("SELECT explanation FROM signalement WHERE id = :i"), {"i": signalement_id}
+    )
+    return str(explanation)
+
+
+REQUESTS_SQL = """
+SELECT s.id, s.state, s.status, s.category_code, c.label AS category, s.description,
+       a.name AS authority, sv.name AS service, s.explanation, s.created_at, s.updated_at,
+       s.due_at, s.address_string, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon, s.media_url,
+       photo.id AS photo_id, photo.content_type AS photo_type, note.public_note AS last_note
+FROM signalement s
+JOIN category c ON c.code = s.category_code
+JOIN authority a ON a.id = s.authority_id
+JOIN service sv ON sv.id = s.service_id
+LEFT JOIN LATERAL (
+    SELECT p.id, p.content_type FROM signalement_photo sp
+    JOIN media_photo p ON p.id = sp.photo_id
+    WHERE sp.signalement_id = s.id ORDER BY sp.position LIMIT 1
+) photo ON true
+LEFT JOIN LATERAL (
+    SELECT e.public_note FROM signalement_event e
+    WHERE e.signalement_id = s.id AND e.public_note IS NOT NULL
+    ORDER BY e.at DESC, e.id DESC LIMIT 1
+) note ON true
+WHERE {where}
+ORDER BY s.created_at DESC, s.id DESC
+LIMIT :limit
+"""
+
+
+def status_notes(state: str, note: str | None) -> str:
+    """The detailed state (machine-readable first), then the last public note."""
+    text_ = f"{state} : {LABELS[state]}"
+    return f"{text_} — {note}" if note else text_
+
+
+def _request(row: Any, base_url: str) -> dict[str, Any]:
+    media = row.media_url
+    if row.photo_id:
+        media = f"{base_url}/media/{row.photo_id}.{extension_of(row.photo_type)}"
+    values = {
+        "service_request_id": str(row.id),
+        "status": row.status,
+        "status_notes": status_notes(row.state, row.last_note),
+        "service_name": row.category,
+        "service_code": row.category_code,
+        "description": row.description,
+        "agency_responsible": f"{row.authority} — {row.service}",
+        "service_notice": row.explanation,
+        "requested_datetime": w3c(row.created_at),
+        "updated_datetime": w3c(row.updated_at),
+        "expected_datetime": w3c(row.due_at),
+        "address": row.address_string,
+        "address_id": None,
+        "zipcode": None,
+        "lat": float(row.lat),
+        "long": float(row.lon),
+        "media_url": media,
+    }
+    return {field: values[field] for field in REQUEST_FIELDS}
+
+
+async def requests(
+    *, session: AsyncSession, base_url: str, ids: Sequence[int] | None = None,
+    codes: Sequence[str] = (), statuses: Sequence[str] = (), since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Requests by ids, or by codes, status and creation window; newest first."""
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": MAX_REQUESTS}
+    if ids is not None:
+        where.append("s.id = ANY(:ids)")
+        params["ids"] = list(ids)
+    else:
+        where.append("s.created_at >= :since AND s.created_at < :until")
+        params.update(since=since, until=until)
+        if codes:
+            where.append("s.category_code = ANY(:codes)")
+            params["codes"] = list(codes)
+        if statuses:
+            where.append("s.status = ANY(:statuses)")
+            params["statuses"] = list(statuses)
+    rows = await session.execute(text(REQUESTS_SQL.format(where=" AND ".join(where))), params)
+    return [_request(r, base_url) for r in rows]
