@@ -9,6 +9,8 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 1500,
     assetsInlineLimit: 0,
+    // Quiet `make install`: no timing report when the 2-core machine is busy.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: {
     // `npm run dev` against a running `carto demo`.

@@ -1,28 +1,26 @@
-"""End-to-end harness: the real app served by uvicorn over its own demo database,
+"""End-to-end harness: the real app served by uvicorn over the run's demo database,
 driven by Debian's Chromium through Playwright.
 
-The web tests write for real (reports, votes, contributions), so they get a
-database of their own rather than the run's shared demo database.
+The web tests write for real (reports, votes, contributions): they never count
+on totals staying fixed, and they run last in the suite (tests/web), so the
+demo data other tests read is untouched while they run. Loading the demo a
+second time would cost minutes on a busy 2-core machine.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from carto.app import create_app
-from carto.db import with_driver
-from carto.runtime import upgrade
 from carto.settings import Settings
 from carto.web import WEB_DIST
 
@@ -54,27 +52,8 @@ def web_built() -> Path:
 
 
 @pytest.fixture(scope="session")
-def web_db(server_url: str) -> Iterator[str]:
-    """A demo database of the web tests' own (they commit what they do)."""
-    from carto.demo.loader import load_demo
-
-    name = f"carto_web_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_driver(server_url, "psycopg").set(database=name, drivername="postgresql")
-    url_s = url.render_as_string(hide_password=False)
-    try:
-        upgrade(url_s)
-        load_demo(url_s)
-        yield url_s
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
 def live_server(
-    web_built: Path, web_db: str, tmp_path_factory: pytest.TempPathFactory
+    web_built: Path, demo_db: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The app on a free 127.0.0.1 port, in a thread; its base URL."""
     settings = Settings(
@@ -85,7 +64,7 @@ def live_server(
     )
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, db_url=web_db), host="127.0.0.1", port=port, log_level="warning"
+        create_app(settings, db_url=demo_db), host="127.0.0.1", port=port, log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

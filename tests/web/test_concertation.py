@@ -55,13 +55,14 @@ def test_contribution_inside_perimeter_is_published_and_outside_refused(
 
 def test_a_vote_counts_once(page: Page, live_server: str) -> None:
     plu = concertation(live_server, PLU)
-    target = contributions(live_server, plu["id"])[0]
-    votes_for = target["properties"]["votes_for"]
-    votes_against = target["properties"]["votes_against"]
     sign_in(page, "citoyen@demo.local")
     open_concertation(page, PLU)
+    card = page.locator("article.contribution").first
+    target_id = int(card.get_attribute("data-id") or 0)
+    target = next(c for c in contributions(live_server, plu["id"]) if c["id"] == target_id)
+    votes_for = target["properties"]["votes_for"]
+    votes_against = target["properties"]["votes_against"]
 
-    card = page.locator(f'article[data-id="{target["id"]}"]')
     pour = card.locator('button[data-vote="1"]')
     contre = card.locator('button[data-vote="-1"]')
     pour.click()
@@ -70,7 +71,7 @@ def test_a_vote_counts_once(page: Page, live_server: str) -> None:
     expect(pour).to_contain_text(f"Pour ({votes_for + 1})")
 
     def current() -> dict[str, int]:
-        found = next(c for c in contributions(live_server, plu["id"]) if c["id"] == target["id"])
+        found = next(c for c in contributions(live_server, plu["id"]) if c["id"] == target_id)
         return found["properties"]  # type: ignore[no-any-return]
 
     assert current()["votes_for"] == votes_for + 1

@@ -2,7 +2,8 @@
 
 export const STATE_LABELS: Record<string, string> = {
   new: "Nouveau",
-  submitted: "Nouveau",
+  submitted: "Reçu",
+  routed: "Transmis au service",
   open: "Ouvert",
   acknowledged: "Pris en compte",
   in_progress: "En cours de traitement",
@@ -11,18 +12,21 @@ export const STATE_LABELS: Record<string, string> = {
   reopened: "Rouvert",
   closed: "Clos",
   merged: "Fusionné",
+  duplicate: "Doublon",
   transferred: "Transféré",
 };
 
 export const STATE_COLORS: Record<string, string> = {
   new: "#c2410c",
   submitted: "#c2410c",
+  routed: "#c2410c",
   reopened: "#b91c1c",
   acknowledged: "#a16207",
   in_progress: "#1d4ed8",
   resolved: "#15803d",
   rejected: "#4b5563",
   merged: "#6b7280",
+  duplicate: "#6b7280",
 };
 
 /** Transitions an agent may ask for; the server decides which are allowed (409 otherwise). */
@@ -51,4 +55,4 @@ export function stateLabel(state: string | null | undefined): string {
   return state ? STATE_LABELS[state] ?? state : "";
 }
 
-export const OPEN_STATES = ["new", "submitted", "acknowledged", "in_progress", "reopened"];
+export const OPEN_STATES = ["submitted", "routed", "acknowledged", "in_progress", "reopened"];

@@ -2,7 +2,7 @@
 // (map, photo, history, explanation, transitions, transfer, merge).
 
 import { api, itemsOf } from "../api";
-import { categories, categoryLabel } from "../categories";
+import { categories } from "../categories";
 import { formatAge, formatDay, h, mount, uid } from "../dom";
 import { STATE_COLORS, STATE_LABELS, stateLabel } from "../labels";
 import { heading, navigate, type ViewContext } from "../router";
@@ -21,10 +21,12 @@ export interface QueueItem {
   overdue?: boolean;
   location?: { type: "Point"; coordinates: [number, number] };
   description?: string | null;
+  summary?: string | null;
+  category?: string;
   supports?: number;
 }
 
-const QUEUE_STATES = ["new", "acknowledged", "in_progress", "reopened", "resolved", "rejected"];
+const QUEUE_STATES = ["routed", "acknowledged", "in_progress", "reopened", "resolved", "rejected", "duplicate"];
 
 function requireAgent(path: string): boolean {
   if (me() && isAgent()) return true;
@@ -50,7 +52,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
     commune: query.get("commune"),
     overdue: query.get("overdue") === "true" ? "true" : null,
   };
-  const items = itemsOf<QueueItem>(await api("/api/v1/signalements", { query: { ...filters, sort: "age" } }));
+  const items = itemsOf<QueueItem>(await api("/api/v1/signalements", { query: { ...filters, limit: 200 } }));
   items.sort((a, b) => a.created_at.localeCompare(b.created_at));
 
   const overdue = h("input", { type: "checkbox", name: "overdue", value: "true", id: uid("q"), checked: !!filters.overdue });
@@ -58,7 +60,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   const form = h(
     "form",
     { class: "filters", "aria-label": "Filtres de la file" },
-    select("state", "État", QUEUE_STATES.map((s) => [s, STATE_LABELS[s]]), filters.state),
+    select("state", "État (ouverts par défaut)", QUEUE_STATES.map((s) => [s, STATE_LABELS[s]]), filters.state),
     select("service_code", "Catégorie", cats.map((c) => [c.code, c.label]), filters.service_code),
     h("div", { class: "field" }, h("label", { for: commune.id }, "Commune"), commune),
     h("label", { for: overdue.id, class: "check" }, overdue, " En retard seulement"),
@@ -82,17 +84,27 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   map.setPopup("queue-points", (fs) => h("a", { href: `/agent/signalements/${fs[0].properties?.id}` }, `Ouvrir le signalement n° ${fs[0].properties?.id}`));
   map.setListProvider(() => ({ title: "Signalements de la file", items: items.map((i) => h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id} — ${stateLabel(i.state)}`)) }));
 
-  const rows = await Promise.all(
-    items.map(async (i) =>
+  const rows = items.map((i) =>
+    h(
+      "tr",
+      { class: isOverdue(i) ? "overdue" : null },
+      h("td", null, h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id}`)),
       h(
-        "tr",
-        { class: isOverdue(i) ? "overdue" : null },
-        h("td", null, h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id}`)),
-        h("td", null, await categoryLabel(i.service_code)),
-        h("td", null, nameOf(i.commune)),
-        h("td", null, h("span", { class: `badge state-${i.state}` }, stateLabel(i.state))),
-        h("td", null, formatAge(i.created_at)),
-        h("td", null, i.due_at ? formatDay(i.due_at) : "", isOverdue(i) ? h("strong", { class: "late" }, " en retard") : ""),
+        "td",
+        null,
+        h("strong", null, i.category ?? i.service_code),
+        h("br"),
+        nameOf(i.commune),
+        i.summary ? h("span", { class: "meta clamp" }, ` — ${i.summary}`) : "",
+      ),
+      h("td", null, h("span", { class: `badge state-${i.state}` }, stateLabel(i.state))),
+      h(
+        "td",
+        null,
+        formatAge(i.created_at),
+        i.due_at ? h("br") : "",
+        i.due_at ? h("span", { class: "meta" }, `échéance ${formatDay(i.due_at)}`) : "",
+        isOverdue(i) ? h("strong", { class: "late" }, " en retard") : "",
       ),
     ),
   );
@@ -109,7 +121,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
             "table",
             { class: "queue" },
             h("caption", null, `${items.length} signalement${items.length > 1 ? "s" : ""}`),
-            h("thead", null, h("tr", null, ["Réf.", "Catégorie", "Commune", "État", "Âge", "Échéance"].map((t) => h("th", { scope: "col" }, t)))),
+            h("thead", null, h("tr", null, ["Réf.", "Signalement", "État", "Âge"].map((t) => h("th", { scope: "col" }, t)))),
             h("tbody", null, rows),
           ),
         )
@@ -117,10 +129,30 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   );
 }
 
+interface Reporter {
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  has_account: boolean;
+}
+
+/** The reporter's contact, shown to the service's staff only (the API decides). */
+function reporterBlock(r: Reporter | null | undefined): HTMLElement | null {
+  if (!r) return null;
+  const name = [r.first_name, r.last_name].filter(Boolean).join(" ");
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "reporter-title" },
+    h("h2", { class: "h4", id: "reporter-title" }, "Contact du déclarant (non public)"),
+    h("p", null, name || "Nom non donné", " · ", r.email ? h("a", { href: `mailto:${r.email}` }, r.email) : "pas d'e-mail",
+      r.has_account ? " · a un compte" : ""),
+  );
+}
+
 export async function ticketView(ctx: ViewContext): Promise<void> {
   const { panel, map, params } = ctx;
   if (!requireAgent(`/agent/signalements/${params.id}`)) return;
-  const s = await api<Signalement & { email?: string | null; duplicates?: unknown[] }>(`/api/v1/signalements/${encodeURIComponent(params.id)}`);
+  const s = await api<Signalement & { reporter?: Reporter | null }>(`/api/v1/signalements/${encodeURIComponent(params.id)}`);
   locate(map, s);
   const reload = (): void => navigate(`/agent/signalements/${params.id}`, true);
   mount(
@@ -128,6 +160,7 @@ export async function ticketView(ctx: ViewContext): Promise<void> {
     h("p", { class: "crumb" }, h("a", { href: "/agent" }, "Retour à la file")),
     heading(`Signalement n° ${s.reference ?? s.id}`),
     ...(await signalementSummary(s)),
+    reporterBlock(s.reporter),
     h("h2", null, "Historique"),
     timeline(s.history),
     h("h2", null, "Traiter"),

@@ -27,6 +27,11 @@ export interface Concertation {
 }
 
 const OPEN_STATUSES = new Set(["ouverte", "open"]);
+const PAGE = 20;
+
+function newestFirst(items: Contribution[]): Contribution[] {
+  return [...items].sort((a, b) => (b.properties.created_at ?? "").localeCompare(a.properties.created_at ?? "") || b.id - a.id);
+}
 
 export const isOpen = (c: Concertation): boolean => OPEN_STATUSES.has(c.status);
 
@@ -141,22 +146,40 @@ export async function concertationView(ctx: ViewContext): Promise<void> {
   const { panel, map, params } = ctx;
   const c = await findConcertation(params.slug);
   const open = isOpen(c);
-  let items = await loadContributions(c);
+  let items = newestFirst(await loadContributions(c));
   const visible = new Set(c.themes.map((t) => t.slug));
   const layers = new ConcertationLayers(map, c.perimeter, c.themes);
   map.addCleanup(() => layers.destroy());
   map.fit(bboxOf(c.perimeter), 14);
 
-  const list = h("div", { class: "contributions", "aria-live": "polite" });
+  const list = h("div", { class: "contributions" });
   const formSlot = h("div");
+  let pageSize = PAGE;
   const renderList = (): void => {
     const shown = items.filter((i) => visible.has(i.properties.theme));
     layers.setData(items, visible);
-    mount(list, h("h2", null, `Contributions (${shown.length})`), shown.length ? shown.map((i) => contributionCard(i, open)) : h("p", null, "Aucune contribution pour ces thèmes."));
+    const more = shown.length > pageSize
+      ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { pageSize += PAGE; renderList(); } }, `Afficher ${Math.min(PAGE, shown.length - pageSize)} contributions de plus`)
+      : null;
+    mount(
+      list,
+      h("h2", null, `Contributions (${shown.length})`),
+      shown.length ? shown.slice(0, pageSize).map((i) => contributionCard(i, open)) : h("p", null, "Aucune contribution pour ces thèmes."),
+      more,
+    );
     map.refreshList();
   };
+  /** Show a contribution's card (rendering more of the list if needed) and focus it. */
+  const reveal = (id: number): void => {
+    const index = items.filter((i) => visible.has(i.properties.theme)).findIndex((i) => i.id === id);
+    if (index >= pageSize) {
+      pageSize = Math.ceil((index + 1) / PAGE) * PAGE;
+      renderList();
+    }
+    document.getElementById(`contribution-${id}`)?.focus();
+  };
   const reload = async (): Promise<void> => {
-    items = await loadContributions(c);
+    items = newestFirst(await loadContributions(c));
     renderList();
   };
   const showForm = (): void => {
@@ -179,12 +202,14 @@ export async function concertationView(ctx: ViewContext): Promise<void> {
     if (!item) return null;
     return [
       h("p", { class: "popup-title" }, item.properties.title ?? ""),
-      h("button", { type: "button", class: "btn btn-small", onclick: () => document.getElementById(`contribution-${id}`)?.focus() }, "Voir la contribution"),
+      h("button", { type: "button", class: "btn btn-small", onclick: () => reveal(id) }, "Voir la contribution"),
     ];
   });
   map.setListProvider(() => ({
     title: "Contributions de la concertation",
-    items: items.filter((i) => visible.has(i.properties.theme)).map((i) => h("a", { href: `#contribution-${i.id}` }, `${i.properties.title ?? ""} (${i.properties.theme_label ?? i.properties.theme})`)),
+    items: items
+      .filter((i) => visible.has(i.properties.theme))
+      .map((i) => h("button", { type: "button", class: "linklike link", onclick: () => reveal(i.id) }, `${i.properties.title ?? ""} (${i.properties.theme_label ?? i.properties.theme})`)),
   }));
 
   mount(formSlot, open ? addButton() : h("div", { class: "alert alert-info" }, "Cette concertation est close : voici son archive en lecture seule. ", h("a", { href: `/concertations/${encodeURIComponent(c.slug)}/synthese` }, "Lire la synthèse")));

@@ -12,8 +12,19 @@ import { explanationOf, nameOf } from "./report_context";
 
 export interface HistoryEntry {
   state: string;
+  label?: string;
   at: string;
   note?: string | null;
+  event?: string;
+  internal_note?: string | null;
+  actor?: string | null;
+  to_service?: string | null;
+}
+
+const EVENT_LABELS: Record<string, string> = { transfer: "Transféré", merge: "Fusionné", support: "Soutenu" };
+
+function capitalize(text: string): string {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
 }
 
 export interface Photo {
@@ -25,6 +36,8 @@ export interface Signalement {
   id: number | string;
   reference?: string;
   state: string;
+  state_label?: string;
+  category?: string;
   service_code: string;
   authority?: string | { name?: string };
   service?: string | { name?: string };
@@ -39,6 +52,8 @@ export interface Signalement {
   photo?: Photo | string | null;
   photo_url?: string | null;
   supports?: number;
+  address?: string | null;
+  duplicate_of?: number | null;
 }
 
 export function photosOf(s: Signalement): Photo[] {
@@ -59,10 +74,13 @@ export function timeline(history: HistoryEntry[] | undefined): HTMLElement {
       h(
         "li",
         { "data-state": e.state },
-        h("span", { class: `badge state-${e.state}` }, stateLabel(e.state)),
+        h("span", { class: `badge state-${e.state}` }, capitalize(e.label ?? stateLabel(e.state))),
+        e.event && EVENT_LABELS[e.event] ? ` ${EVENT_LABELS[e.event]}${e.to_service ? ` à ${e.to_service}` : ""}` : "",
         " ",
         h("time", { datetime: e.at }, formatDateTime(e.at)),
+        e.actor ? h("span", { class: "meta" }, ` par ${e.actor}`) : null,
         e.note ? h("p", { class: "note" }, e.note) : null,
+        e.internal_note ? h("p", { class: "note meta" }, `Note interne : ${e.internal_note}`) : null,
       ),
     ),
   );
@@ -84,12 +102,16 @@ export async function signalementSummary(s: Signalement): Promise<HTMLElement[]>
       "dl",
       { class: "facts" },
       h("dt", null, "Catégorie"),
-      h("dd", null, await categoryLabel(s.service_code)),
+      h("dd", null, s.category ?? (await categoryLabel(s.service_code))),
       h("dt", null, "État"),
-      h("dd", null, h("span", { class: `badge state-${s.state}`, "data-testid": "state" }, stateLabel(s.state))),
+      h("dd", null, h("span", { class: `badge state-${s.state}`, "data-testid": "state" }, capitalize(s.state_label ?? stateLabel(s.state)))),
       h("dt", null, "Traité par"),
       h("dd", null, [nameOf(s.authority), nameOf(s.service)].filter(Boolean).join(" — ") || "—"),
       nameOf(s.commune) ? [h("dt", null, "Commune"), h("dd", null, nameOf(s.commune))] : null,
+      s.address ? [h("dt", null, "Adresse"), h("dd", null, s.address)] : null,
+      s.duplicate_of
+        ? [h("dt", null, "Doublon de"), h("dd", null, h("a", { href: `/suivi/${s.duplicate_of}` }, `n° ${s.duplicate_of}`))]
+        : null,
       s.created_at ? [h("dt", null, "Signalé le"), h("dd", null, formatDateTime(s.created_at))] : null,
       s.supports ? [h("dt", null, "Soutiens"), h("dd", null, String(s.supports))] : null,
     ),

@@ -6,6 +6,7 @@ import { errorBox, formatDay, h, mount } from "../dom";
 import { icon } from "../icons";
 import { stateLabel } from "../labels";
 import type { LngLat } from "../map";
+import { me } from "../session";
 
 type Named = string | { name?: string; nom?: string; label?: string } | null | undefined;
 
@@ -60,6 +61,8 @@ interface Nearby {
   id: number | string;
   state?: string;
   description?: string;
+  summary?: string;
+  address?: string | null;
   distance_m?: number;
   supports?: number;
   supporters?: number;
@@ -104,8 +107,11 @@ export async function nearbyBlock(at: LngLat, code: string): Promise<HTMLElement
             n.distance_m !== undefined ? `, à ${Math.round(n.distance_m)} m` : "",
             n.created_at ? `, le ${formatDay(n.created_at)}` : "",
             count ? `, ${count} soutien${count > 1 ? "s" : ""}` : ""),
-          n.description ? h("p", { class: "muted" }, n.description) : null,
-          h("button", { type: "button", class: "btn btn-small", onclick: () => support(id, out) }, icon("thumbUp", 16), " Soutenir ce signalement"),
+          n.summary ?? n.description ? h("p", { class: "muted" }, n.summary ?? n.description ?? "") : null,
+          n.address ? h("p", { class: "muted" }, n.address) : null,
+          me()
+            ? h("button", { type: "button", class: "btn btn-small", onclick: () => support(id, out) }, icon("thumbUp", 16), " Soutenir ce signalement")
+            : h("p", null, h("a", { href: `/connexion?next=${encodeURIComponent(window.location.pathname)}` }, "Connectez-vous"), " pour soutenir ce signalement."),
           out,
         );
       }),

@@ -67,7 +67,7 @@ export function chart(title: string, bars: Bar[]): HTMLElement {
     { viewBox: `0 0 ${width} ${Math.max(1, bars.length) * rowH}`, width: "100%", "aria-hidden": "true", class: "chart" },
     bars.map((b, i) => [
       s("rect", { x: 140, y: i * rowH + 4, width: Math.max(2, scale(b.value)), height: rowH - 8, fill: b.color ?? "#1d4f91", rx: 3 }),
-      s("text", { x: 134, y: i * rowH + rowH / 2 + 4, "text-anchor": "end", class: "chart-label" }, b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label),
+      s("text", { x: 134, y: i * rowH + rowH / 2 + 4, "text-anchor": "end", class: "chart-label" }, b.label.length > 18 ? `${b.label.slice(0, 17)}…` : b.label),
       s("text", { x: 146 + scale(b.value), y: i * rowH + rowH / 2 + 4, class: "chart-value" }, String(b.value)),
     ]),
   );

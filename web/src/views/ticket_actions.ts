@@ -53,12 +53,23 @@ export function transitionForm(s: Signalement, done: () => void): HTMLFormElemen
   );
 }
 
-export function transferForm(s: Signalement, done: () => void): HTMLFormElement {
+export function transferForm(s: Signalement & { service_id?: number }, done: () => void): HTMLFormElement {
   const service = h("select", { name: "service_id", required: true }, h("option", { value: "" }, "Chargement…"));
   void api("/api/v1/services")
     .then((data) => {
-      const options = itemsOf<ServiceOption>(data);
-      mount(service, h("option", { value: "" }, "Choisir un service"), options.map((o) => h("option", { value: String(o.id) }, o.authority ? `${o.authority} — ${o.name}` : o.name)));
+      const byAuthority = new Map<string, ServiceOption[]>();
+      for (const o of itemsOf<ServiceOption>(data)) {
+        if (o.id === s.service_id) continue;
+        const key = o.authority ?? "Autres";
+        byAuthority.set(key, [...(byAuthority.get(key) ?? []), o]);
+      }
+      mount(
+        service,
+        h("option", { value: "" }, "Choisir un service"),
+        [...byAuthority.entries()].map(([authority, opts]) =>
+          h("optgroup", { label: authority }, opts.map((o) => h("option", { value: String(o.id) }, `${authority} — ${o.name}`))),
+        ),
+      );
     })
     .catch(() => mount(service, h("option", { value: "" }, "Liste des services indisponible")));
   const reason = h("textarea", { name: "reason", rows: 2, required: true, maxlength: 2000 });
