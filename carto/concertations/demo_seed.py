@@ -118,6 +118,15 @@ def insert(conn: psycopg.Connection, k: int, seeds: list[Seed]) -> dict[str, int
     return {r[0]: int(r[1]) for r in rows}
 
 
+def later(rng: random.Random, start: datetime, now: datetime) -> datetime:
+    """A moment after `start` and at least an hour before `now`: seeded reactions must not
+    look like a burst happening while the demo is being used."""
+    end = now - timedelta(hours=1)
+    if start + timedelta(minutes=1) >= end:
+        return start + timedelta(minutes=1)
+    return start + (end - start) * rng.uniform(0.01, 1)
+
+
 def react(
     conn: psycopg.Connection, rng: random.Random, seeds: list[Seed], ids: dict[str, int],
     citizens: list[int], now: datetime,
@@ -130,14 +139,13 @@ def react(
         cid, agree = ids[s.ref], rng.choice((0.95, 0.85, 0.7, 0.5, 0.5, 0.3))
         voters = rng.sample([c for c in citizens if c != s.author], k=rng.choice((0, 2, 4, 7, 12)))
         for voter in voters:
-            at = s.at + timedelta(hours=rng.uniform(1, 200))
             value = 1 if rng.random() < agree else -1
-            votes.append((cid, voter, value, rng.choice(VOTE_REASONS), min(at, now)))
+            votes.append((cid, voter, value, rng.choice(VOTE_REASONS), later(rng, s.at, now)))
         for fan in rng.sample(citizens, k=rng.choice((0, 0, 1, 3, 6))):
-            supports.append((cid, fan, min(s.at + timedelta(hours=rng.uniform(1, 100)), now)))
+            supports.append((cid, fan, later(rng, s.at, now)))
         if rng.random() < 0.3:
             for _ in range(rng.randint(1, 3)):
-                at = min(s.at + timedelta(hours=rng.uniform(1, 150)), now)
+                at = later(rng, s.at, now)
                 comments.append((cid, rng.choice(citizens), rng.choice(COMMENTS), at))
     with conn.cursor() as cur:
         cur.executemany(

@@ -158,7 +158,7 @@ async def queue(
     params = {"all": moderator, "ks": ks, "k": concertation_id, "limit": QUEUE_LIMIT}
     out: dict[str, list[QueueItem]] = {}
     for name, condition in _QUEUE_CONDITIONS.items():
-        rows = await session.execute(text(_QUEUE_SQL.format(condition=condition)), params)
+        rows = await session.execute(text(_QUEUE_SQL.replace("{condition}", condition)), params)
         out[name] = [
             QueueItem(
                 target=r.target,

@@ -104,6 +104,13 @@ async def _upsert_layer(
     return layer
 
 
+async def check_can_attach(*, session: AsyncSession, ref: int | str, principal: Principal) -> None:
+    """Forbidden unless the caller administers an organiser (checked before reading a file)."""
+    c = await load_concertation(session=session, ref=ref)
+    if not is_organiser_admin(principal, c):
+        raise Forbidden("Seuls les administrateurs des collectivités organisatrices le peuvent.")
+
+
 async def import_reference_layer(
     *, session: AsyncSession, ref: int | str, path: Path, meta: ReferenceLayerInput,
     principal: Principal | None, source: str | None = None,

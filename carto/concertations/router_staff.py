@@ -32,6 +32,28 @@ from carto.ratelimit import rate_limited
 from carto.vector_files import SUPPORTED_SUFFIXES
 
 router = APIRouter()
+FRENCH = {
+    "string_too_short": "trop court",
+    "string_too_long": "trop long",
+    "string_pattern_mismatch": "format invalide",
+    "literal_error": "valeur non reconnue",
+    "greater_than": "doit être positif",
+    "less_than_equal": "trop grand",
+}
+
+
+def french_errors(exc: ValidationError) -> str:
+    """Pydantic's errors as short French phrases, naming the field."""
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error.get("loc", ()))
+        if error["type"] == "value_error":
+            parts.append(str(error["msg"]).removeprefix("Value error, "))
+        else:
+            parts.append(f"{field} : {FRENCH.get(error['type'], 'valeur invalide')}")
+    return "; ".join(parts)
+
+
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 CHUNK = 1024 * 1024
 
@@ -118,6 +140,7 @@ async def upload_layer(
     color: Annotated[str, Form(max_length=7)] = "#666666",
 ) -> dict[str, Any]:  # fmt: skip
     """Attach a layer from a file; a constraint layer then checks new contributions."""
+    await reference_layers.check_can_attach(session=session, ref=ref, principal=principal)
     try:
         meta = reference_layers.ReferenceLayerInput(
             title=title, slug=slug or None, description=description, role=role,  # type: ignore[arg-type]
@@ -125,8 +148,7 @@ async def upload_layer(
             message=message, color=color,
         )  # fmt: skip
     except ValidationError as exc:
-        reasons = "; ".join(str(e.get("msg", "")) for e in exc.errors())
-        raise InvalidInput(f"Description de couche invalide : {reasons}.") from None
+        raise InvalidInput(f"Description de couche invalide : {french_errors(exc)}.") from None
     with tempfile.TemporaryDirectory(prefix="carto-layer-") as folder:
         path = await _save_upload(file, Path(folder))
         result = await reference_layers.import_reference_layer(

@@ -25,10 +25,15 @@ MakeConcertation = Callable[..., Awaitable[Concertation]]
 
 
 def feature(
-    lon: float, lat: float, *, theme: str = "velo", kind: str = "proposition",
-    title: str = "Une piste cyclable", body: str = "Relier la gare au centre à vélo.",
+    lon: float,
+    lat: float,
+    *,
+    theme: str = "velo",
+    kind: str = "proposition",
+    title: str = "Une piste cyclable",
+    body: str = "Relier la gare au centre à vélo.",
     **extra: Any,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [lon, lat]},
@@ -41,12 +46,16 @@ def make_concertation(session: AsyncSession) -> MakeConcertation:
     """A concertation on the union of `communes`, organised by the first one's authority."""
 
     async def make(
-        *, slug: str = "test-concertation", communes: Sequence[str] = (LILLE_INSEE,),
-        opens: timedelta = timedelta(days=-1), closes: timedelta = timedelta(days=30),
-        archived: bool = False, geometry_types: Sequence[str] = ("Point", "LineString", "Polygon"),
+        *,
+        slug: str = "test-concertation",
+        communes: Sequence[str] = (LILLE_INSEE,),
+        opens: timedelta = timedelta(days=-1),
+        closes: timedelta = timedelta(days=30),
+        archived: bool = False,
+        geometry_types: Sequence[str] = ("Point", "LineString", "Polygon"),
         kinds: Sequence[str] = ("proposition", "constat", "question"),
         themes: Sequence[tuple[str, str]] = (("velo", "Vélo"), ("arbres", "Arbres")),
-    ) -> Concertation:  # fmt: skip
+    ) -> Concertation:
         now = datetime.now(UTC)
         union = (
             select(func.ST_Multi(func.ST_Union(Commune.geom)))
@@ -57,11 +66,18 @@ def make_concertation(session: AsyncSession) -> MakeConcertation:
             select(Commune.authority_id).where(Commune.insee == communes[0])
         )
         k = Concertation(
-            slug=slug, title=f"Concertation {slug}", description="Pour les tests.", kind="autre",
-            perimeter=union, opens_at=now + opens, closes_at=now + closes,
-            archived_at=now if archived else None, allowed_geometry_types=list(geometry_types),
-            allowed_kinds=list(kinds), is_demo=False,
-        )  # fmt: skip
+            slug=slug,
+            title=f"Concertation {slug}",
+            description="Pour les tests.",
+            kind="autre",
+            perimeter=union,
+            opens_at=now + opens,
+            closes_at=now + closes,
+            archived_at=now if archived else None,
+            allowed_geometry_types=list(geometry_types),
+            allowed_kinds=list(kinds),
+            is_demo=False,
+        )
         k.themes = [
             Theme(slug=s, label=label, color=f"#00{i:02d}00", icon="", description="", sort_order=i)
             for i, (s, label) in enumerate(themes)

@@ -109,20 +109,26 @@ async def test_invalid_input_is_422_with_french_message(client, make_concertatio
         "latitude out of range": (feature(3.06, 95.0), "hors limites"),
         "NaN": (feature(math.nan, 50.6), "non finie"),
         "line not allowed": (
-            {**feature(*LILLE), "geometry": {"type": "LineString", "coordinates": [[3.06, 50.63],
-                                                                                   [3.07, 50.64]]}},
+            {
+                **feature(*LILLE),
+                "geometry": {"type": "LineString", "coordinates": [[3.06, 50.63], [3.07, 50.64]]},
+            },
             "n'accepte pas une ligne",
-        ),  # fmt: skip
+        ),
         "self-intersecting": (
             {**feature(*LILLE), "geometry": {"type": "Polygon", "coordinates": self_crossing}},
             "se recoupe",
         ),
         "unclosed ring": (
-            {**feature(*LILLE), "geometry": {"type": "Polygon",
-                                            "coordinates": [[[3.06, 50.63], [3.07, 50.64],
-                                                             [3.07, 50.63], [3.065, 50.62]]]}},
+            {
+                **feature(*LILLE),
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[3.06, 50.63], [3.07, 50.64], [3.07, 50.63], [3.065, 50.62]]],
+                },
+            },
             "fermé",
-        ),  # fmt: skip
+        ),
         "strings as coordinates": (
             {**feature(*LILLE), "geometry": {"type": "Point", "coordinates": ["3", "50"]}},
             "nombres",
@@ -159,17 +165,21 @@ async def test_one_vote_per_participant(client, session):
     cid = target["features"][0]["id"]
     start = target["features"][0]["properties"]
     headers = await login(client, "citoyen@demo.local")
-    first = await client.post(f"/api/v1/contributions/{cid}/votes", json={"value": 1}, headers=headers)
+    first = await client.post(
+        f"/api/v1/contributions/{cid}/votes", json={"value": 1}, headers=headers
+    )
     assert first.status_code == 201 and first.json()["replaced"] is False
     assert first.json()["votes_for"] == start["votes_for"] + 1
     second = await client.post(
-        f"/api/v1/contributions/{cid}/votes", json={"value": -1, "reason": "Trop près du tram."},
+        f"/api/v1/contributions/{cid}/votes",
+        json={"value": -1, "reason": "Trop près du tram."},
         headers=headers,
-    )  # fmt: skip
+    )
     assert second.status_code == 200 and second.json()["replaced"] is True
     assert (second.json()["votes_for"], second.json()["votes_against"]) == (
-        start["votes_for"], start["votes_against"] + 1,
-    )  # fmt: skip
+        start["votes_for"],
+        start["votes_against"] + 1,
+    )
     mine = await count(
         session,
         "SELECT count(*) FROM contribution_vote v JOIN app_user u ON u.id = v.user_id "
@@ -179,13 +189,16 @@ async def test_one_vote_per_participant(client, session):
     assert mine == 1
     public = (await client.get(f"/api/v1/contributions/{cid}")).json()["properties"]
     assert (public["votes_for"], public["votes_against"]) == (
-        start["votes_for"], start["votes_against"] + 1,
-    )  # fmt: skip
+        start["votes_for"],
+        start["votes_against"] + 1,
+    )
 
 
 async def test_vote_refusals(client, make_concertation):
     headers = await login(client, "citoyen@demo.local")
-    assert (await client.post("/api/v1/contributions/1/votes", json={"value": 1})).status_code == 401
+    assert (
+        await client.post("/api/v1/contributions/1/votes", json={"value": 1})
+    ).status_code == 401
     bad = await client.post("/api/v1/contributions/1/votes", json={"value": 0}, headers=headers)
     assert bad.status_code == 422
     missing = await client.post(
