@@ -115,8 +115,15 @@ def page(context: BrowserContext) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if is_error(m.type, m.text) else None)
     yield page
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def is_error(kind: str, text: str) -> bool:
+    """A console error worth failing for (MapLibre reports bad styles this way); the
+    browser's own line for an HTTP error answer is not one: tests check those."""
+    return kind == "error" and not text.startswith("Failed to load resource")
 
 
 def map_ready(page: Page) -> None:

@@ -44,6 +44,7 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
   const color =
     colorBy === "state" ? matchColor("state", STATE_COLORS, "#1d4f91") : matchColor("service_code", CATEGORY_COLORS, "#1d4f91");
   const isCluster = [">", ["coalesce", ["get", "count"], 1], 1];
+  const clusterRadius = ["interpolate", ["linear"], ["get", "count"], 2, 7, 50, 14, 1000, 26];
   map.addOverlay("signalements", { signalements: { type: "vector", tiles, maxzoom: 16 } }, [
     {
       id: "signalements-points",
@@ -54,10 +55,13 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
         "circle-color": ["case", isCluster, "#334e68", color] as never,
         "circle-opacity": ["case", isCluster, 0.75, 1] as never,
         "circle-radius": [
-          "case",
-          isCluster,
-          ["interpolate", ["linear"], ["get", "count"], 2, 7, 50, 14, 1000, 26],
-          ["interpolate", ["linear"], ["zoom"], 8, 3, 15, 7],
+          "interpolate",
+          ["linear"],
+          ["zoom"],
+          8,
+          ["case", isCluster, clusterRadius, 3],
+          15,
+          ["case", isCluster, clusterRadius, 7],
         ] as never,
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 1.2,
@@ -112,10 +116,24 @@ export function showContributionTiles(map: CartoMap, query: Record<string, strin
   map.addOverlay("contributions-tiles", { "contributions-tiles": { type: "vector", tiles, maxzoom: 16 } }, [
     { id: "contrib-t-fill", type: "fill", source: "contributions-tiles", "source-layer": "contributions", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": color as never, "fill-opacity": 0.3 } },
     { id: "contrib-t-line", type: "line", source: "contributions-tiles", "source-layer": "contributions", filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": color as never, "line-width": 2.5 } },
-    { id: "contrib-t-point", type: "circle", source: "contributions-tiles", "source-layer": "contributions", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-color": color as never, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
+    {
+      id: "contrib-t-point",
+      type: "circle",
+      source: "contributions-tiles",
+      "source-layer": "contributions",
+      filter: ["==", ["geometry-type"], "Point"],
+      paint: {
+        "circle-color": color as never,
+        "circle-opacity": 0.85,
+        "circle-radius": ["interpolate", ["linear"], ["coalesce", ["get", "count"], 1], 1, 5, 20, 10, 200, 18] as never,
+        "circle-stroke-color": "#fff",
+        "circle-stroke-width": 1.5,
+      },
+    },
   ]);
   const popup = (features: MapGeoJSONFeature[]) => {
     const p = features[0].properties ?? {};
+    if (Number(p.count ?? 1) > 1) return h("p", { class: "popup-title" }, `${p.count} contributions dans ce secteur : zoomez pour les voir.`);
     return [
       h("p", { class: "popup-title" }, String(p.title ?? "Contribution")),
       h("p", null, `${KIND_LABELS[String(p.kind)] ?? p.kind ?? ""} — ${p.theme ?? ""}`),
