@@ -1,0 +1,1 @@
+"""Tile and heatmap benchmark against tipg (see run.py)."""

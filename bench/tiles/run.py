@@ -1,0 +1,262 @@
+"""Tiles benchmark: Carto's tile server against tipg 1.6.1 on the same table, same run.
+
+    .venv/bin/python -m bench.tiles.run [--mel 1000000] [--france 10000000] [--seconds 8]
+
+Seeds a bench table (points clustered around centres, 1 M over the MEL and N over
+France, seeded), gives it a primary key and GiST indexes (EPSG:4326 for tipg,
+stored EPSG:3857 for Carto), builds Carto's heat grid, then serves it with tipg
+(TIPG_DB_SPATIAL_EXTENT=false) and with the app (2 uvicorn workers each) and
+drives both with wrk cycling a seeded list of tiles:
+
+- z14 tiles/s (8 connections), over the dense MEL and over France;
+- z8 tile latency p95 (one connection);
+- heatmap tile latency p95 per zoom z0..z14 (one connection), and µs per heat cell;
+- cached tile latency p50 through the app (tile cache on, primed).
+
+Prints the table, writes bench/results/tiles.json. Loopback only, bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from bench.common import Figure, Result, bench_database
+from bench.servers import free_port, stop, wait_ready
+from bench.tiles.seed import seed_points
+from carto.tiles.grid import mercator_tms
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+TIPG_COLLECTION = "bench.point"
+TIPG_PROPS = "properties=id,service_code,state,supports"
+
+
+def wrk(base: str, paths: list[str], *, connections: int, seconds: float) -> dict[str, float]:
+    """Run wrk cycling `paths` against `base`; requests/s and latency percentiles (ms)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(paths) + "\n")
+        listing = fh.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+             "-s", str(HERE / "cycle.lua"), base],
+            env={**os.environ, "WRK_PATHS": listing},
+            capture_output=True, text=True, timeout=seconds + 60,
+        )  # fmt: skip
+    finally:
+        os.unlink(listing)
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed on {base}{paths[0]}: {out.stdout} {out.stderr}")
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "rps": summary["requests"] / (summary["duration_us"] / 1e6),
+        "p50": summary["p50_us"] / 1000,
+        "p95": summary["p95_us"] / 1000,
+        "p99": summary["p99_us"] / 1000,
+        "requests": summary["requests"],
+        "errors": summary["non_2xx"] + summary["socket_errors"],
+    }
+
+
+def _spawn(cmd: list[str], env: dict[str, str], ready: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    wait_ready(ready, proc, timeout=120)
+    return proc
+
+
+@contextmanager
+def tipg_server(url: str, workers: int) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CARTO_", "TIPG_"))},
+        "DATABASE_URL": url,
+        "TIPG_DB_SCHEMAS": '["bench"]',
+        "TIPG_DB_TABLES": f'["{TIPG_COLLECTION}"]',
+        "TIPG_DB_SPATIAL_EXTENT": "false",
+        "TIPG_DB_DATETIME_EXTENT": "false",
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(port),
+           "--workers", str(workers), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    proc = _spawn(cmd, env, f"http://127.0.0.1:{port}/collections/{TIPG_COLLECTION}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def carto_server(url: str, workers: int, *, cache: bool) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARTO_")}
+    env.update(
+        CARTO_DATABASE_URL=url, CARTO_RATE_LIMITS="off", CARTO_LOG_LEVEL="WARNING",
+        CARTO_SECRET_KEY="bench-secret-key-" + "x" * 32, CARTO_NOTIFICATIONS_WORKER="false",
+        CARTO_TILE_CACHE="true" if cache else "false", CARTO_TILE_CACHE_MIN_MS="0",
+    )  # fmt: skip
+    cmd = [sys.executable, "-m", "uvicorn", "bench.tiles.serve:app", "--factory",
+           "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+           "--no-access-log"]  # fmt: skip
+    proc = _spawn(cmd, env, f"http://127.0.0.1:{port}/healthz")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def sample_tiles(url: str, zoom: int, count: int, rnd: random.Random, ids: range) -> list[tuple]:
+    """Tiles at `zoom` under randomly chosen points (seeded): where the data are."""
+    picks = sorted(rnd.sample(ids, min(count * 3, len(ids))))
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT ST_X(geom), ST_Y(geom) FROM bench.point WHERE id = ANY(%s)", (picks,)
+        ).fetchall()
+    tms = mercator_tms()
+    tiles = list(dict.fromkeys(tms.tile(lon, lat, zoom) for lon, lat in rows))
+    rnd.shuffle(tiles)
+    return [(t.z, t.x, t.y) for t in tiles[:count]]
+
+
+def carto_paths(tiles: list[tuple]) -> list[str]:
+    return [f"/tiles/bench_points/{z}/{x}/{y}.mvt" for z, x, y in tiles]
+
+
+def tipg_paths(tiles: list[tuple]) -> list[str]:
+    return [
+        f"/collections/{TIPG_COLLECTION}/tiles/WebMercatorQuad/{z}/{x}/{y}?{TIPG_PROPS}"
+        for z, x, y in tiles
+    ]
+
+
+def heat_paths(tiles: list[tuple]) -> list[str]:
+    return [f"/tiles/heatmap/bench_points/{z}/{x}/{y}.png" for z, x, y in tiles]
+
+
+def warm(base: str, paths: list[str]) -> None:
+    """One pass (statistics of each zoom computed, caches and plans warm)."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for path in paths:
+            client.get(path)
+
+
+def measure(args: argparse.Namespace) -> Result:
+    result = Result("tiles")
+    result.params = {
+        "mel_points": args.mel,
+        "france_points": args.france,
+        "seconds_per_run": args.seconds,
+        "workers_each": args.workers,
+        "tipg": "1.6.1",
+    }
+    print(f"Tiles benchmark: {args.mel:,} points over the MEL + {args.france:,} over France")
+    with bench_database("tiles") as url:
+        timings = seed_points(url, mel=args.mel, france=args.france, seed=args.seed)
+        for step, seconds in timings.items():
+            print(f"  seed {step}: {seconds:.1f} s", flush=True)
+        result.params["seed_seconds"] = {k: round(v, 1) for k, v in timings.items()}
+        rnd = random.Random(args.seed)
+        mel_ids = range(1, args.mel + 1)
+        fr_ids = range(args.mel + 1, args.mel + args.france + 1) if args.france else mel_ids
+        z14_mel = sample_tiles(url, 14, 400, rnd, mel_ids)
+        z14_fr = sample_tiles(url, 14, 400, rnd, fr_ids)
+        z8 = sample_tiles(url, 8, 60, rnd, fr_ids) + sample_tiles(url, 8, 5, rnd, mel_ids)
+        heat = {z: sample_tiles(url, z, 40, rnd, mel_ids if z > 9 else fr_ids) for z in range(15)}
+        runs: dict[str, dict[str, dict[str, float]]] = {}
+        with tipg_server(url, args.workers) as tipg:
+            warm(tipg, tipg_paths(z8[:5] + z14_mel[:5]))
+            runs["tipg"] = {
+                "z14_mel": wrk(tipg, tipg_paths(z14_mel), connections=8, seconds=args.seconds),
+                "z14_france": wrk(tipg, tipg_paths(z14_fr), connections=8, seconds=args.seconds),
+                "z8": wrk(tipg, tipg_paths(z8), connections=1, seconds=args.seconds),
+            }
+        with carto_server(url, args.workers, cache=False) as app:
+            all_heat = [p for z in range(15) for p in heat_paths(heat[z])]
+            warm(app, carto_paths(z8[:5] + z14_mel[:5]) + all_heat)
+            runs["carto"] = {
+                "z14_mel": wrk(app, carto_paths(z14_mel), connections=8, seconds=args.seconds),
+                "z14_france": wrk(app, carto_paths(z14_fr), connections=8, seconds=args.seconds),
+                "z8": wrk(app, carto_paths(z8), connections=1, seconds=args.seconds),
+            }
+            runs["heat"] = {
+                f"z{z}": wrk(app, heat_paths(heat[z]), connections=1, seconds=args.heat_seconds)
+                for z in range(15)
+            }
+        with carto_server(url, args.workers, cache=True) as app:
+            warm(app, carto_paths(z14_mel))
+            runs["cached"] = {
+                "z14_mel": wrk(app, carto_paths(z14_mel), connections=1, seconds=args.seconds)
+            }
+    report(result, runs)
+    return result
+
+
+def report(result: Result, runs: dict[str, dict[str, dict[str, float]]]) -> None:
+    tipg, carto = runs["tipg"], runs["carto"]
+    for area in ("z14_mel", "z14_france"):
+        value, base = carto[area]["rps"], tipg[area]["rps"]
+        result.add(
+            Figure(f"{area} tiles/s (8 connections)", value, "tiles/s", "tipg", base,
+                   "≥ 3× tipg", value >= 3 * base)
+        )  # fmt: skip
+    result.add(
+        Figure("z8 tile p95", carto["z8"]["p95"], "ms", "tipg", tipg["z8"]["p95"], "≤ 50 ms",
+               carto["z8"]["p95"] <= 50)
+    )  # fmt: skip
+    heat_p95 = max(r["p95"] for r in runs["heat"].values())
+    result.add(Figure("heatmap p95, worst zoom z0-z14", heat_p95, "ms", goal="≤ 20 ms",
+                      met=heat_p95 <= 20))  # fmt: skip
+    cells = (32 + 8) ** 2
+    result.add(Figure("heatmap time per heat cell (p50, z10)",
+                      runs["heat"]["z10"]["p50"] * 1000 / cells, "µs/cell"))  # fmt: skip
+    cached = runs["cached"]["z14_mel"]["p50"]
+    result.add(Figure("cached tile p50 through the app", cached, "ms", goal="≤ 2 ms",
+                      met=cached <= 2))  # fmt: skip
+    result.params["runs"] = runs
+    errors = sum(r["errors"] for group in runs.values() for r in group.values())
+    if errors:
+        result.notes.append(f"{errors} non-2xx or socket errors during the runs")
+    print("\n  heatmap p95 per zoom (ms): " + ", ".join(
+        f"{k} {v['p95']:.1f}" for k, v in runs["heat"].items()))  # fmt: skip
+    print(f"  {'scenario':<14}{'carto':>12}{'tipg':>12}")
+    for key in ("z14_mel", "z14_france"):
+        print(f"  {key + ' tiles/s':<14}{carto[key]['rps']:>12.0f}{tipg[key]['rps']:>12.0f}")
+    print(f"  {'z8 p95 ms':<14}{carto['z8']['p95']:>12.1f}{tipg['z8']['p95']:>12.1f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mel", type=int, default=1_000_000)
+    parser.add_argument("--france", type=int, default=10_000_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--heat-seconds", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed (apt-get install wrk; scripts/install-system.sh installs it)")
+    started = time.monotonic()
+    result = measure(args)
+    result.params["total_seconds"] = round(time.monotonic() - started, 1)
+    path = result.save()
+    print(f"\nSaved {path.relative_to(ROOT)} ({result.params['total_seconds']} s in all)")
+
+
+if __name__ == "__main__":
+    main()

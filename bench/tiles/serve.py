@@ -1,0 +1,36 @@
+"""ASGI factory for the benchmark: the product's app with the bench table as a tile layer.
+
+`uvicorn bench.tiles.serve:app --factory --workers N` with CARTO_DATABASE_URL set.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from carto.app import create_app
+from carto.settings import get_settings
+from carto.tiles.layers import Filter, TileLayer, register_layer
+
+BENCH_LAYER = TileLayer(
+    name="bench_points",
+    kind="point",
+    source="bench.points",
+    title="Points du banc d'essai",
+    description="Points aléatoires (MEL et France) pour mesurer les tuiles.",
+    properties={
+        "id": "Number",
+        "service_code": "String",
+        "state": "String",
+        "supports": "Number",
+        "count": "Number",
+    },
+    filters=(Filter("service_code", "service_code", "a"), Filter("state", "state", "b")),
+    date_column="created_at",
+    weights={"supports": "supports"},
+)
+
+
+def app() -> FastAPI:
+    register_layer(BENCH_LAYER)
+    settings = get_settings()
+    return create_app(settings, db_url=settings.database_url)
