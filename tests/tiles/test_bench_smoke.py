@@ -1,0 +1,48 @@
+"""The tiles benchmark's seed and layer on 1,000 points (the bench itself is not a test)."""
+
+from __future__ import annotations
+
+import random
+
+import mapbox_vector_tile
+import psycopg
+
+from bench.tiles.run import carto_paths, heat_paths, sample_tiles, tipg_paths
+from bench.tiles.seed import seed_points
+from bench.tiles.serve import BENCH_LAYER
+from carto.tiles.layers import register_layer, unregister_layer
+
+
+async def test_bench_seed_and_tiles(tclient, demo_db):
+    timings = seed_points(demo_db, mel=600, france=400, seed=7)
+    assert set(timings) >= {"insert", "heat_grid"}
+    register_layer(BENCH_LAYER)
+    try:
+        with psycopg.connect(demo_db) as conn:
+            total = conn.execute("SELECT count(*) FROM bench.points").fetchone()[0]
+            cells = conn.execute(
+                "SELECT sum(n) FROM tiles.heat_cell WHERE layer = 'bench_points' "
+                "AND level = 5 AND dim_a = ''"
+            ).fetchone()[0]
+        assert total == cells == 1000
+        rnd = random.Random(7)
+        [z8] = sample_tiles(demo_db, 8, 1, rnd, range(1, 601))
+        assert carto_paths([z8])[0] == f"/tiles/bench_points/{z8[0]}/{z8[1]}/{z8[2]}.mvt"
+        assert "/collections/bench.point/tiles/WebMercatorQuad/" in tipg_paths([z8])[0]
+        resp = await tclient.get(carto_paths([z8])[0])
+        features = mapbox_vector_tile.decode(resp.content)["bench_points"]["features"]
+        with psycopg.connect(demo_db) as conn:
+            inside = conn.execute(
+                "SELECT count(*) FROM bench.points WHERE geom_3857 && ST_TileEnvelope(%s, %s, %s)",
+                z8,
+            ).fetchone()[0]
+        assert sum(f["properties"]["count"] for f in features) == inside > 0
+        heat = await tclient.get(heat_paths([z8])[0])
+        assert heat.status_code == 200 and heat.headers["content-type"] == "image/png"
+    finally:
+        unregister_layer("bench_points")
+        with psycopg.connect(demo_db, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA bench CASCADE")
+            conn.execute("DELETE FROM tiles.point_layer WHERE layer = 'bench_points'")
+            conn.execute("DELETE FROM tiles.heat_point WHERE layer = 'bench_points'")
+            conn.execute("DELETE FROM tiles.heat_cell WHERE layer = 'bench_points'")
