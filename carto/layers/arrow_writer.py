@@ -2,7 +2,7 @@
 
 GDAL keeps the file open for the whole layer and consumes a stream of record batches
 (`pyogrio.write_arrow`), so the GeoPackage R-tree is built once at the end and
-FlatGeobuf needs no second pass: flat memory and ~50k points/s. The cursor is read
+FlatGeobuf needs no second pass (figures: bench/export_million.py). The cursor is read
 on the event loop while a worker thread writes; a queue of two batches joins them.
 """
 
