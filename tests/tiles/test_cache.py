@@ -140,3 +140,28 @@ def test_tiles_touching_contains_the_tile_of_the_point(zoom):
     tiles = tiles_touching(*POINT, [zoom])
     assert mercator_tms().tile(*POINT, zoom) in tiles
     assert all(t.z == zoom for t in tiles) and 1 <= len(tiles) <= 4
+
+
+async def test_territory_edit_refreshes_bands_and_cache(tclient, session):
+    lille = mercator_tms().tile(3.0573, 50.6292, 12)
+    far = mercator_tms().tile(4.8357, 45.7640, 12)  # Lyon
+    for t in (lille, far):
+        await tclient.get(f"/tiles/communes/12/{t.x}/{t.y}.mvt")
+    assert await cached_tiles(session=session, layer="communes") == {lille, far}
+    await session.execute(
+        text(
+            "UPDATE commune SET nom = 'Lille-Test', geom = ST_Multi(ST_Buffer(geom, 0.001)) "
+            "WHERE insee = '59350'"
+        )
+    )
+    assert await cached_tiles(session=session, layer="communes") == {far}
+    props = (
+        (
+            await session.execute(
+                text("SELECT DISTINCT props ->> 'nom' FROM tiles.polygon_geom WHERE id = '59350'")
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert props == ["Lille-Test"]
