@@ -272,7 +272,7 @@ def _special_seeds(
     for n, (theme, title) in enumerate(own):
         seeds.append(Seed(
             ref=f"demo-citoyen-{n}", theme=theme, kind="proposition", title=title,
-            body="Proposition de démonstration déposée par le compte citoyen@demo.local.",
+            body="Proposition de démonstration déposée par le compte citoyen de la démo.",
             lon=3.0573 + n * 0.004, lat=50.6330, author=accounts["citoyen"],
             at=now - timedelta(days=20 - n),
         ))  # fmt: skip
