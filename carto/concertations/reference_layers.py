@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import shapely
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.deps import Principal
 from carto.concertations.models import ReferenceFeature, ReferenceLayer
-from carto.concertations.schemas import SLUG
+from carto.concertations.schemas import SLUG, Input
 from carto.concertations.service import _layers, is_organiser_admin, load_concertation
 from carto.errors import Forbidden, ImportFailed, InvalidInput, NotFound
 from carto.geo import slugify
@@ -31,7 +31,7 @@ MAX_FEATURES = 200_000
 INSERT_BATCH = 2000
 
 
-class ReferenceLayerInput(BaseModel):
+class ReferenceLayerInput(Input):
     """How an uploaded layer is shown and, for a constraint layer, what it checks."""
 
     title: str = Field(min_length=2, max_length=200)
@@ -62,6 +62,12 @@ class LayerImport:
     skipped: int
 
 
+def _lon_lat(geom: Any) -> bool:
+    """Inside the lon/lat range (a file in an undeclared projected CRS is not)."""
+    west, south, east, north = geom.bounds
+    return -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+
+
 def feature_rows(frame: gpd.GeoDataFrame) -> tuple[list[dict[str, Any]], int, int]:
     """JSON-safe properties and 2D WKB per feature; and how many were repaired or skipped."""
     if len(frame) > MAX_FEATURES:
@@ -76,10 +82,12 @@ def feature_rows(frame: gpd.GeoDataFrame) -> tuple[list[dict[str, Any]], int, in
     )
     rows, skipped = [], 0
     for geom, props in zip(geoms, records, strict=True):
-        if geom is None or geom.is_empty:
+        if geom is None or geom.is_empty or not _lon_lat(geom):
             skipped += 1
             continue
-        rows.append({"p": json.dumps(props, ensure_ascii=False), "g": shapely.to_wkb(geom)})
+        # PostgreSQL's jsonb refuses NUL characters, which some files carry in attributes.
+        properties = json.dumps(props, ensure_ascii=False).replace("\\u0000", "")
+        rows.append({"p": properties, "g": shapely.to_wkb(geom)})
     return rows, int(invalid.sum()), skipped
 
 
@@ -98,7 +106,7 @@ async def _upsert_layer(
     fields = meta.model_dump(exclude={"slug"})
     for name, value in fields.items():
         setattr(layer, name, value)
-    layer.source = source[:300]
+    layer.source = "".join(ch for ch in source if ch.isprintable())[:300]
     await session.flush()
     await session.execute(delete(ReferenceFeature).where(ReferenceFeature.layer_id == layer.id))
     return layer

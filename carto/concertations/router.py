@@ -26,6 +26,7 @@ from carto.concertations.schemas import (
     ContributionCollection,
     ContributionFeature,
     ContributionFeatureIn,
+    ContributionKind,
     ReportInput,
     ReportResult,
     ResidenceInput,
@@ -67,8 +68,8 @@ async def concertation(ref: str, session: SessionDep) -> ConcertationDetail:
 @router.get("/concertations/{ref}/contributions", response_model=ContributionCollection)
 async def concertation_contributions(
     ref: str, request: Request, session: SessionDep,
-    theme: Annotated[str | None, Query(max_length=80)] = None,
-    kind: Annotated[str | None, Query(max_length=20)] = None,
+    theme: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")] = None,
+    kind: Annotated[ContributionKind | None, Query()] = None,
     bbox: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ContributionKind = Literal["proposition", "constat", "question"]
 Channel = Literal["online", "workshop", "kiosk", "paper", "assisted"]
@@ -22,6 +22,34 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def unsafe_text(value: Any) -> bool:
+    """True when some string inside cannot be stored: NUL bytes or lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(unsafe_text(k) or unsafe_text(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(unsafe_text(v) for v in value)
+    return False
+
+
+class Input(BaseModel):
+    """Base of every request body: refuses text PostgreSQL cannot store (422, not 500)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        if unsafe_text(data):
+            raise ValueError("texte illisible : caractère nul ou encodage invalide")
+        return data
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -92,7 +120,7 @@ class ConcertationDetail(ConcertationPublic):
     reference_layers: list[ReferenceLayerPublic]
 
 
-class ThemeCreate(BaseModel):
+class ThemeCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     slug: str | None = Field(default=None, max_length=80, pattern=SLUG)
@@ -102,7 +130,7 @@ class ThemeCreate(BaseModel):
     description: str = Field(default="", max_length=2000)
 
 
-class PhaseCreate(BaseModel):
+class PhaseCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     phase: PhaseName
@@ -112,7 +140,7 @@ class PhaseCreate(BaseModel):
     _aware_start = field_validator("starts_at")(_aware)
 
 
-class PerimeterSpec(BaseModel):
+class PerimeterSpec(Input):
     """Union of communes (INSEE) and intercommunalities (SIREN), or a drawn geometry."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +150,7 @@ class PerimeterSpec(BaseModel):
     geometry: dict[str, Any] | None = None
 
 
-class ConcertationCreate(BaseModel):
+class ConcertationCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     slug: str | None = Field(default=None, max_length=120, pattern=SLUG)
@@ -144,7 +172,7 @@ class ConcertationCreate(BaseModel):
     _aware_dates = field_validator("opens_at", "closes_at")(_aware)
 
 
-class ConcertationUpdate(BaseModel):
+class ConcertationUpdate(Input):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=3, max_length=200)
@@ -155,7 +183,7 @@ class ConcertationUpdate(BaseModel):
     _aware_dates = field_validator("opens_at", "closes_at")(_aware)
 
 
-class ContributionInput(BaseModel):
+class ContributionInput(Input):
     """The properties of a contribution Feature (contract: title, body, theme, kind)."""
 
     title: str = Field(min_length=3, max_length=200)
@@ -174,7 +202,7 @@ class ContributionInput(BaseModel):
     _strip_texts = field_validator("title", "body", "theme", "author_label", mode="before")(_strip)
 
 
-class ContributionFeatureIn(BaseModel):
+class ContributionFeatureIn(Input):
     type: Literal["Feature"]
     geometry: dict[str, Any]
     properties: ContributionInput
@@ -233,7 +261,7 @@ class ContributionCollection(BaseModel):
     number_returned: int
 
 
-class VoteInput(BaseModel):
+class VoteInput(Input):
     model_config = ConfigDict(extra="forbid")
 
     value: Literal[1, -1]
@@ -255,7 +283,7 @@ class SupportResult(BaseModel):
     supports: int
 
 
-class CommentInput(BaseModel):
+class CommentInput(Input):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(min_length=1, max_length=3000)
@@ -275,7 +303,7 @@ class CommentPublic(BaseModel):
     replies: list[CommentPublic] = Field(default_factory=list)
 
 
-class ReportInput(BaseModel):
+class ReportInput(Input):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=1000)
@@ -287,7 +315,7 @@ class ReportResult(BaseModel):
     already_reported: bool = False
 
 
-class ModerationInput(BaseModel):
+class ModerationInput(Input):
     model_config = ConfigDict(extra="forbid")
 
     action: ModerationAction
@@ -305,7 +333,7 @@ class ModerationResult(BaseModel):
     reports_resolved: int
 
 
-class AnswerInput(BaseModel):
+class AnswerInput(Input):
     model_config = ConfigDict(extra="forbid")
 
     status: AnswerStatus
@@ -314,7 +342,7 @@ class AnswerInput(BaseModel):
     _strip_text = field_validator("text", mode="before")(_strip)
 
 
-class ResidenceInput(BaseModel):
+class ResidenceInput(Input):
     """Either say whether you live inside the perimeter, or give your commune's INSEE code."""
 
     model_config = ConfigDict(extra="forbid")

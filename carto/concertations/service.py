@@ -34,6 +34,7 @@ from carto.concertations.schemas import (
     PhasePublic,
     ReferenceLayerPublic,
     ThemePublic,
+    unsafe_text,
 )
 from carto.concertations.status import (
     PHASE_LABELS,
@@ -56,6 +57,8 @@ def status_of(c: Concertation, now: datetime | None = None) -> str:
 
 async def load_concertation(*, session: AsyncSession, ref: int | str) -> Concertation:
     """The concertation with this id or slug, or NotFound."""
+    if isinstance(ref, str) and unsafe_text(ref):
+        raise NotFound("Concertation introuvable.")
     if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
         ident = int(ref)
         found = await session.get(Concertation, ident) if 0 < ident < 2**31 else None

@@ -209,3 +209,17 @@ async def test_vote_refusals(client, make_concertation):
         f"/api/v1/contributions/{2**40}/votes", json={"value": 1}, headers=headers
     )
     assert huge.status_code == 404
+
+
+async def test_unstorable_text_is_422_not_500(client, make_concertation):
+    k = await make_concertation()
+    headers = await login(client, "citoyen@demo.local")
+    resp = await client.post(
+        f"/api/v1/concertations/{k.id}/contributions",
+        json=feature(*LILLE, title="Titre \x00 nul"),
+        headers=headers,
+    )
+    assert resp.status_code == 422
+    assert (await client.get("/api/v1/concertations/abc%00def")).status_code == 404
+    bad_filter = await client.get(f"/api/v1/concertations/{k.id}/contributions?theme=a%00b")
+    assert bad_filter.status_code == 422
