@@ -51,20 +51,18 @@ def view_conditions(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str, 
 
 
 def point_tile_sql(layer: TileLayer, conditions: str) -> str:
-    """Individual features; NULL when the tile holds more than MAX_POINTS_PER_TILE."""
+    """Individual features in one pass; NULL when more than MAX_POINTS_PER_TILE."""
     props = ", ".join(f"v.{p}" for p in layer.properties if p != "count")
-    names = ", ".join(p for p in layer.properties if p != "count")
     return f"""
-        WITH pts AS MATERIALIZED (
-            SELECT {props}, v.geom_3857 FROM {layer.source} v
-            WHERE v.geom_3857 && {BUFFERED} {conditions}
-            LIMIT {MAX_POINTS_PER_TILE + 1})
-        SELECT CASE WHEN (SELECT count(*) FROM pts) > {MAX_POINTS_PER_TILE} THEN NULL ELSE (
-            SELECT ST_AsMVT(t.*, '{layer.name}', {EXTENT}, 'geom') FROM (
-                SELECT {names},
-                       ST_AsMVTGeom(geom_3857, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom
-                FROM pts) t) END AS tile,
-            pg_current_snapshot()::text AS snapshot
+        SELECT CASE WHEN t.n > {MAX_POINTS_PER_TILE} THEN NULL
+                    ELSE coalesce(t.mvt, ''::bytea) END AS tile,
+               pg_current_snapshot()::text AS snapshot
+        FROM (SELECT count(*) AS n, ST_AsMVT(q.*, '{layer.name}', {EXTENT}, 'geom') AS mvt
+              FROM (SELECT {props},
+                           ST_AsMVTGeom(v.geom_3857, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom
+                    FROM {layer.source} v
+                    WHERE v.geom_3857 && {BUFFERED} {conditions}
+                    LIMIT {MAX_POINTS_PER_TILE + 1}) q) t
     """
 
 
