@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carto.errors import CartoError
@@ -24,6 +25,23 @@ def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
         {"field": _field_path(err.get("loc", ())), "message": str(err.get("msg", "invalide"))}
         for err in exc.errors()
     ]
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    """A value PostgreSQL or the driver cannot take (SQLSTATE class 22: out of range,
+    invalid text representation...): the client's input, not our failure."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        sqlstate = str(getattr(err, "sqlstate", "") or "")
+        if type(err).__name__ == "DataError" or sqlstate.startswith("22"):
+            return True
+        stack += [err.__cause__, getattr(err, "orig", None)]
+    return False
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -55,6 +73,16 @@ def register_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if _is_data_error(exc):
+            log.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+            return JSONResponse(
+                {"error": "invalid_input", "message": "Valeur invalide ou hors limites."},
+                status_code=422,
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
