@@ -305,12 +305,14 @@ async def update_concertation(
     *, session: AsyncSession, ref: int | str, data: ConcertationUpdate, principal: Principal
 ) -> ConcertationDetail:
     c = await _editable(session, ref, principal)
-    for name, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise InvalidInput(f"Le champ « {name} » ne peut pas être vide.")
-        setattr(c, name, value)
-    if c.closes_at <= c.opens_at:
+    changes = data.model_dump(exclude_unset=True)
+    empty = [name for name, value in changes.items() if value is None]
+    if empty:
+        raise InvalidInput(f"Le champ « {empty[0]} » ne peut pas être vide.")
+    if changes.get("closes_at", c.closes_at) <= changes.get("opens_at", c.opens_at):
         raise InvalidInput("La date de clôture doit suivre la date d'ouverture.")
+    for name, value in changes.items():
+        setattr(c, name, value)
     await session.commit()
     return await concertation_detail(session=session, ref=c.id)
 
