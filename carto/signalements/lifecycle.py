@@ -7,6 +7,7 @@ row, whose notifications are queued in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -28,6 +29,7 @@ from carto.signalements.states import CLOSED, LABELS, REQUESTABLE, STATES, find
 
 SATELLITES = ("signalement_event", "signalement_reporter", "signalement_photo",
               "signalement_support")  # fmt: skip
+REPORTER_ONLY = "Vous pouvez seulement rouvrir votre signalement, une fois résolu ou rejeté."
 NOT_STAFF = (
     "Seuls les agents du service chargé de ce signalement et les administrateurs de sa "
     "collectivité peuvent le traiter."
@@ -68,7 +70,9 @@ def _check_target(to: str) -> None:
 
 
 async def _roles(session: AsyncSession, actor: Actor, sig: Signalement) -> set[str]:
-    roles = {"staff"} if is_staff(actor, sig) else set()
+    if is_staff(actor, sig):
+        return {"staff"}  # staff may do all a reporter may
+    roles: set[str] = set()
     reporter = await session.scalar(
         select(SignalementReporter.user_id).where(SignalementReporter.signalement_id == sig.id)
     )
@@ -89,6 +93,8 @@ async def transition(
     roles = await _roles(session, actor, sig)
     if not roles:
         raise Forbidden(NOT_STAFF)
+    if "staff" not in roles and to != "reopened":
+        raise Forbidden(REPORTER_ONLY)
     step = find(sig.state, to)
     if step is None:
         raise Conflict(
@@ -97,7 +103,7 @@ async def transition(
         )
     when = now or datetime.now(UTC)
     if not roles & step.by:
-        raise Forbidden("Vous pouvez seulement rouvrir votre signalement, une fois clos.")
+        raise Forbidden(REPORTER_ONLY)
     if "staff" not in roles:
         assert sig.closed_at is not None
         if sig.closed_at + timedelta(days=reopen_days) < when:
@@ -214,9 +220,12 @@ async def merge(
     await session.execute(
         insert(SignalementSupport)
         .from_select(
-            ["signalement_id", "user_id", "authority_id"],
+            ["signalement_id", "supporter", "user_id", "authority_id"],
             select(
-                literal(target.id), SignalementSupport.user_id, literal(target.authority_id)
+                literal(target.id),
+                SignalementSupport.supporter,
+                SignalementSupport.user_id,
+                literal(target.authority_id),
             ).where(SignalementSupport.signalement_id == dup.id),
         )
         .on_conflict_do_nothing()
@@ -232,18 +241,32 @@ async def merge(
         await session.commit()
 
 
+def supporter_key(*, user_id: int | None, address: str | None, secret: str) -> str:
+    """Who supports: the account, or else a keyed hash of the address (never the address)."""
+    if user_id is not None:
+        return f"u:{user_id}"
+    digest = hashlib.blake2b((address or "?").encode(), key=secret.encode()[:64], digest_size=16)
+    return f"a:{digest.hexdigest()}"
+
+
 async def support(
-    *, session: AsyncSession, signalement_id: int, user_id: int, commit: bool = True
-) -> SupportResult:
-    """+1 on an open ticket, once per account (a second call changes nothing)."""
+    *, session: AsyncSession, signalement_id: int, supporter: str, user_id: int | None = None,
+    commit: bool = True,
+) -> SupportResult:  # fmt: skip
+    """+1 on an open ticket, once per supporter (a second call changes nothing)."""
     sig = await locked(session, signalement_id)
     if sig.state in CLOSED:
         raise Conflict("Ce signalement est clos : faites un nouveau signalement si besoin.")
     added = await session.scalar(
         insert(SignalementSupport)
-        .values(signalement_id=sig.id, user_id=user_id, authority_id=sig.authority_id)
+        .values(
+            signalement_id=sig.id,
+            supporter=supporter,
+            user_id=user_id,
+            authority_id=sig.authority_id,
+        )  # fmt: skip
         .on_conflict_do_nothing()
-        .returning(SignalementSupport.user_id)
+        .returning(SignalementSupport.supporter)
     )
     if added is not None:
         await session.execute(

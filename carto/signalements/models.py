@@ -137,15 +137,17 @@ class SignalementEvent(Base):
 
 
 class SignalementSupport(Base):
-    """A "+1": somebody else has the same problem (one per account and ticket)."""
+    """A "+1": somebody else has the same problem. One per supporter and ticket, the
+    supporter being an account ("u:<id>") or, without one, a keyed hash of the address."""
 
     __tablename__ = "signalement_support"
 
     signalement_id: Mapped[int] = mapped_column(
         ForeignKey("signalement.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    supporter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
     )
     authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

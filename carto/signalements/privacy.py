@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.privacy import PersonalDataProvider, Processing, register_provider
-from carto.signalements.models import Signalement, SignalementReporter
+from carto.signalements.models import Signalement, SignalementReporter, SignalementSupport
 
 
 async def export(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
@@ -44,6 +44,12 @@ async def anonymize(session: AsyncSession, user_id: int) -> None:
         update(SignalementReporter)
         .where(SignalementReporter.user_id == user_id)
         .values(user_id=None, email=None, first_name=None, last_name=None, ip=None)
+    )
+    # Supports keep counting, but no longer point at the person.
+    await session.execute(
+        update(SignalementSupport)
+        .where(SignalementSupport.user_id == user_id)
+        .values(user_id=None, supporter=func.concat("x:", func.gen_random_uuid()))
     )
 
 

@@ -226,9 +226,13 @@ async def merge(
     dependencies=[Depends(rate_limited("write"))],
 )
 async def add_support(
-    session: SessionDep, principal: CurrentPrincipal, signalement_id: int
+    request: Request, session: SessionDep, principal: OptionalPrincipal, signalement_id: int
 ) -> SupportResult:
-    """ "Me too" on an open ticket, once per account."""
+    """A "me too" on an open ticket: once per account, or once per address without one."""
+    user_id = principal.user_id if principal else None
+    key = lifecycle.supporter_key(
+        user_id=user_id, address=client_ip(request), secret=request.app.state.secret_key
+    )
     return await lifecycle.support(
-        session=session, signalement_id=signalement_id, user_id=principal.user_id
+        session=session, signalement_id=signalement_id, supporter=key, user_id=user_id
     )

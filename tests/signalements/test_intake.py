@@ -177,6 +177,8 @@ async def test_unknown_ticket_is_404(client):
 async def test_export_and_erasure_of_the_reporter(client, session):
     citizen = await login(client, "citoyen@demo.local")
     sid = (await new_ticket(client, headers=citizen, first_name="Camille"))["id"]
+    other = (await new_ticket(client))["id"]
+    await client.post(f"/api/v1/signalements/{other}/supports", headers=citizen)
     data = (await client.get("/api/v1/me/export", headers=citizen)).json()
     mine = next(s for s in data["signalements"] if s["numero"] == sid)
     assert mine["prenom"] == "Camille" and mine["categorie"] == "proprete"
@@ -191,6 +193,14 @@ async def test_export_and_erasure_of_the_reporter(client, session):
     ).one()  # fmt: skip
     assert tuple(row) == (None, None, None, None, None)
     assert (await client.get(f"/api/v1/signalements/{sid}")).status_code == 200
+    support = (
+        await session.execute(
+            text("SELECT user_id, supporter FROM signalement_support WHERE signalement_id = :i"),
+            {"i": other},
+        )
+    ).one()
+    assert support[0] is None and support[1].startswith("x:")
+    assert (await client.get(f"/api/v1/signalements/{other}")).json()["supports"] == 1
 
 
 async def test_services_directory_for_staff(client):
