@@ -52,6 +52,12 @@ test: install lint
 screenshots: install
 	CARTO_SCREENSHOTS_DIR=web/screenshots $(BIN)/python -m pytest -q tests/web/test_screenshots.py
 
+bench: install  ## all benchmarks, about 20 minutes; writes bench/results/*.json and bench/RESULTS.md
+	$(BIN)/python -m bench.routing
+	$(BIN)/python -m bench.intake --seconds 20 --runs 3
+	$(BIN)/python -m bench.export_million
+	$(BIN)/python -m bench.tiles.run
+
 clean-var:
 	-$(BIN)/carto db stop
 	rm -rf var

@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
 SHARED = ROOT.parent / "shared" / "data" / "territories"
 
 
@@ -135,7 +135,11 @@ def write_results_table() -> Path:
                 f"| {ratio} | {f.get('goal') or ''} | {met} |"
             )
     lines += ["", machine_line, ""]
-    out = ROOT / "bench" / "RESULTS.md"
+    out = (
+        RESULTS.parent / "RESULTS.md"
+        if "BENCH_RESULTS_DIR" in os.environ
+        else (ROOT / "bench" / "RESULTS.md")
+    )
     out.write_text("\n".join(lines))
     return out
 
