@@ -80,13 +80,15 @@ def live_server(
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Module scope: the sync Playwright API keeps an event loop running while it is open,
+# which would stop pytest-asyncio tests collected after a web module from running.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser = playwright_instance.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

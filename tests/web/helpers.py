@@ -33,11 +33,14 @@ def get_json(base: str, path: str, bearer: str | None = None, **params: Any) -> 
     return resp.json()
 
 
-def file_report(base: str, lon: float, lat: float, service_code: str, description: str) -> str:
-    """File a signalement through the native API; its id."""
+def file_report(
+    base: str, lon: float, lat: float, service_code: str, description: str, bearer: str = ""
+) -> str:
+    """File a signalement through the native API (as `bearer`'s account if given); its id."""
     resp = httpx.post(
         f"{base}/api/v1/signalements",
         json={"lon": lon, "lat": lat, "service_code": service_code, "description": description},
+        headers={"Authorization": f"Bearer {bearer}"} if bearer else {},
     )
     assert resp.status_code == 201, resp.text
     return str(resp.json()["id"])

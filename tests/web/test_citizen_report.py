@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web.conftest import ROUBAIX, map_ready, sign_in
-from tests.web.helpers import file_report, get_json, png_bytes
+from tests.web.helpers import file_report, get_json, png_bytes, token
 
 
 def test_citizen_files_a_report_with_a_photo(page: Page, live_server: str, tmp_path: Path) -> None:
@@ -91,3 +91,18 @@ def test_agent_acknowledges_and_resolves_then_citizen_sees_both(
     history = get_json(live_server, f"/api/v1/signalements/{report_id}")["history"]
     states = [h["state"] for h in history]
     assert states.index("acknowledged") < states.index("resolved")
+
+
+def test_signed_in_citizen_finds_the_report_in_mes_signalements(
+    page: Page, live_server: str
+) -> None:
+    bearer = token(live_server, "citoyen@demo.local")
+    report_id = file_report(
+        live_server, ROUBAIX[0], ROUBAIX[1] + 0.001, "eclairage", "Lampadaire éteint.", bearer
+    )
+    sign_in(page, "citoyen@demo.local")
+    page.get_by_role("link", name="Mes signalements").click()
+    mine = page.get_by_role("link", name=re.compile(rf"^n° {report_id} — "))
+    expect(mine).to_contain_text("Éclairage public")
+    mine.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(report_id)
