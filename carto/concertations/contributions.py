@@ -48,6 +48,7 @@ from carto.concertations.status import (
     current_phase,
 )
 from carto.errors import Forbidden, InvalidInput, NotFound, OutsideTerritory
+from carto.media.service import get_photo_ref
 from carto.territories.models import Authority
 
 
@@ -137,7 +138,13 @@ async def get_contribution(
     c = row[0]
     if c.visibility == "held" and not await _may_see_held(session, c, viewer):
         raise NotFound("Contribution introuvable.")
-    return _feature(row)
+    found = _feature(row)
+    if found.properties.photo_id:
+        photo = await get_photo_ref(session=session, photo_id=found.properties.photo_id)
+        if photo is not None:
+            found.properties.photo_url = photo.url
+            found.properties.photo_thumbnail_url = photo.thumbnail_url
+    return found
 
 
 async def _may_see_held(session: AsyncSession, c: Contribution, viewer: Principal | None) -> bool:
@@ -227,8 +234,6 @@ def _theme(k: Concertation, slug: str) -> Theme:
 async def _check_photo(session: AsyncSession, photo_id: str | None) -> None:
     if photo_id is None:
         return
-    from carto.media.service import get_photo_ref
-
     if await get_photo_ref(session=session, photo_id=photo_id) is None:
         raise InvalidInput("Photo inconnue : envoyez-la d'abord sur /api/v1/media.")
 

@@ -230,6 +230,8 @@ class ContributionProperties(BaseModel):
     channel: Channel
     channel_label: str
     photo_id: str | None
+    photo_url: str | None = Field(default=None, description="on a single contribution only")
+    photo_thumbnail_url: str | None = None
     commune: str | None
     phase: str | None
     votes_for: int

@@ -223,3 +223,27 @@ async def test_unstorable_text_is_422_not_500(client, make_concertation):
     assert (await client.get("/api/v1/concertations/abc%00def")).status_code == 404
     bad_filter = await client.get(f"/api/v1/concertations/{k.id}/contributions?theme=a%00b")
     assert bad_filter.status_code == 422
+
+
+async def test_photo_must_be_uploaded_first(client, make_concertation):
+    import io
+
+    from PIL import Image
+
+    k = await make_concertation()
+    headers = await login(client, "citoyen@demo.local")
+    url = f"/api/v1/concertations/{k.id}/contributions"
+    unknown = await client.post(url, json=feature(*LILLE, photo_id="0" * 32), headers=headers)
+    assert unknown.status_code == 422 and "Photo inconnue" in unknown.json()["message"]
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 60)).save(buffer, format="PNG")
+    photo = await client.post(
+        "/api/v1/media", files={"file": ("arbre.png", buffer.getvalue(), "image/png")}
+    )
+    assert photo.status_code == 201, photo.text
+    made = await client.post(
+        url, json=feature(*LILLE, photo_id=photo.json()["id"]), headers=headers
+    )
+    assert made.status_code == 201
+    assert made.json()["properties"]["photo_id"] == photo.json()["id"]
+    assert made.json()["properties"]["photo_url"] == photo.json()["url"]
