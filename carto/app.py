@@ -41,6 +41,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
             if stop_worker is not None:
                 await stop_worker()
             await close_layers(app)
+            from carto.tiles.db import close_tile_pool  # the tiles' own asyncpg pool
+
+            await close_tile_pool(app)
             await engine.dispose()
 
     app = FastAPI(

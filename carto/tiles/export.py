@@ -16,10 +16,10 @@ from typing import Any
 
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.db import make_async_engine, make_sessionmaker
 from carto.errors import InvalidInput
+from carto.tiles.db import SessionTileDB, TileDB
 from carto.tiles.filters import TileFilters
 from carto.tiles.grid import TileRequest
 from carto.tiles.layers import TileLayer, get_layer
@@ -44,14 +44,14 @@ def _e7(value: float) -> int:
 
 
 async def _collect(
-    session: AsyncSession, layer: TileLayer, minzoom: int, maxzoom: int, progress: Progress | None
+    db: TileDB, layer: TileLayer, minzoom: int, maxzoom: int, progress: Progress | None
 ) -> dict[int, bytes]:
     found: dict[int, bytes] = {}
     frontier = [TileRequest(0, 0, 0)]
     for z in range(0, maxzoom + 1):
         next_frontier: list[TileRequest] = []
         for tile in frontier:
-            body, _snapshot, _mode = await render_tile(session, layer, tile, TileFilters())
+            body, _snapshot, _mode = await render_tile(db, layer, tile, TileFilters())
             if not body:
                 continue
             if z >= minzoom:
@@ -113,8 +113,9 @@ async def export_pmtiles(
     engine = make_async_engine(url, pool_size=1, max_overflow=0)
     try:
         async with make_sessionmaker(engine)() as session:
-            tiles = await _collect(session, layer, minzoom, maxzoom, progress)
-            bounds = await deployment_bounds(session)
+            db = SessionTileDB(session)
+            tiles = await _collect(db, layer, minzoom, maxzoom, progress)
+            bounds = await deployment_bounds(db)
     finally:
         await engine.dispose()
     if not tiles:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.tiles import render, sql
+from carto.tiles.db import TileDB
 from carto.tiles.filters import TileFilters
 from carto.tiles.grid import CellWindow, TileRequest, cell_window
 from carto.tiles.layers import TileLayer
@@ -40,7 +39,7 @@ STATS_PUT = """
 
 
 async def heat_window(
-    *, session: AsyncSession, layer: TileLayer, tile: TileRequest, filters: TileFilters
+    *, db: TileDB, layer: TileLayer, tile: TileRequest, filters: TileFilters
 ) -> tuple[np.ndarray, CellWindow]:
     """The window's cell values (counts, or weight sums with `filters.weight`)."""
     window = cell_window(tile, margin=render.MARGIN)
@@ -50,12 +49,13 @@ async def heat_window(
     else:
         conditions, extra = sql.view_conditions(layer, filters)
         cells = sql.raw_cells_sql(layer, conditions, filters.weight)
-    rows = (await session.execute(text(cells), params | extra)).all()
+    rows = await db.rows(cells, params | extra)
     side = window.n + 2 * window.margin
     grid = np.zeros((side, side))
     if rows:
         cx_min, cy_min, _, _ = window.bounds
-        data = np.array([(r.cx, r.cy, r.w if filters.weight else r.n) for r in rows], dtype=float)
+        value = "w" if filters.weight else "n"
+        data = np.array([(r["cx"], r["cy"], r[value]) for r in rows], dtype=float)
         grid[data[:, 1].astype(int) - cy_min, data[:, 0].astype(int) - cx_min] = data[:, 2]
     return grid, window
 
@@ -74,9 +74,7 @@ def _percentile_sql(layer: TileLayer, filters: TileFilters) -> tuple[str, dict[s
     return statement, extra
 
 
-async def zoom_scale(
-    *, session: AsyncSession, layer: TileLayer, level: int, filters: TileFilters
-) -> float:
+async def zoom_scale(*, db: TileDB, layer: TileLayer, level: int, filters: TileFilters) -> float:
     """The zoom level's colour scale: stored, or computed now when missing or stale."""
     key = {
         "layer": layer.name,
@@ -84,23 +82,23 @@ async def zoom_scale(
         "level": level,
         "weighted": filters.weight is not None,
     }
-    row = (await session.execute(text(STATS_GET), key | {"ttl": STATS_TTL})).first()
-    if row is not None and not row.stale:
-        return float(row.p99)
+    row = await db.row(STATS_GET, key | {"ttl": STATS_TTL})
+    if row is not None and not row["stale"]:
+        return float(row["p99"])
     statement, extra = _percentile_sql(layer, filters)
-    p99 = (await session.execute(text(statement), key | extra)).scalar()
-    scale = float(p99 or 0.0)
-    await session.execute(text(STATS_PUT), key | {"p99": scale})
-    await session.commit()
+    found = await db.row(statement, {k: key[k] for k in ("layer", "level")} | extra)
+    scale = float((found or {}).get("p99") or 0.0)
+    await db.execute(STATS_PUT, key | {"p99": scale})
+    await db.commit()
     return scale
 
 
 async def heat_tile(
-    *, session: AsyncSession, layer: TileLayer, tile: TileRequest, filters: TileFilters
+    *, db: TileDB, layer: TileLayer, tile: TileRequest, filters: TileFilters
 ) -> bytes:
     """The 256x256 PNG heatmap tile."""
-    grid, window = await heat_window(session=session, layer=layer, tile=tile, filters=filters)
+    grid, window = await heat_window(db=db, layer=layer, tile=tile, filters=filters)
     if not grid.any():
         return render.empty_png()
-    scale = await zoom_scale(session=session, layer=layer, level=window.level, filters=filters)
+    scale = await zoom_scale(db=db, layer=layer, level=window.level, filters=filters)
     return render.heat_png(grid, window.n, scale)

@@ -11,11 +11,10 @@ from collections import defaultdict
 from typing import Any
 
 import h3
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput, TooLarge
 from carto.tiles import sql
+from carto.tiles.db import TileDB
 from carto.tiles.filters import TileFilters
 from carto.tiles.layers import TileLayer
 
@@ -63,7 +62,7 @@ def _ring(cell: str) -> list[list[float]]:
 
 async def hexagon_counts(
     *,
-    session: AsyncSession,
+    db: TileDB,
     layer: TileLayer,
     bbox: tuple[float, float, float, float],
     resolution: int,
@@ -72,22 +71,21 @@ async def hexagon_counts(
     """A FeatureCollection of H3 cells with `count` (and `weight` when weighted)."""
     conditions, params = sql.view_conditions(layer, filters)
     west, south, east, north = bbox
-    rows = (
-        await session.execute(
-            text(_points_sql(layer, conditions, filters.weight)),
-            params | {"w": west, "s": south, "e": east, "n": north},
-        )
-    ).all()
+    rows = await db.rows(
+        _points_sql(layer, conditions, filters.weight),
+        params | {"w": west, "s": south, "e": east, "n": north},
+    )
     if len(rows) > MAX_POINTS:
         raise TooLarge(f"Plus de {MAX_POINTS} points dans l'emprise : réduisez la bbox.")
     counts: dict[str, int] = defaultdict(int)
     weights: dict[str, float] = defaultdict(float)
     for row in rows:
-        if not (west <= row.lon <= east and south <= row.lat <= north):
+        lon, lat = row["lon"], row["lat"]
+        if not (west <= lon <= east and south <= lat <= north):
             continue
-        cell = h3.latlng_to_cell(row.lat, row.lon, resolution)
+        cell = h3.latlng_to_cell(lat, lon, resolution)
         counts[cell] += 1
-        weights[cell] += row.w
+        weights[cell] += row["w"]
     if len(counts) > MAX_CELLS:
         raise TooLarge(
             f"Plus de {MAX_CELLS} hexagones : baissez la résolution ou réduisez la bbox."

@@ -5,17 +5,20 @@ Thin: parse and validate, call the services, shape caching headers.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from carto.db import SessionDep
 from carto.tiles import heat, hexagons, service
+from carto.tiles.db import TileDB, get_tile_db
 from carto.tiles.filters import parse_filters
 from carto.tiles.grid import check_tile
 from carto.tiles.layers import get_layer
 from carto.tiles.tilejson import deployment_bounds, tilejson
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
+DbDep = Annotated[TileDB, Depends(get_tile_db)]
 
 MVT = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = {
@@ -40,22 +43,20 @@ def _answer(request: Request, body: bytes, etag: str, media_type: str, cache: st
 
 
 @router.get("/heatmap/{layer}/{z}/{x}/{y}.png", summary="Tuile de densité (PNG 256×256)")
-async def heatmap_tile(
-    request: Request, session: SessionDep, layer: str, z: int, x: int, y: int
-) -> Response:
+async def heatmap_tile(request: Request, db: DbDep, layer: str, z: int, x: int, y: int) -> Response:
     """Density of the layer's points, weighted with `?weight=` when given; one colour
     scale per zoom level, transparent where there is nothing."""
     lay = get_layer(layer, kind="point")
     tile = check_tile(z, x, y, maxzoom=lay.heat_maxzoom)
     filters = parse_filters(lay, request.query_params, allow_weight=True)
-    png = await heat.heat_tile(session=session, layer=lay, tile=tile, filters=filters)
+    png = await heat.heat_tile(db=db, layer=lay, tile=tile, filters=filters)
     return _answer(request, png, service.etag_of(png), "image/png", HEAT_CACHE_CONTROL)
 
 
 @router.get("/hexagons/{layer}.geojson", summary="Comptages par hexagone H3 (GeoJSON)")
 async def hexagon_layer(
     request: Request,
-    session: SessionDep,
+    db: DbDep,
     layer: str,
     resolution: int = 8,
     bbox: str | None = None,
@@ -63,9 +64,9 @@ async def hexagon_layer(
     """Counts per H3 cell in `bbox` (default: the whole deployment), with the tile filters."""
     lay = get_layer(layer, kind="point")
     filters = parse_filters(lay, request.query_params, allow_weight=True)
-    box = hexagons.parse_bbox(bbox) or await deployment_bounds(session)
+    box = hexagons.parse_bbox(bbox) or await deployment_bounds(db)
     collection = await hexagons.hexagon_counts(
-        session=session,
+        db=db,
         layer=lay,
         bbox=box,
         resolution=hexagons.check_resolution(resolution),
@@ -75,14 +76,14 @@ async def hexagon_layer(
 
 
 @router.get("/{layer}.json", summary="TileJSON 3.0 d'une couche")
-async def layer_tilejson(request: Request, session: SessionDep, layer: str) -> JSONResponse:
+async def layer_tilejson(request: Request, db: DbDep, layer: str) -> JSONResponse:
     lay = get_layer(layer)
     filters = parse_filters(lay, request.query_params)
     query = {k: v for k, v in request.query_params.items() if k in {*filters.values, "from", "to"}}
     doc = tilejson(
         lay,
         base_url=str(request.base_url),
-        bounds=await deployment_bounds(session),
+        bounds=await deployment_bounds(db),
         query=query,
     )
     return JSONResponse(doc, headers={"Cache-Control": "public, max-age=300"})
@@ -94,16 +95,14 @@ async def layer_tilejson(request: Request, session: SessionDep, layer: str) -> J
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "Tuile vide"}},
 )
-async def vector_tile(
-    request: Request, session: SessionDep, layer: str, z: int, x: int, y: int
-) -> Response:
+async def vector_tile(request: Request, db: DbDep, layer: str, z: int, x: int, y: int) -> Response:
     """One MVT layer named after `layer`; filters as query parameters."""
     lay = get_layer(layer)
     tile = check_tile(z, x, y, minzoom=lay.minzoom, maxzoom=lay.maxzoom)
     filters = parse_filters(lay, request.query_params)
     settings = request.app.state.settings
     result = await service.get_tile(
-        session=session,
+        db=db,
         layer=lay,
         tile=tile,
         filters=filters,

@@ -13,10 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from carto.tiles import sql
+from carto.tiles.db import TileDB
 from carto.tiles.filters import TileFilters
 from carto.tiles.grid import HEAT_CELLS_LOG2, HEAT_MAX_LEVEL, CellWindow, TileRequest
 from carto.tiles.layers import TileLayer
@@ -36,9 +34,10 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-async def _fetch(session: AsyncSession, statement: str, params: dict[str, Any]) -> tuple[Any, str]:
-    row = (await session.execute(text(statement), params)).one()
-    return row.tile, row.snapshot
+async def _fetch(db: TileDB, statement: str, params: dict[str, Any]) -> tuple[Any, str]:
+    row = await db.row(statement, params)
+    assert row is not None
+    return row["tile"], row["snapshot"]
 
 
 def _cluster_window(tile: TileRequest) -> CellWindow:
@@ -48,7 +47,7 @@ def _cluster_window(tile: TileRequest) -> CellWindow:
 
 
 async def _clusters(
-    session: AsyncSession, layer: TileLayer, tile: TileRequest, flt: TileFilters
+    db: TileDB, layer: TileLayer, tile: TileRequest, flt: TileFilters
 ) -> tuple[bytes, str]:
     window = _cluster_window(tile)
     params = sql.window_params(window, tile) | {"layer": layer.name}
@@ -57,34 +56,34 @@ async def _clusters(
     else:
         conditions, extra = sql.view_conditions(layer, flt)
         cells = sql.raw_cells_sql(layer, conditions, None)
-    body, snapshot = await _fetch(session, sql.cluster_tile_sql(layer, cells), params | extra)
+    body, snapshot = await _fetch(db, sql.cluster_tile_sql(layer, cells), params | extra)
     return bytes(body or b""), snapshot
 
 
 async def render_tile(
-    session: AsyncSession, layer: TileLayer, tile: TileRequest, flt: TileFilters
+    db: TileDB, layer: TileLayer, tile: TileRequest, flt: TileFilters
 ) -> tuple[bytes, str, str]:
     """(body, snapshot, mode) for a tile, straight from PostGIS."""
     params = sql.tile_params(tile) | {"layer": layer.name}
     if layer.kind == "polygon":
         conditions, extra = sql.polygon_conditions(layer, flt)
         statement = sql.polygon_tile_sql(layer, sql.band_for(tile.z), conditions)
-        body, snapshot = await _fetch(session, statement, params | extra)
+        body, snapshot = await _fetch(db, statement, params | extra)
         return bytes(body or b""), snapshot, "polygons"
     if tile.z < layer.cluster_below:
-        body, snapshot = await _clusters(session, layer, tile, flt)
+        body, snapshot = await _clusters(db, layer, tile, flt)
         return body, snapshot, "clusters"
     conditions, extra = sql.view_conditions(layer, flt)
-    raw, snapshot = await _fetch(session, sql.point_tile_sql(layer, conditions), params | extra)
+    raw, snapshot = await _fetch(db, sql.point_tile_sql(layer, conditions), params | extra)
     if raw is None:  # too many features for one tile
-        body, snapshot = await _clusters(session, layer, tile, flt)
+        body, snapshot = await _clusters(db, layer, tile, flt)
         return body, snapshot, "clusters"
     return bytes(raw), snapshot, "features"
 
 
 async def get_tile(
     *,
-    session: AsyncSession,
+    db: TileDB,
     layer: TileLayer,
     tile: TileRequest,
     filters: TileFilters,
@@ -94,15 +93,15 @@ async def get_tile(
     """The tile from the shared cache, or rendered (and cached when it cost `cache_min_ms`)."""
     key = {"layer": layer.name, "variant": filters.key, **sql.tile_params(tile)}
     if use_cache:
-        hit = (await session.execute(text(sql.CACHE_GET), key)).first()
+        hit = await db.row(sql.CACHE_GET, key)
         if hit is not None:
-            return TileBody(bytes(hit.body), hit.etag, True, "cache")
+            return TileBody(bytes(hit["body"]), hit["etag"], True, "cache")
     started = time.perf_counter()
-    body, snapshot, mode = await render_tile(session, layer, tile, filters)
+    body, snapshot, mode = await render_tile(db, layer, tile, filters)
     elapsed_ms = (time.perf_counter() - started) * 1000
     etag = etag_of(body)
     if use_cache and elapsed_ms >= cache_min_ms:
         params = key | {"body": body, "etag": etag, "snapshot": snapshot}
-        await session.execute(text(sql.CACHE_PUT), params)
-        await session.commit()
+        await db.row(sql.CACHE_PUT, params)
+        await db.commit()
     return TileBody(body, etag, False, mode)

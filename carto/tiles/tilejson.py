@@ -6,9 +6,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from carto.tiles.db import TileDB
 from carto.tiles.layers import TileLayer
 
 WORLD = (-180.0, -85.0511, 180.0, 85.0511)
@@ -25,13 +23,13 @@ BOUNDS_SQL = """
 _bounds_cache: dict[str, tuple[float, tuple[float, float, float, float]]] = {}
 
 
-async def deployment_bounds(session: AsyncSession) -> tuple[float, float, float, float]:
+async def deployment_bounds(db: TileDB) -> tuple[float, float, float, float]:
     """(west, south, east, north) of the territories, cached for a few minutes."""
     hit = _bounds_cache.get("bounds")
     if hit and time.monotonic() - hit[0] < BOUNDS_TTL_S:
         return hit[1]
-    row = (await session.execute(text(BOUNDS_SQL))).one()
-    bounds = WORLD if row.w is None else (row.w, row.s, row.e, row.n)
+    row = await db.row(BOUNDS_SQL, {})
+    bounds = WORLD if row is None or row["w"] is None else (row["w"], row["s"], row["e"], row["n"])
     bounds = tuple(round(v, 6) for v in bounds)  # type: ignore[assignment]
     _bounds_cache["bounds"] = (time.monotonic(), bounds)
     return bounds

@@ -84,3 +84,28 @@ async def test_signalements_heatmap_by_category(tclient, session):
         resp = await tclient.get(url, params=params)
         assert resp.status_code == 200 and resp.headers["content-type"] == "image/png"
     assert (await tclient.get(url, params={"weight": "supports"})).status_code == 200
+
+
+def test_served_app_uses_its_own_pool(live_url):  # noqa: F811
+    """Through uvicorn the routes run on the tiles' asyncpg pool ($n parameters, autocommit)."""
+    tile = mercator_tms().tile(3.0573, 50.6292, 10)
+    with httpx.Client(base_url=live_url, timeout=30) as client:
+        communes = client.get(f"/tiles/communes/10/{tile.x}/{tile.y}.mvt")
+        assert communes.status_code == 200
+        names = {
+            f["properties"]["nom"]
+            for f in mapbox_vector_tile.decode(communes.content)["communes"]["features"]
+        }
+        assert "Lille" in names
+        filtered = client.get(
+            f"/tiles/{LAYER}/10/{tile.x}/{tile.y}.mvt", params={"state": "resolved,new"}
+        )
+        assert filtered.status_code in (200, 204)
+        heat = client.get(
+            f"/tiles/heatmap/{LAYER}/10/{tile.x}/{tile.y}.png", params={"weight": "supports"}
+        )
+        assert heat.status_code == 200 and heat.headers["content-type"] == "image/png"
+        hexes = client.get(f"/tiles/hexagons/{LAYER}.geojson", params={"resolution": 6})
+        assert hexes.status_code == 200 and hexes.json()["type"] == "FeatureCollection"
+        assert client.get(f"/tiles/{LAYER}.json").json()["tilejson"] == "3.0.0"
+        assert client.get(f"/tiles/{LAYER}/40/0/0.mvt").status_code == 404

@@ -1,0 +1,134 @@
+"""How the tile server talks to PostGIS: one round trip per statement.
+
+A request through the app's SQLAlchemy session costs four round trips (pool ping,
+BEGIN, the statement, ROLLBACK); on a busy 2-core machine each one is a context
+switch, and they cost more than a small tile. The tile routes therefore use their
+own asyncpg pool (statements prepared once per connection, autocommit, `jit = off`
+since PostGIS cost estimates trigger JIT compilation for nothing), opened on first
+use and closed by the app's lifespan. When the app runs on a borrowed session
+(the test harness sets no sessionmaker), the routes use that session instead, so
+tests see their own uncommitted rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+from fastapi import Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carto.db import SessionDep, libpq_url
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=512)
+def positional(statement: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` parameters rewritten as asyncpg's `$n` (casts like `::text` untouched)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _PARAM.sub(number, statement), tuple(names)
+
+
+class TileDB:
+    """The two calls the tile services need; rows are mappings (`row["tile"]`)."""
+
+    async def row(self, statement: str, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        raise NotImplementedError
+
+    async def rows(self, statement: str, params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        raise NotImplementedError
+
+    async def execute(self, statement: str, params: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def commit(self) -> None:
+        """End the unit of work after a write (the pool runs in autocommit)."""
+
+
+class SessionTileDB(TileDB):
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def row(self, statement: str, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        found = (await self.session.execute(text(statement), dict(params))).first()
+        return None if found is None else dict(found._mapping)
+
+    async def rows(self, statement: str, params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        result = await self.session.execute(text(statement), dict(params))
+        return [dict(r._mapping) for r in result]
+
+    async def execute(self, statement: str, params: Mapping[str, Any]) -> None:
+        await self.session.execute(text(statement), dict(params))
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+
+class PoolTileDB(TileDB):
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def row(self, statement: str, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        sql, names = positional(statement)
+        async with self.pool.acquire() as conn:
+            return await conn.fetchrow(sql, *(params[n] for n in names))  # type: ignore[no-any-return]
+
+    async def rows(self, statement: str, params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        sql, names = positional(statement)
+        async with self.pool.acquire() as conn:
+            return await conn.fetch(sql, *(params[n] for n in names))  # type: ignore[no-any-return]
+
+    async def execute(self, statement: str, params: Mapping[str, Any]) -> None:
+        sql, names = positional(statement)
+        async with self.pool.acquire() as conn:
+            await conn.execute(sql, *(params[n] for n in names))
+
+
+async def _pool(request: Request) -> asyncpg.Pool:
+    state = request.app.state
+    pool = getattr(state, "tile_pool", None)
+    if pool is not None:
+        return pool
+    lock = getattr(state, "tile_pool_lock", None)
+    if lock is None:
+        lock = state.tile_pool_lock = asyncio.Lock()
+    async with lock:
+        pool = getattr(state, "tile_pool", None)
+        if pool is None:
+            url = state.engine.url.render_as_string(hide_password=False)
+            pool = await asyncpg.create_pool(
+                libpq_url(url),
+                min_size=1,
+                max_size=max(2, state.settings.db_pool_size),
+                server_settings={"application_name": "carto-tiles", "jit": "off"},
+            )
+            state.tile_pool = pool
+    return pool
+
+
+async def get_tile_db(request: Request, session: SessionDep) -> TileDB:
+    """The pool in a served app; the request's session when the app borrows one (tests)."""
+    if getattr(request.app.state, "sessionmaker", None) is None:
+        return SessionTileDB(session)
+    return PoolTileDB(await _pool(request))
+
+
+async def close_tile_pool(app: Any) -> None:
+    """Close the tile pool, if one was opened (the app's lifespan calls this)."""
+    pool = getattr(app.state, "tile_pool", None)
+    if pool is not None:
+        app.state.tile_pool = None
+        await pool.close()
