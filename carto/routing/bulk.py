@@ -60,7 +60,7 @@ class RoutingContext:
     arrondissements: dict[str, dict[str, Any]]
     members: dict[str, list[Member]]
     rules: dict[str, list[dict[str, Any]]]
-    services: dict[tuple[int, str], tuple[int, str]]
+    services: dict[tuple[int, str], tuple[int, str, str | None]]
     authorities: dict[int, str]
     categories: dict[str, CategoryInfo]
     has_streets: bool = False
@@ -115,13 +115,13 @@ def load_context(
         for insee, items in members.items():  # the commune's own EPCI first, then by SIREN
             items.sort(key=lambda m, e=epci[insee]: (m.siren != e, m.siren))  # type: ignore[misc]
         services = {
-            (r["authority_id"], r["slug"]): (r["id"], r["name"])
-            for r in cur.execute("SELECT id, authority_id, slug, name FROM service")
+            (r["authority_id"], r["slug"]): (r["id"], r["name"], r["email"])
+            for r in cur.execute("SELECT id, authority_id, slug, name, email FROM service")
         }
         authorities = {r["id"]: r["name"] for r in cur.execute("SELECT id, name FROM authority")}
         categories = {
-            r["code"]: CategoryInfo(r["code"], r["label"], r["domain"])
-            for r in cur.execute("SELECT code, label, domain FROM category WHERE active")
+            r["code"]: CategoryInfo(r["code"], r["label"], r["domain"], r["due_days"])
+            for r in cur.execute("SELECT code, label, domain, due_days FROM category WHERE active")
         }
         streets = cur.execute("SELECT EXISTS (SELECT 1 FROM street_segment) AS e").fetchone()
         has_streets = bool(streets and streets["e"])
@@ -230,6 +230,7 @@ def candidates_for(ctx: RoutingContext, commune: dict[str, Any], category: str) 
                 service_id=service[0] if service else None,
                 service_name=service[1] if service else None,
                 service_slug=rule["service_slug"],
+                service_email=service[2] if service else None,
                 informed=_informed(ctx, rule, commune, ic, service[0] if service else None),
             )
         )  # fmt: skip

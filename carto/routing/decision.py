@@ -44,6 +44,7 @@ class CategoryInfo:
     code: str
     label: str
     domain: str | None = None
+    due_days: int = 15
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Candidate:
     service_name: str | None
     service_slug: str | None
     informed: tuple[InformedService, ...] = ()
+    service_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class RoutingDecision:
     service_slug: str
     informed: tuple[InformedService, ...]
     explanation: str
+    due_days: int = 15
+    service_email: str | None = None
 
 
 def with_article(name: str) -> str:
@@ -204,6 +208,8 @@ def decide(
         service_slug=chosen.service_slug or category.code,
         informed=chosen.informed,
         explanation=explain(place=place, category=category, chosen=chosen, street=street),
+        due_days=category.due_days,
+        service_email=chosen.service_email,
     )
 
 

@@ -95,6 +95,7 @@ def _candidate(row: dict[str, Any]) -> Candidate:
         service_name=row["service_name"],
         service_slug=row["service_slug"] or row["category_code"],
         informed=dedupe_informed(informed),
+        service_email=row["service_email"],
     )
 
 
@@ -114,7 +115,10 @@ def facts(
         arrondissement_nom=first["arrondissement_nom"],
     )
     category = CategoryInfo(
-        code=first["category_code"], label=first["category_label"], domain=first["category_domain"]
+        code=first["category_code"],
+        label=first["category_label"],
+        domain=first["category_domain"],
+        due_days=first["category_due_days"],
     )
     candidates = [_candidate(r) for r in rows if r["rule_id"] is not None]
     return place, category, candidates, bool(first["has_streets"])

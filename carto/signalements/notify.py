@@ -13,6 +13,7 @@ Webhook payloads carry the ticket, never the reporter's personal data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +29,17 @@ from carto.signalements.states import LABELS
 ARRIVALS = frozenset({"routed", "reopened"})
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the caller knows already (at intake), so that nothing is read back."""
+
+    category_label: str
+    lon: float
+    lat: float
+    citizen: str | None
+    service_email: str | None
+
+
 async def _citizen_address(session: AsyncSession, signalement_id: int) -> str | None:
     row = (
         await session.execute(
@@ -41,9 +53,7 @@ async def _citizen_address(session: AsyncSession, signalement_id: int) -> str | 
     return row[0] or row[1]
 
 
-async def _payload(
-    session: AsyncSession, sig: Signalement, event: SignalementEvent
-) -> dict[str, Any]:
+async def _known(session: AsyncSession, sig: Signalement) -> Known:
     label = await session.scalar(select(Category.label).where(Category.code == sig.category_code))
     point = (
         await session.execute(
@@ -52,16 +62,24 @@ async def _payload(
             )
         )
     ).one()
+    email = await session.scalar(select(Service.email).where(Service.id == sig.service_id))
+    return Known(
+        category_label=str(label), lon=float(point[0]), lat=float(point[1]),
+        citizen=await _citizen_address(session, sig.id), service_email=email,
+    )  # fmt: skip
+
+
+def _payload(sig: Signalement, event: SignalementEvent, known: Known) -> dict[str, Any]:
     return {
         "id": sig.id,
         "service_code": sig.category_code,
-        "category": label,
+        "category": known.category_label,
         "state": event.to_state,
         "previous_state": event.from_state,
         "event": event.kind,
         "note": event.public_note,
         "at": event.at.isoformat(),
-        "location": {"type": "Point", "coordinates": [float(point[0]), float(point[1])]},
+        "location": {"type": "Point", "coordinates": [known.lon, known.lat]},
         "address": sig.address_string,
         "commune": sig.commune_insee,
         "description": sig.description,
@@ -113,18 +131,20 @@ async def announce(
     signalement: Signalement,
     event: SignalementEvent,
     routing: RoutingDecision | None = None,
+    known: Known | None = None,
     base_url: str = "",
 ) -> None:
     """Queue the notifications of one event (call after the event row is flushed)."""
     sig = signalement
     key = f"signalement:{sig.id}:event:{event.id}"
-    payload = await _payload(session, sig, event)
-    citizen = await _citizen_address(session, sig.id)
+    known = known or await _known(session, sig)
+    payload = _payload(sig, event, known)
+    citizen = known.citizen
     if citizen:
         subject, text = _citizen_text(sig, event, base_url)
         await notify_email(session=session, to=citizen, subject=subject, text=text,
                            event_key=f"{key}:citizen", authority_id=sig.authority_id)  # fmt: skip
-    service_email = await session.scalar(select(Service.email).where(Service.id == sig.service_id))
+    service_email = known.service_email
     if service_email and (event.to_state in ARRIVALS or event.kind == "transfer"):
         subject, text = _service_text(sig, payload, base_url)
         await notify_email(session=session, to=service_email, subject=subject, text=text,

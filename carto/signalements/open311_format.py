@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carto.errors import InvalidInput, NotFound
 from carto.media.service import extension_of
 from carto.routing.models import Category
+from carto.signalements.models import Signalement
 from carto.signalements.states import LABELS
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -86,10 +87,10 @@ async def definition(*, session: AsyncSession, service_code: str) -> dict[str, A
 
 async def service_notice(*, session: AsyncSession, signalement_id: int) -> str:
     """What the citizen should know right after sending: who handles it, and why."""
-    explanation = await session.scalar(
-        text("SELECT explanation FROM signalement WHERE id = :i"), {"i": signalement_id}
-    )
-    return str(explanation)
+    sig = await session.get(Signalement, signalement_id)  # just created: no query
+    if sig is None:
+        raise NotFound(f"Demande n° {signalement_id} introuvable.")
+    return sig.explanation
 
 
 REQUESTS_SQL = """

@@ -77,9 +77,6 @@ async def create_signalement(
         session=session, lon=data.lon, lat=data.lat, category_code=data.service_code, at=now
     )
     when = now or datetime.now(UTC)
-    due_days = await session.scalar(
-        select(Category.due_days).where(Category.code == data.service_code)
-    )
     sig = Signalement(
         category_code=decision.category_code,
         description=data.description,
@@ -95,7 +92,7 @@ async def create_signalement(
         explanation=decision.explanation,
         street_name=decision.street_name,
         road_class=decision.street_road_class,
-        due_at=when + timedelta(days=due_days or 15),
+        due_at=when + timedelta(days=decision.due_days),
         source=source,
         media_url=data.media_url,
         created_at=when,
@@ -129,9 +126,17 @@ async def create_signalement(
     session.add_all([submitted, routed])
     await session.flush()
     if notify_people:
+        citizen = str(data.email).lower() if data.email else None
+        if citizen is None and who.user_id is not None:
+            citizen = await session.scalar(select(User.email).where(User.id == who.user_id))
+        known = notify.Known(
+            category_label=decision.category_label, lon=data.lon, lat=data.lat,
+            citizen=citizen, service_email=decision.service_email,
+        )  # fmt: skip
         await notify.announce(
-            session=session, signalement=sig, event=routed, routing=decision, base_url=base_url
-        )
+            session=session, signalement=sig, event=routed, routing=decision, known=known,
+            base_url=base_url,
+        )  # fmt: skip
     if commit:
         await session.commit()
     return sig.id

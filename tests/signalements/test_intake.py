@@ -214,3 +214,29 @@ async def test_services_directory_for_staff(client):
         and s["name"] == "Voirie"
     ).items()  # fmt: skip
     assert all("email" not in s for s in services)
+
+
+async def test_service_webhook_payload_has_the_ticket_not_the_reporter(client, session):
+    await session.execute(
+        text("UPDATE service SET webhook_url = 'http://127.0.0.1:9/hook' WHERE slug = 'proprete' "
+             "AND authority_id = (SELECT id FROM authority WHERE slug = 'roubaix')")
+    )  # fmt: skip
+    body = await new_ticket(client, email="privee@example.org", first_name="Claude")
+    agent = await login(client, "agent.proprete.roubaix@demo.local")
+    await client.post(f"/api/v1/signalements/{body['id']}/transitions",
+                      json={"to": "acknowledged", "note": "Vu"}, headers=agent)  # fmt: skip
+    rows = (
+        await session.execute(
+            text("SELECT payload FROM notification_outbox WHERE channel = 'webhook' "
+                 "AND event_key LIKE :k ORDER BY id"),
+            {"k": f"signalement:{body['id']}:%"},
+        )
+    ).scalars().all()  # fmt: skip
+    assert [r["event"] for r in rows] == ["signalement.state", "signalement.state"]
+    first, second = rows[0]["data"], rows[1]["data"]
+    assert first["state"] == "routed" and second["state"] == "acknowledged"
+    for data in (first, second):  # read back, or known at intake: the same ticket
+        assert data["category"] == "Propreté, dépôt sauvage, tags"
+        assert data["location"] == {"type": "Point", "coordinates": list(ROUBAIX)}
+        assert data["explanation"] == body["explanation"]
+    assert "privee" not in str(rows) and "Claude" not in str(rows)

@@ -39,11 +39,12 @@ cand AS (
 SELECT com.insee AS commune_insee, com.nom AS commune_nom, com.departement,
        arr.insee AS arrondissement_insee, arr.nom AS arrondissement_nom,
        cat.code AS category_code, cat.label AS category_label, cat.domain AS category_domain,
+       cat.due_days AS category_due_days,
        ic.siren AS interco_siren, ic.nom AS interco_nom,
        cand.id AS rule_id, cand.level, cand.scope_kind, cand.scope_code, cand.road_class,
        cand.valid_from,
        a.id AS authority_id, a.name AS authority_name,
-       s.id AS service_id, s.name AS service_name, s.slug AS service_slug,
+       s.id AS service_id, s.name AS service_name, s.slug AS service_slug, s.email AS service_email,
        CASE WHEN cand.inform IS NULL OR cand.inform = '[]'::jsonb THEN '[]'::jsonb ELSE (
          SELECT coalesce(jsonb_agg(jsonb_build_object(
                'service_id', s2.id, 'service_name', s2.name,
