@@ -34,6 +34,7 @@ class DemoSummary:
         return [
             f"citoyen@{DEMO_DOMAIN}   citoyen",
             f"admin@{DEMO_DOMAIN}     administrateur de toutes les collectivités de démo",
+            f"moderateur@{DEMO_DOMAIN} modérateur des concertations",
             f"agent.<code>.<collectivité>@{DEMO_DOMAIN}   {self.agents} agents, par exemple :",
             *[f"  {e}" for e in self.examples],
         ]
