@@ -43,7 +43,9 @@ def positional(statement: str) -> tuple[str, tuple[str, ...]]:
 
 
 class TileDB:
-    """The two calls the tile services need; rows are mappings (`row["tile"]`)."""
+    """The calls the tile services need; rows are mappings (`row["tile"]`)."""
+
+    shared = False  # True: a served process, where in-process memos are safe
 
     async def row(self, statement: str, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
         raise NotImplementedError
@@ -78,6 +80,8 @@ class SessionTileDB(TileDB):
 
 
 class PoolTileDB(TileDB):
+    shared = True
+
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
 

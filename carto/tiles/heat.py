@@ -5,11 +5,13 @@ whatever the number of points; filters the grid does not hold (a date range)
 fall back to counting the view's points in the window. The colour scale of a
 zoom level is the 99th percentile of its non-empty cells (per filter variant),
 kept in `tiles.heat_stats` and recomputed when the layer changed and the value
-is older than STATS_TTL.
+is older than STATS_TTL; a served process keeps it SCALE_MEMO_S seconds (so two
+workers may disagree for that long after a refresh).
 """
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -21,6 +23,9 @@ from carto.tiles.grid import CellWindow, TileRequest, cell_window
 from carto.tiles.layers import TileLayer
 
 STATS_TTL = timedelta(minutes=5)
+SCALE_MEMO_S = 30.0  # a served process re-reads a zoom's scale at most this often
+
+_scales: dict[tuple[str, str, int, bool], tuple[float, float]] = {}
 
 STATS_GET = """
     SELECT s.p99, s.computed_at < now() - CAST(:ttl AS interval)
@@ -82,8 +87,13 @@ async def zoom_scale(*, db: TileDB, layer: TileLayer, level: int, filters: TileF
         "level": level,
         "weighted": filters.weight is not None,
     }
+    memo_key = (layer.name, filters.key, level, filters.weight is not None)
+    memo = _scales.get(memo_key) if db.shared else None
+    if memo is not None and time.monotonic() - memo[0] < SCALE_MEMO_S:
+        return memo[1]
     row = await db.row(STATS_GET, key | {"ttl": STATS_TTL})
     if row is not None and not row["stale"]:
+        _scales[memo_key] = (time.monotonic(), float(row["p99"]))
         return float(row["p99"])
     statement, extra = _percentile_sql(layer, filters)
     found = await db.row(statement, {k: key[k] for k in ("layer", "level")} | extra)
