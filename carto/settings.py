@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     media_max_side: int = 2048
     media_thumb_side: int = 400
     media_format: str = Field(default="jpeg", description="Re-encoding: 'jpeg' or 'webp'.")
+    signalement_contact_retention_days: int = Field(
+        default=365, description="Clear reporters' contacts N days after closing; 0 keeps."
+    )
     media_original_retention_days: int = Field(default=30, description="0 keeps originals.")
     # Notifications (carto.notifications)
     notifications_worker: bool = Field(default=True, description="Run the outbox worker in-app.")

@@ -7,6 +7,7 @@ processing activities (what, why, how long) for the RGPD register page.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 Exporter = Callable[[AsyncSession, int], Awaitable[Any]]
 Anonymizer = Callable[[AsyncSession, int], Awaitable[None]]
+# Retention: (session, settings) -> rows cleared; run hourly by the worker.
+Retention = Callable[[AsyncSession, Any], Awaitable[int]]
+
+# The feature modules that register a provider when imported. Named here, as data, so
+# that processes which never build the app (the worker) load the same providers.
+PROVIDER_MODULES = ("carto.signalements.privacy", "carto.concertations.privacy")
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class PersonalDataProvider:
     export: Exporter
     anonymize: Anonymizer
     processing: tuple[Processing, ...] = ()
+    retention: Retention | None = None
 
 
 PROVIDERS: dict[str, PersonalDataProvider] = {}
@@ -66,5 +74,13 @@ def register_provider(provider: PersonalDataProvider) -> None:
     PROVIDERS[provider.name] = provider
 
 
+def load_providers() -> dict[str, PersonalDataProvider]:
+    """Import every provider module (idempotent) and return the registry."""
+    for module in PROVIDER_MODULES:
+        importlib.import_module(module)
+    return PROVIDERS
+
+
 def processing_register() -> list[Processing]:
+    load_providers()
     return [*BASE_PROCESSING, *(p for prov in PROVIDERS.values() for p in prov.processing)]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.models import RoleGrant, User
-from carto.accounts.privacy import PROVIDERS
+from carto.accounts.privacy import load_providers
 from carto.accounts.security import hash_password, verify_password
 from carto.errors import InvalidInput, NotAuthenticated, RateLimited
 
@@ -131,7 +131,7 @@ async def export_personal_data(*, session: AsyncSession, user: User) -> dict[str
             ],
         }
     }
-    for name, provider in sorted(PROVIDERS.items()):
+    for name, provider in sorted(load_providers().items()):
         data[name] = await provider.export(session, user.id)
     data["exporte_le"] = datetime.now(UTC).isoformat()
     return data
@@ -144,7 +144,7 @@ async def delete_account(*, session: AsyncSession, user: User, password: str) ->
     pseudonym, password and roles are gone, and every feature anonymises its rows."""
     if not verify_password(user.password_hash, password):
         raise NotAuthenticated("Mot de passe incorrect : le compte n'a pas été supprimé.")
-    for provider in PROVIDERS.values():
+    for provider in load_providers().values():
         await provider.anonymize(session, user.id)
     user.email = f"supprime-{user.id}@invalid.local"
     user.pseudonym = DELETED_PSEUDONYM

@@ -34,6 +34,7 @@ def make_worker(engine: AsyncEngine, settings: Settings) -> OutboxWorker:
 
 def housekeeping(settings: Settings) -> list[Periodic]:
     """Retention jobs: delete photo originals past their period, forget idle counters."""
+    from carto.accounts.privacy import load_providers
     from carto.media.service import purge_originals
     from carto.ratelimit import purge_counters
 
@@ -43,9 +44,15 @@ def housekeeping(settings: Settings) -> list[Periodic]:
                 session=session, older_than_days=settings.media_original_retention_days
             )
             await purge_counters(session=session)
+            cleared = {}
+            for name, provider in load_providers().items():
+                if provider.retention is not None:
+                    cleared[name] = await provider.retention(session, settings)
             await session.commit()
         if photos:
             log.info("rétention : %s photos originales supprimées", photos)
+        if any(cleared.values()):
+            log.info("rétention : données personnelles effacées %s", cleared)
 
     return [_purge]
 

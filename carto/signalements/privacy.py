@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.privacy import PersonalDataProvider, Processing, register_provider
@@ -53,6 +53,27 @@ async def anonymize(session: AsyncSession, user_id: int) -> None:
     )
 
 
+async def purge_closed_contacts(session: AsyncSession, settings: Any) -> int:
+    """Clear the reporters' contact data of tickets closed more than N days ago
+    (`CARTO_SIGNALEMENT_CONTACT_RETENTION_DAYS`, 0 keeps them)."""
+    days = int(getattr(settings, "signalement_contact_retention_days", 0) or 0)
+    if days <= 0:
+        return 0
+    result = await session.execute(
+        text(
+            """UPDATE signalement_reporter r
+               SET email = NULL, first_name = NULL, last_name = NULL, ip = NULL
+               FROM signalement s
+               WHERE s.id = r.signalement_id AND s.status = 'closed'
+                 AND s.closed_at < now() - make_interval(days => :days)
+                 AND (r.email IS NOT NULL OR r.first_name IS NOT NULL
+                      OR r.last_name IS NOT NULL OR r.ip IS NOT NULL)"""
+        ),
+        {"days": days},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 PROVIDER = PersonalDataProvider(
     name="signalements",
     export=export,
@@ -64,10 +85,12 @@ PROVIDER = PersonalDataProvider(
             purpose="Transmettre le signalement au service compétent, informer son auteur "
             "de son traitement, lutter contre les abus",
             legal_basis="Mission d'intérêt public",
-            retention="Durée de traitement du signalement, puis un an",
+            retention="Coordonnées effacées un an après la clôture du signalement "
+            "(réglable : CARTO_SIGNALEMENT_CONTACT_RETENTION_DAYS)",
             recipients="Agents du service compétent et administrateurs de sa collectivité ; "
             "jamais publiés",
         ),
     ),
+    retention=purge_closed_contacts,
 )
 register_provider(PROVIDER)
