@@ -58,12 +58,14 @@ def make_sync_engine(url: str, **kwargs: object) -> Engine:
 
 
 def make_async_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    """The app's engine. JIT is off: PostGIS cost estimates make PostgreSQL compile small
+    OLTP queries (the routing statement, triggers), which costs far more than it saves."""
     return create_async_engine(
         with_driver(url, "asyncpg"),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "carto"}},
+        connect_args={"server_settings": {"application_name": "carto", "jit": "off"}},
     )
 
 
