@@ -62,7 +62,7 @@ def find_pg_bin_dir(preferred: Path | None = None) -> Path:
     )
 
 
-def _free_port(preferred: int | None = None) -> int:
+def free_port(preferred: int | None = None) -> int:
     """`preferred` when it can be bound on 127.0.0.1, else a port the kernel picks."""
     for candidate in ([preferred] if preferred else []) + [0]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -188,7 +188,7 @@ class EmbeddedCluster:
         for path in (self.pgdata, self.logdir):
             path.mkdir(mode=0o700, exist_ok=True)
             self._chown_to_server(path)
-        state = ClusterState(port=_free_port(), password=secrets.token_urlsafe(24))
+        state = ClusterState(port=free_port(), password=secrets.token_urlsafe(24))
         pwfile = self.logdir / "initdb.pw"
         pwfile.write_text(state.password + "\n")
         self._chown_to_server(pwfile)
@@ -225,7 +225,7 @@ class EmbeddedCluster:
                 state = self._initdb()
             if self.is_running():
                 return False
-            port = _free_port(state.port)
+            port = free_port(state.port)
             if port != state.port:
                 state.port = port
                 self._write_state(state)
@@ -278,7 +278,7 @@ class EmbeddedCluster:
             "-U", state.user, "-R", "-X", "stream", "-c", "fast",
             env={"PGPASSWORD": state.password},
         )  # fmt: skip
-        replica._write_state(ClusterState(_free_port(), state.password, state.user, state.database))
+        replica._write_state(ClusterState(free_port(), state.password, state.user, state.database))
         with replica.lock:
             replica_state = replica.read_state()
             assert replica_state is not None

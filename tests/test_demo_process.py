@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,8 @@ import httpx
 import psycopg
 import pytest
 
-from carto.embedded import EmbeddedCluster
+from carto.embedded import EmbeddedCluster, free_port
 from tests.conftest import make_tempdir
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_demo(data_dir, port: int) -> subprocess.Popen:

@@ -5,7 +5,6 @@ writes are committed) against the app served by uvicorn, bounded in examples."""
 from __future__ import annotations
 
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,16 +23,11 @@ from schemathesis.specs.openapi.checks import (
 
 from carto.app import create_app
 from carto.db import with_driver
+from carto.embedded import free_port
 from carto.runtime import upgrade
 from carto.settings import Settings
 
 EXAMPLES = 12  # per operation; the whole run stays within a couple of minutes
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +49,7 @@ def fuzz_url(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         data_dir=tmp_path_factory.mktemp("fuzz"), secret_key="fuzz-" + "k" * 40,
         rate_limits="off", notifications_worker=False,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(app_settings, db_url=url), port=port, log_level="error")
     )

@@ -7,7 +7,6 @@ that need extra rows commit them and clean up after themselves.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -20,13 +19,8 @@ import pytest
 import uvicorn
 
 from carto.app import create_app
+from carto.embedded import free_port
 from carto.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

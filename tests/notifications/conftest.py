@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -21,15 +20,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from carto.db import make_sessionmaker
+from carto.embedded import free_port
 from carto.settings import Settings
 
 REFUSED = "refuse@exemple.test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Inbox:

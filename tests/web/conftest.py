@@ -10,7 +10,6 @@ second time would cost minutes on a busy 2-core machine.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from carto.app import create_app
+from carto.embedded import free_port
 from carto.settings import Settings
 from carto.web import WEB_DIST
 
@@ -35,12 +35,6 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Roubaix, inside the MEL: `proprete` there goes to the commune (contract table).
 ROUBAIX = (3.1746, 50.6901)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
