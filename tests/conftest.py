@@ -12,22 +12,46 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from carto.app import create_app
 from carto.db import get_session, make_async_engine, with_driver
-from carto.embedded import EmbeddedCluster
+from carto.embedded import EmbeddedCluster, free_port
 from carto.runtime import upgrade
 from carto.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "carto" / "demo" / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "territories"
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread on a free loopback port; yields its base URL
+    once the lifespan has started (pools open), and stops it afterwards."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def make_tempdir(prefix: str) -> Path:

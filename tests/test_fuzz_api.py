@@ -5,15 +5,11 @@ writes are committed) against the app served by uvicorn, bounded in examples."""
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 
-import httpx
 import psycopg
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -23,9 +19,9 @@ from schemathesis.specs.openapi.checks import (
 
 from carto.app import create_app
 from carto.db import with_driver
-from carto.embedded import free_port
 from carto.runtime import upgrade
 from carto.settings import Settings
+from tests.conftest import serve_in_thread
 
 EXAMPLES = 12  # per operation; the whole run stays within a couple of minutes
 
@@ -49,25 +45,10 @@ def fuzz_url(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         data_dir=tmp_path_factory.mktemp("fuzz"), secret_key="fuzz-" + "k" * 40,
         rate_limits="off", notifications_worker=False,
     )  # fmt: skip
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(app_settings, db_url=url), port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
     try:
-        yield base
+        with serve_in_thread(create_app(app_settings, db_url=url)) as base:
+            yield base
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -8,47 +8,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
-import uvicorn
 
 from carto.app import create_app
-from carto.embedded import free_port
 from carto.settings import Settings
+from tests.conftest import serve_in_thread
 
 
 @pytest.fixture(scope="session")
 def live_url(demo_db: str, settings: Settings) -> Iterator[str]:
     """Base URL of the app served by uvicorn in a thread, on the run's database."""
-    port = free_port()
-    app = create_app(settings, db_url=demo_db)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ogc/collections", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        server.should_exit = True
-        raise RuntimeError("the test server did not start")
-    try:
+    with serve_in_thread(create_app(settings, db_url=demo_db)) as base:
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def gdal(*args: str) -> str:

@@ -10,19 +10,16 @@ second time would cost minutes on a busy 2-core machine.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from carto.app import create_app
-from carto.embedded import free_port
 from carto.settings import Settings
 from carto.web import WEB_DIST
+from tests.conftest import serve_in_thread
 
 CHROMIUM = os.environ.get("CARTO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -56,22 +53,8 @@ def live_server(
         rate_limits="off",
         notifications_worker=False,
     )
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, db_url=demo_db), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(create_app(settings, db_url=demo_db)) as base:
+        yield base
 
 
 # Module scope: the sync Playwright API keeps an event loop running while it is open,
