@@ -173,12 +173,18 @@ class ConcertationCreate(Input):
 
 
 class ConcertationUpdate(Input):
+    """Omitted fields are kept. `themes` is the whole new list: themes are matched by
+    slug (label, colour, order updated), new ones added, absent ones removed when no
+    contribution uses them."""
+
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=3, max_length=200)
     description: str | None = Field(default=None, max_length=20000)
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    perimeter: PerimeterSpec | None = None
+    themes: list[ThemeCreate] | None = Field(default=None, min_length=1, max_length=40)
 
     _aware_dates = field_validator("opens_at", "closes_at")(_aware)
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from geoalchemy2 import WKTElement
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,7 @@ from carto.concertations.schemas import (
     PerimeterSpec,
     PhasePublic,
     ReferenceLayerPublic,
+    ThemeCreate,
     ThemePublic,
     unsafe_text,
 )
@@ -236,8 +238,8 @@ async def _unique_slug(session: AsyncSession, wanted: str) -> str:
     return slug
 
 
-def _themes(data: ConcertationCreate) -> list[Theme]:
-    slugs = [t.slug or slugify(t.label)[:80] for t in data.themes]
+def _themes(themes: Sequence[ThemeCreate]) -> list[Theme]:
+    slugs = [t.slug or slugify(t.label)[:80] for t in themes]
     if len(set(slugs)) != len(slugs) or not all(slugs):
         raise InvalidInput("Deux thèmes ont le même identifiant : changez leurs libellés.")
     return [
@@ -249,8 +251,30 @@ def _themes(data: ConcertationCreate) -> list[Theme]:
             description=t.description,
             sort_order=i,
         )  # fmt: skip
-        for i, (s, t) in enumerate(zip(slugs, data.themes, strict=True))
+        for i, (s, t) in enumerate(zip(slugs, themes, strict=True))
     ]
+
+
+async def _replace_themes(
+    session: AsyncSession, c: Concertation, wanted: list[ThemeCreate]
+) -> None:
+    """Themes matched by slug are updated, new ones added; a theme still used by a
+    contribution cannot be removed (its contributions would lose their theme)."""
+    fresh = {t.slug: t for t in _themes(wanted)}
+    for theme in list(c.themes):
+        if theme.slug in fresh:
+            new = fresh.pop(theme.slug)
+            theme.label, theme.color, theme.icon = new.label, new.color, new.icon
+            theme.description, theme.sort_order = new.description, new.sort_order
+            continue
+        used = await session.scalar(select(func.count()).where(Contribution.theme_id == theme.id))
+        if used:
+            raise Conflict(
+                f"Le thème « {theme.label} » a {used} contribution(s) : il ne peut pas être "
+                "retiré (changez plutôt son libellé)."
+            )
+        c.themes.remove(theme)
+    c.themes.extend(fresh.values())
 
 
 async def create_concertation(
@@ -282,7 +306,7 @@ async def create_concertation(
         allowed_geometry_types=list(dict.fromkeys(data.allowed_geometry_types)),
         allowed_kinds=list(dict.fromkeys(data.allowed_kinds)),
     )
-    c.themes = _themes(data)
+    c.themes = _themes(data.themes)
     c.phases = [
         Phase(phase=p.phase, starts_at=p.starts_at, description=p.description) for p in data.phases
     ]
@@ -305,12 +329,17 @@ async def update_concertation(
     *, session: AsyncSession, ref: int | str, data: ConcertationUpdate, principal: Principal
 ) -> ConcertationDetail:
     c = await _editable(session, ref, principal)
-    changes = data.model_dump(exclude_unset=True)
-    empty = [name for name, value in changes.items() if value is None]
+    changes = data.model_dump(exclude_unset=True, exclude={"perimeter", "themes"})
+    empty = [name for name in data.model_fields_set if getattr(data, name) is None]
     if empty:
         raise InvalidInput(f"Le champ « {empty[0]} » ne peut pas être vide.")
     if changes.get("closes_at", c.closes_at) <= changes.get("opens_at", c.opens_at):
         raise InvalidInput("La date de clôture doit suivre la date d'ouverture.")
+    if data.themes is not None:
+        await _replace_themes(session, c, data.themes)
+    if data.perimeter is not None:
+        wkt = await _perimeter_wkt(session, data.perimeter)
+        c.perimeter = WKTElement(wkt, srid=4326)  # type: ignore[assignment]
     for name, value in changes.items():
         setattr(c, name, value)
     await session.commit()
