@@ -48,6 +48,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/competences"): "admin",
     ("PATCH", "/api/v1/admin/competences/{rule_id}"): "admin",
     ("DELETE", "/api/v1/admin/competences/{rule_id}"): "admin",
+    ("POST", "/api/v1/admin/api-clients"): "admin",
+    ("POST", "/api/v1/admin/api-clients/{client_id}/revoke"): "admin",
+    ("POST", "/api/v1/admin/services"): "admin",
+    ("PATCH", "/api/v1/admin/services/{service_id}"): "admin",
     ("POST", "/api/v1/signalements/{signalement_id}/transitions"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/transfer"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/merge"): "agent",
@@ -65,6 +69,8 @@ ID_QUERIES = {
     "comment_id": "SELECT min(id) FROM contribution_comment",
     "ref": "SELECT min(id) FROM concertation",
     "rule_id": "SELECT min(id) FROM competence_rule",
+    "client_id": "SELECT min(id) FROM api_client",
+    "service_id": "SELECT min(id) FROM service",
 }
 # Snapshot of what a refused call must not change.
 FINGERPRINT = """SELECT md5(string_agg(t, '|')) FROM (
@@ -75,6 +81,8 @@ FINGERPRINT = """SELECT md5(string_agg(t, '|')) FROM (
     UNION ALL SELECT (SELECT count(*) FROM moderation_event)::text
     UNION ALL SELECT (SELECT count(*) FROM competence_rule)::text
     UNION ALL SELECT (SELECT count(*) FROM concertation)::text
+    UNION ALL SELECT (SELECT count(*) || ':' || count(revoked_at) FROM api_client)
+    UNION ALL SELECT (SELECT string_agg(name, ',' ORDER BY id) FROM service)
     UNION ALL SELECT (SELECT string_agg(state, ',' ORDER BY id) FROM signalement)) s(t)"""
 
 
@@ -163,6 +171,13 @@ def test_every_write_route_is_declared(settings):
 
 
 async def concrete(session, path: str) -> str:
+    if "{client_id}" in path:  # the demo has no API client: make one (rolled back)
+        await session.execute(
+            text(
+                "INSERT INTO api_client (name, key_hash, key_prefix, authority_id)"
+                " SELECT 'matrice', md5('matrice') || md5('x'), 'c311_x', min(id) FROM authority"
+            )
+        )
     for name, query in ID_QUERIES.items():
         if "{" + name + "}" in path:
             value = (await session.execute(text(query))).scalar()

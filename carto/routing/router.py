@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from carto.accounts.deps import Principal, require_role
 from carto.db import SessionDep
@@ -17,7 +17,9 @@ from carto.routing.schemas import (
     RulePublic,
     RuleUpdate,
     ServiceAdmin,
+    ServiceCreate,
     ServiceRef,
+    ServiceUpdate,
 )
 from carto.routing.service import decision_public
 
@@ -35,6 +37,29 @@ async def categories(session: SessionDep) -> list[CategoryPublic]:
 async def admin_services(session: SessionDep, principal: AdminPrincipal) -> list[ServiceAdmin]:
     """The services of the authorities the caller administers, with their contacts."""
     return await service.list_services(session=session, authority_ids=principal.admin_authority_ids)
+
+
+@router.post("/admin/services", response_model=ServiceAdmin, status_code=201)
+async def create_service(
+    session: SessionDep, principal: AdminPrincipal, data: ServiceCreate
+) -> ServiceAdmin:
+    """Add a service to an authority the caller administers."""
+    return await service.create_service(
+        session=session, data=data, admin_of=principal.admin_authority_ids
+    )
+
+
+@router.patch("/admin/services/{service_id}", response_model=ServiceAdmin)
+async def update_service(
+    session: SessionDep,
+    principal: AdminPrincipal,
+    service_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    data: ServiceUpdate,
+) -> ServiceAdmin:
+    """Rename a service or change its e-mail or webhook."""
+    return await service.update_service(
+        session=session, service_id=service_id, data=data, admin_of=principal.admin_authority_ids
+    )
 
 
 @router.get("/routing/preview", response_model=DecisionPublic)

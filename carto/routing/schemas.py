@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 
 class CategoryPublic(BaseModel):
@@ -31,6 +31,33 @@ class ServiceAdmin(BaseModel):
     name: str
     email: str | None
     webhook_url: str | None
+
+
+SERVICE_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+WEBHOOK = r"^https?://[^\s]+$"
+
+
+class ServiceCreate(BaseModel):
+    """A new service of an authority the caller administers; the slug defaults to the
+    name's. Competence rules name services by slug (default: the category code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    authority_id: int = Field(ge=1, le=2**31 - 1)
+    name: str = Field(min_length=2, max_length=200)
+    slug: str | None = Field(default=None, max_length=80, pattern=SERVICE_SLUG)
+    email: EmailStr | None = None
+    webhook_url: str | None = Field(default=None, max_length=500, pattern=WEBHOOK)
+
+
+class ServiceUpdate(BaseModel):
+    """Omitted fields are kept; `null` clears the e-mail or the webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    email: EmailStr | None = None
+    webhook_url: str | None = Field(default=None, max_length=500, pattern=WEBHOOK)
 
 
 Level = Literal["commune", "intercommunalite", "authority"]

@@ -7,6 +7,8 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carto.errors import Conflict, Forbidden, InvalidInput, NotFound
+from carto.geo import slugify
 from carto.routing.decision import RoutingDecision
 from carto.routing.models import Category, Service
 from carto.routing.schemas import (
@@ -15,7 +17,9 @@ from carto.routing.schemas import (
     DecisionPublic,
     Named,
     ServiceAdmin,
+    ServiceCreate,
     ServiceRef,
+    ServiceUpdate,
 )
 from carto.territories.models import Authority
 
@@ -37,18 +41,75 @@ async def list_services(
         .where(Service.authority_id.in_(list(authority_ids)))
         .order_by(Authority.name, Service.slug)
     )
-    return [
-        ServiceAdmin(
-            id=svc.id,
-            authority_id=svc.authority_id,
-            authority=name,
-            slug=svc.slug,
-            name=svc.name,
-            email=svc.email,
-            webhook_url=svc.webhook_url,
-        )
-        for svc, name in rows
-    ]
+    return [_admin_view(svc, name) for svc, name in rows]
+
+
+def _admin_view(svc: Service, authority: str) -> ServiceAdmin:
+    return ServiceAdmin(
+        id=svc.id,
+        authority_id=svc.authority_id,
+        authority=authority,
+        slug=svc.slug,
+        name=svc.name,
+        email=svc.email,
+        webhook_url=svc.webhook_url,
+    )
+
+
+NOT_YOURS = "Vous n'administrez pas la collectivité de ce service."
+
+
+async def create_service(
+    *, session: AsyncSession, data: ServiceCreate, admin_of: Collection[int]
+) -> ServiceAdmin:
+    """A new service of an authority the caller administers (slug unique per authority)."""
+    authority = await session.get(Authority, data.authority_id)
+    if authority is None:
+        raise InvalidInput(f"Collectivité inconnue : {data.authority_id}.")
+    if authority.id not in admin_of:
+        raise Forbidden(NOT_YOURS)
+    slug = data.slug or slugify(data.name)[:80]
+    if not slug:
+        raise InvalidInput("Donnez un nom de service fait de lettres ou de chiffres.")
+    taken = await session.scalar(
+        select(Service.id).where(Service.authority_id == authority.id, Service.slug == slug)
+    )
+    if taken is not None:
+        raise Conflict(f"La collectivité a déjà un service « {slug} ».")
+    svc = Service(
+        authority_id=authority.id,
+        slug=slug,
+        name=data.name.strip(),
+        email=str(data.email) if data.email else None,
+        webhook_url=data.webhook_url,
+    )
+    session.add(svc)
+    await session.commit()
+    return _admin_view(svc, authority.name)
+
+
+async def update_service(
+    *, session: AsyncSession, service_id: int, data: ServiceUpdate, admin_of: Collection[int]
+) -> ServiceAdmin:
+    """Rename a service or change where its tickets are announced (the slug stays:
+    competence rules name it)."""
+    svc = await session.get(Service, service_id)
+    if svc is None:
+        raise NotFound(f"Service n° {service_id} introuvable.")
+    if svc.authority_id not in admin_of:
+        raise Forbidden(NOT_YOURS)
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes:
+        if data.name is None:
+            raise InvalidInput("Le nom du service ne peut pas être vide.")
+        svc.name = data.name.strip()
+    if "email" in changes:
+        svc.email = str(data.email) if data.email else None
+    if "webhook_url" in changes:
+        svc.webhook_url = data.webhook_url
+    await session.commit()
+    authority = await session.scalar(select(Authority.name).where(Authority.id == svc.authority_id))
+    return _admin_view(svc, str(authority))
 
 
 def decision_public(d: RoutingDecision) -> DecisionPublic:
