@@ -12,16 +12,18 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import select, text
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from carto.accounts.deps import Principal, require_role
 from carto.db import SessionDep
 from carto.settings import Settings
+from carto.territories.models import Authority
 
 log = logging.getLogger("carto.web")
 
@@ -101,6 +103,32 @@ async def web_config(request: Request, session: SessionDep) -> WebConfig:
     rows = (await session.execute(_EXTENTS_SQL)).all()
     territories = [TerritoryExtent(name=r.nom, bbox=(r.w, r.s, r.e, r.n)) for r in rows]
     return WebConfig(basemap=basemap_of(request.app.state.settings), territories=territories)
+
+
+class AuthorityRef(BaseModel):
+    """An authority the caller administers, as the administration screens pick it."""
+
+    id: int
+    slug: str
+    name: str
+    kind: str  # "commune" (code: INSEE) or "intercommunalite" (code: SIREN)
+    code: str
+
+
+@router.get("/admin/authorities", response_model=list[AuthorityRef])
+async def my_authorities(
+    session: SessionDep, principal: Annotated[Principal, Depends(require_role("admin"))]
+) -> list[AuthorityRef]:
+    """The authorities the caller administers (organisers, perimeters, services)."""
+    rows = await session.execute(
+        select(Authority)
+        .where(Authority.id.in_(list(principal.admin_authority_ids)))
+        .order_by(Authority.kind.desc(), Authority.name)
+    )
+    return [
+        AuthorityRef(id=a.id, slug=a.slug, name=a.name, kind=a.kind, code=a.code)
+        for a in rows.scalars()
+    ]
 
 
 def _is_reserved(path: str) -> bool:
