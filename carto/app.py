@@ -64,6 +64,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(accounts_pages)
     app.include_router(routing_router, prefix="/api/v1")
+    from carto.apiclients.router import router as apiclients_router
+
+    app.include_router(apiclients_router, prefix="/api/v1")
     from carto.signalements.router import router as signalements_router
 
     app.include_router(signalements_router, prefix="/api/v1")

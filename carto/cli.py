@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from carto.apiclients.cli import api_client_app
 from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
 from carto.settings import Settings, get_settings
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(tiles_app, name="tiles")
 app.add_typer(concertation_cli.report_app, name="report")
+app.add_typer(api_client_app, name="api-client")
 import_app.command("contributions")(concertation_cli.import_contributions_cmd)
 import_app.command("layer")(concertation_cli.import_layer_cmd)
 console = Console(stderr=True)

@@ -1,6 +1,7 @@
 """Imports every model module so that `Base.metadata` knows all tables (Alembic, tests)."""
 
 from carto.accounts import models as accounts_models  # noqa: F401
+from carto.apiclients import models as apiclients_models  # noqa: F401
 from carto.concertations import models as concertations_models  # noqa: F401
 from carto.concertations import participation_models  # noqa: F401
 from carto.db import Base

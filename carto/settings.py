@@ -42,7 +42,12 @@ class Settings(BaseSettings):
         default=30, description="How long a citizen may reopen their closed report (days)."
     )
     open311_api_keys: str = Field(
-        default="", description="Comma-separated Open311 API keys; when set, POSTs need one."
+        default="",
+        description="Deprecated: comma-separated deployment-wide Open311 keys (unscoped); "
+        "when set, POSTs need a key. Prefer `carto api-client create` (scoped, revocable).",
+    )
+    open311_require_api_key: bool = Field(
+        default=False, description="Open311 POSTs need a valid api_key (no anonymous reports)."
     )
     osm_file: Path | None = Field(
         default=None,

@@ -4,12 +4,13 @@ Every failure on these routes is the specification's error list,
 `[{"code": <HTTP status>, "description": "..."}]`, with that 4xx status: the
 route class below catches Carto's errors and request validation alike.
 POST bodies may be form-encoded or JSON. `api_key` is optional unless the
-deployment sets `CARTO_OPEN311_API_KEYS`.
+deployment requires it (`CARTO_OPEN311_REQUIRE_API_KEY`, or keys listed in
+`CARTO_OPEN311_API_KEYS`); a key of an API client (carto.apiclients) restricts the
+caller to the services of its scope, and a revoked key is always refused.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -20,11 +21,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.deps import OptionalPrincipal
+from carto.apiclients.service import KeyScope, authenticate_key, check_scope
 from carto.db import SessionDep
-from carto.errors import CartoError, Forbidden, InvalidInput, NotFound
+from carto.errors import CartoError, InvalidInput, NotFound
 from carto.ratelimit import rate_limited
+from carto.routing.resolution import resolve
 from carto.settings import Settings
 from carto.signalements import open311_format as fmt
 from carto.signalements.schemas import SignalementCreate
@@ -104,10 +108,32 @@ async def service_definition(session: SessionDep, service_code: str) -> dict[str
     return await fmt.definition(session=session, service_code=service_code)
 
 
-def _check_api_key(settings: Settings, given: str | None) -> None:
-    keys = [k.strip() for k in settings.open311_api_keys.split(",") if k.strip()]
-    if keys and not any(hmac.compare_digest(given or "", key) for key in keys):
-        raise Forbidden("Clé d'API (api_key) absente ou invalide : impossible de créer la demande.")
+async def _key_scope(
+    request: Request, session: AsyncSession, body: dict[str, Any]
+) -> KeyScope | None:
+    """The presented `api_key`'s scope (None: anonymous); refuses a revoked or missing key."""
+    settings: Settings = request.app.state.settings
+    given = body.get("api_key") or request.query_params.get("api_key")
+    return await authenticate_key(
+        session=session, key=str(given) if given is not None else None,
+        env_keys=settings.open311_api_keys, required=settings.open311_require_api_key,
+    )  # fmt: skip
+
+
+async def _check_scope(
+    session: AsyncSession, scope: KeyScope | None, data: SignalementCreate
+) -> None:
+    """A scoped key may only file requests its authority or services will receive: the
+    request is routed first (nothing written) and refused when it falls outside."""
+    if scope is None or not scope.restricted:
+        return
+    decision = await resolve(
+        session=session, lon=data.lon, lat=data.lat, category_code=data.service_code
+    )
+    check_scope(
+        scope, service_id=decision.service_id, authority_id=decision.authority_id,
+        where=f"{decision.service_name}, {decision.authority_name}",
+    )  # fmt: skip
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -156,8 +182,9 @@ async def create_request(
     """Create a service request; it is routed at once to the competent service."""
     body = await _body(request)
     settings: Settings = request.app.state.settings
-    _check_api_key(settings, body.get("api_key") or request.query_params.get("api_key"))
+    scope = await _key_scope(request, session, body)
     data = to_create(body)
+    await _check_scope(session, scope, data)
     reporter = ReporterInfo(
         user_id=principal.user_id if principal else None,
         ip=request.client.host if request.client else None,
