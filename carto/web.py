@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select, text
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carto.accounts.deps import Principal, require_role
 from carto.db import SessionDep
+from carto.errors import InvalidInput
 from carto.settings import Settings
 from carto.territories.models import Authority
 
@@ -129,6 +130,41 @@ async def my_authorities(
         AuthorityRef(id=a.id, slug=a.slug, name=a.name, kind=a.kind, code=a.code)
         for a in rows.scalars()
     ]
+
+
+# Streets imported by `carto import streets`, for the map's own base at street zoom.
+# OSM data (no personal data); the box is capped so a call stays a small answer.
+MAX_STREET_BOX_DEG2 = 0.01
+STREET_LIMIT = 5000
+_STREETS_SQL = text(
+    """
+    SELECT coalesce(json_agg(json_build_object(
+        'type', 'Feature',
+        'properties', json_build_object('name', name, 'road_class', road_class),
+        'geometry', ST_AsGeoJSON(geom, 6)::json)), '[]'::json)
+    FROM (SELECT name, road_class, geom FROM street_segment
+          WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) LIMIT :limit) AS x
+    """
+)
+
+
+@router.get("/streets")
+async def streets(
+    session: SessionDep, bbox: Annotated[str, Query(max_length=200)]
+) -> dict[str, object]:
+    """Street lines inside `bbox` (west,south,east,north) as GeoJSON; the web map draws
+    them at street zoom when no external base map is configured."""
+    try:
+        w, s, e, n = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise InvalidInput("bbox attend quatre nombres : ouest,sud,est,nord.") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise InvalidInput("bbox invalide : ouest < est et sud < nord, en degrés.")
+    if (e - w) * (n - s) > MAX_STREET_BOX_DEG2:
+        raise InvalidInput("Zone trop grande : les rues s'affichent au zoom de la rue.")
+    params = {"w": w, "s": s, "e": e, "n": n, "limit": STREET_LIMIT}
+    features = await session.scalar(_STREETS_SQL, params)
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _is_reserved(path: str) -> bool:

@@ -44,6 +44,15 @@ export const KIND_LABELS: Record<string, string> = {
   question: "Question",
 };
 
+/** The official answers' decisions (the server's ANSWER_LABELS). */
+export const ANSWER_LABELS: Record<string, string> = {
+  retenue: "Retenue",
+  a_l_etude: "À l'étude",
+  non_retenue: "Non retenue",
+  hors_sujet: "Hors sujet",
+  hors_competence: "Pas de notre compétence",
+};
+
 export const CONCERTATION_STATUS: Record<string, string> = {
   draft: "En préparation",
   open: "Ouverte",

@@ -5,12 +5,15 @@ import { api } from "./api";
 import { h, mount } from "./dom";
 import { CartoMap, type WebConfig } from "./map";
 import { heading, navigate, onNavigate, route, setNotFound, startRouter } from "./router";
-import { isAgent, loadSession, me, onSessionChange, signOut } from "./session";
+import { hasRole, isAdmin, isAgent, loadSession, me, onSessionChange, signOut } from "./session";
+import { adminConcertationView, adminConcertationsView, adminHomeView } from "./views/admin";
+import { adminCompetencesView, adminServicesView } from "./views/admin_routing";
 import { agentQueueView, ticketView } from "./views/agent";
 import { concertationListView, concertationView } from "./views/concertations";
 import { dataView } from "./views/data";
 import { followView, myReportsView } from "./views/follow";
 import { loginView } from "./views/login";
+import { moderationView } from "./views/moderation";
 import { reportView } from "./views/report";
 import { synthesisView } from "./views/synthesis";
 
@@ -29,6 +32,8 @@ function renderNav(): void {
       h("li", null, link("/concertations", "Concertations", (p) => p.startsWith("/concertations"))),
       user ? h("li", null, link("/mes-signalements", "Mes signalements", (p) => p === "/mes-signalements")) : null,
       isAgent() ? h("li", null, link("/agent", "Espace agent", (p) => p.startsWith("/agent"))) : null,
+      hasRole("moderator") || isAdmin() ? h("li", null, link("/moderation", "Modération", (p) => p === "/moderation")) : null,
+      isAdmin() ? h("li", null, link("/admin", "Administration", (p) => p.startsWith("/admin"))) : null,
       h("li", null, link("/donnees", "Données", (p) => p === "/donnees")),
       user
         ? h(
@@ -77,6 +82,12 @@ async function boot(): Promise<void> {
   route("/agent", agentQueueView);
   route("/agent/signalements/:id", ticketView);
   route("/donnees", dataView);
+  route("/moderation", moderationView);
+  route("/admin", adminHomeView);
+  route("/admin/concertations", adminConcertationsView);
+  route("/admin/concertations/:slug", adminConcertationView);
+  route("/admin/services", adminServicesView);
+  route("/admin/competences", adminCompetencesView);
   setNotFound(({ panel: p }) => {
     mount(p, heading("Page introuvable"), h("p", null, "Cette adresse ne correspond à aucune page. "), h("a", { href: "/" }, "Retour à la carte"));
   });

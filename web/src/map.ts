@@ -65,6 +65,35 @@ const LOCALE = {
   "ScaleControl.Kilometers": "km",
 };
 
+/** Below this zoom the map does not ask for streets (the API caps the box too). */
+const STREET_MINZOOM = 14.5;
+const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
+
+/** The streets Carto imported (`carto import streets`), drawn at street zoom when no
+ * external base map is configured; without streets the commune fills and outlines
+ * stay (vector tiles overzoomed from their maxzoom up to 19). */
+function streetLayers(): StyleSpecification["layers"] {
+  const major = ["in", ["get", "road_class"], ["literal", ["autoroute", "nationale", "departementale", "principale"]]];
+  return [
+    {
+      id: "streets-casing",
+      type: "line",
+      source: "streets",
+      minzoom: STREET_MINZOOM,
+      layout: { "line-cap": "round", "line-join": "round" },
+      paint: { "line-color": "#b7c0c9", "line-width": ["interpolate", ["exponential", 1.6], ["zoom"], 15, ["case", major as never, 5, 3], 19, ["case", major as never, 26, 16]] },
+    },
+    {
+      id: "streets-line",
+      type: "line",
+      source: "streets",
+      minzoom: STREET_MINZOOM,
+      layout: { "line-cap": "round", "line-join": "round" },
+      paint: { "line-color": ["case", major as never, "#fff3c4", "#ffffff"], "line-width": ["interpolate", ["exponential", 1.6], ["zoom"], 15, ["case", major as never, 3.5, 2], 19, ["case", major as never, 22, 13]] },
+    },
+  ];
+}
+
 function territoryLayers(withBasemap: boolean): StyleSpecification["layers"] {
   return [
     {
@@ -72,7 +101,7 @@ function territoryLayers(withBasemap: boolean): StyleSpecification["layers"] {
       type: "fill",
       source: "communes",
       "source-layer": "communes",
-      paint: { "fill-color": "#ffffff", "fill-opacity": withBasemap ? 0 : 0.85 },
+      paint: { "fill-color": "#f4f2ed", "fill-opacity": withBasemap ? 0 : 0.9 },
     },
     {
       id: "communes-line",
@@ -104,6 +133,7 @@ function territorySources(): StyleSpecification["sources"] {
 
 function ownStyle(basemap: Basemap | null): StyleSpecification {
   const sources: StyleSpecification["sources"] = territorySources();
+  if (!basemap) sources.streets = { type: "geojson", data: EMPTY };
   const layers: StyleSpecification["layers"] = [
     { id: "background", type: "background", paint: { "background-color": "#dfe6ec" } },
   ];
@@ -116,7 +146,10 @@ function ownStyle(basemap: Basemap | null): StyleSpecification {
     };
     layers.push({ id: "basemap", type: "raster", source: "basemap" });
   }
-  return { version: 8, sources, layers: [...layers, ...territoryLayers(!!basemap)] };
+  const territory = territoryLayers(!!basemap);
+  // Streets above the commune fills, under the outlines.
+  const streets = basemap ? [] : streetLayers();
+  return { version: 8, sources, layers: [...layers, territory[0], ...streets, ...territory.slice(1)] };
 }
 
 export class CartoMap {
@@ -154,13 +187,35 @@ export class CartoMap {
       });
     });
     this.map.on("click", (ev) => this.onClick({ lng: ev.lngLat.lng, lat: ev.lngLat.lat }, ev.point));
-    this.map.on("moveend", () => this.refreshList());
+    this.map.on("moveend", () => {
+      this.refreshList();
+      void this.refreshStreets();
+    });
     this.map.on("mousemove", (ev) => {
       const layers = this.interactiveLayers();
       const hit = !this.clickHandler && layers.length > 0 && this.map.queryRenderedFeatures(ev.point, { layers }).length > 0;
       this.map.getCanvas().style.cursor = this.clickHandler ? "crosshair" : hit ? "pointer" : "";
     });
     this.setupListToggle();
+  }
+
+  private streetsBox = "";
+
+  /** Load the streets of the view at street zoom (the own base map only). */
+  private async refreshStreets(): Promise<void> {
+    if (this.config.basemap || !this.map.getSource("streets") || this.map.getZoom() < STREET_MINZOOM) return;
+    const b = this.map.getBounds();
+    // A margin around the view, rounded so small pans reuse the loaded box.
+    const r = (v: number, up: boolean): number => (up ? Math.ceil(v * 200) : Math.floor(v * 200)) / 200;
+    const box = [r(b.getWest(), false), r(b.getSouth(), false), r(b.getEast(), true), r(b.getNorth(), true)].join(",");
+    if (box === this.streetsBox) return;
+    this.streetsBox = box;
+    try {
+      const resp = await fetch(withQuery("/api/v1/streets", { bbox: box }), { headers: { Accept: "application/json" } });
+      if (resp.ok && box === this.streetsBox) this.setGeoJSON("streets", (await resp.json()) as GeoJSON.GeoJSON);
+    } catch {
+      // No streets: the commune fills remain.
+    }
   }
 
   private addTerritoriesOnTop(): void {

@@ -56,11 +56,18 @@ export function heading(text: string): HTMLHeadingElement {
   return h("h1", { tabindex: "-1", class: "view-title" }, text);
 }
 
+let renderCount = 0;
+
 async function render(): Promise<void> {
   const url = new URL(window.location.href);
   const path = decodeURIComponent(url.pathname);
+  const ticket = ++renderCount;
   cmap.reset();
-  mount(panel, h("p", { class: "loading" }, "Chargement…"));
+  // Each render fills its own slot: a slow view of an earlier page that finishes
+  // after the user moved on writes into a detached slot, not over the new page.
+  const slot = h("div", { class: "view" });
+  mount(panel, slot);
+  mount(slot, h("p", { class: "loading" }, "Chargement…"));
   let view = notFound;
   const params: Record<string, string> = {};
   for (const r of routes) {
@@ -72,12 +79,14 @@ async function render(): Promise<void> {
     }
   }
   try {
-    await view({ panel, map: cmap, params, query: url.searchParams });
+    await view({ panel: slot, map: cmap, params, query: url.searchParams });
   } catch (err) {
+    if (ticket !== renderCount) return;
     const message = err instanceof Error ? err.message : String(err);
-    mount(panel, heading("Erreur"), h("div", { class: "alert alert-error", role: "alert" }, message));
+    mount(slot, heading("Erreur"), h("div", { class: "alert alert-error", role: "alert" }, message));
     announce(message, "error");
   }
+  if (ticket !== renderCount) return;
   for (const fn of afterNavigate) fn();
   if (!firstRender) panel.querySelector<HTMLElement>("h1")?.focus();
   firstRender = false;

@@ -4,8 +4,8 @@
 import { api, ApiError, itemsOf } from "../api";
 import { errorBox, field, formatDay, h, mount, uid } from "../dom";
 import { icon } from "../icons";
-import { KIND_LABELS } from "../labels";
-import { me } from "../session";
+import { ANSWER_LABELS, KIND_LABELS } from "../labels";
+import { isAdmin, me } from "../session";
 
 export interface Answer {
   status: string;
@@ -161,6 +161,28 @@ function answerBlock(a: Answer): HTMLElement {
   );
 }
 
+/** The organisers' official answer form (the server checks the caller runs the concertation). */
+function answerForm(c: Contribution, card: () => HTMLElement): HTMLElement {
+  const current = c.properties.answer;
+  const status = h("select", { name: "status", required: true }, Object.entries(ANSWER_LABELS).map(([v, l]) => h("option", { value: v, selected: current?.status === v }, l)));
+  const text = h("textarea", { name: "text", rows: 3, required: true, minlength: 10, maxlength: 5000 }, current?.text ?? "");
+  const out = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "stack" }, field("Décision", status), field("Justification publique", text, "Au moins 10 caractères ; elle sera publiée avec la contribution."), out,
+    h("button", { type: "submit", class: "btn btn-small" }, current ? "Modifier la réponse" : "Publier la réponse"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      c.properties.answer = await api<Answer>(`/api/v1/contributions/${c.id}/answer`, { method: "PUT", json: { status: status.value, text: text.value.trim() } });
+      const fresh = card();
+      form.closest("article")?.replaceWith(fresh);
+      fresh.focus();
+    } catch (err) {
+      mount(out, errorBox(err instanceof ApiError ? err.message : "Réponse refusée."));
+    }
+  });
+  return h("details", { class: "answer-box" }, h("summary", null, "Répondre officiellement"), form);
+}
+
 /** The card of a contribution; `open` is false for a closed concertation (read-only archive). */
 export function contributionCard(c: Contribution, open: boolean): HTMLElement {
   const p = c.properties;
@@ -183,5 +205,6 @@ export function contributionCard(c: Contribution, open: boolean): HTMLElement {
     comments(c, open),
     open && me() ? abuse(c) : null,
     open && !me() ? loginLink() : null,
+    isAdmin() ? answerForm(c, () => contributionCard(c, open)) : null,
   );
 }
