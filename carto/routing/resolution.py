@@ -1,9 +1,13 @@
 """Resolution of one report: one indexed PostGIS query, then the shared decision code.
 
-`resolve` is the app's path (async session); `resolve_sync` runs the very same
-statement on a psycopg connection (CLI, imports, and checks inside an open
-transaction). When a street extract is loaded, the nearest street is looked up
-as well, for the ticket's context and for road-class rules.
+The query only locates the point (GiST index on communes) and reads the routing
+data's version stamp; the rules are chosen in the process from the cached rule
+set (`ruleset.py`, the bulk path's code), reloaded when the stamp changes. This
+keeps one round trip of a small plan per report. `resolve` is the app's path
+(async session); `resolve_sync` runs the very same statement on a psycopg
+connection (CLI, imports, and checks inside an open transaction). When a
+street extract is loaded, the nearest street is looked up as well, for the
+ticket's context and for road-class rules.
 """
 
 from __future__ import annotations
@@ -24,13 +28,12 @@ from carto.errors import InvalidInput, OutsideTerritory
 from carto.routing.decision import (
     Candidate,
     CategoryInfo,
-    InformedService,
     Place,
     RoutingDecision,
     UnknownCategory,
     decide,
-    dedupe_informed,
 )
+from carto.routing.ruleset import CACHE, LOAD_SQL, RuleSet, candidates_for, ruleset_from_row
 from carto.routing.streets import NEAREST_SQL, nearest_street
 
 STREET_RADIUS_M = 50.0
@@ -72,56 +75,51 @@ def outside(lon: float, lat: float) -> OutsideTerritory:
     )
 
 
-def _candidate(row: dict[str, Any]) -> Candidate:
-    informed = [
-        InformedService(
-            service_id=int(i["service_id"]),
-            service_name=i["service_name"],
-            authority_id=int(i["authority_id"]),
-            authority_name=i["authority_name"],
-        )
-        for i in (row["informed"] or [])
-    ]
-    return Candidate(
-        rule_id=row["rule_id"],
-        level=row["level"],
-        road_class=row["road_class"],
-        valid_from=row["valid_from"],
-        interco_siren=row["interco_siren"],
-        interco_nom=row["interco_nom"],
-        authority_id=row["authority_id"],
-        authority_name=row["authority_name"],
-        service_id=row["service_id"],
-        service_name=row["service_name"],
-        service_slug=row["service_slug"] or row["category_code"],
-        informed=dedupe_informed(informed),
-        service_email=row["service_email"],
+def _place(row: Any) -> Place:
+    return Place(
+        commune_insee=row["commune_insee"],
+        commune_nom=row["commune_nom"],
+        arrondissement_insee=row["arrondissement_insee"],
+        arrondissement_nom=row["arrondissement_nom"],
     )
 
 
 def facts(
-    rows: list[dict[str, Any]], *, lon: float, lat: float, category_code: str
+    row: Any, rs: RuleSet | None, *, lon: float, lat: float, category_code: str, at: datetime
 ) -> tuple[Place, CategoryInfo, list[Candidate], bool]:
-    """The query's rows as (place, category, candidates, streets loaded?)."""
-    if not rows:
+    """The located row and the rule set as (place, category, candidates, streets loaded?)."""
+    if row is None or rs is None:
         raise outside(lon, lat)
-    first = rows[0]
-    if first["category_code"] is None:
+    category = rs.categories.get(category_code)
+    if category is None:
         raise UnknownCategory(f"Catégorie inconnue : « {category_code} ».")
-    place = Place(
-        commune_insee=first["commune_insee"],
-        commune_nom=first["commune_nom"],
-        arrondissement_insee=first["arrondissement_insee"],
-        arrondissement_nom=first["arrondissement_nom"],
-    )
-    category = CategoryInfo(
-        code=first["category_code"],
-        label=first["category_label"],
-        domain=first["category_domain"],
-        due_days=first["category_due_days"],
-    )
-    candidates = [_candidate(r) for r in rows if r["rule_id"] is not None]
-    return place, category, candidates, bool(first["has_streets"])
+    commune = {"insee": row["commune_insee"], "departement": row["departement"],
+               "authority_id": row["authority_id"]}  # fmt: skip
+    candidates = candidates_for(rs, commune, category_code, at)
+    return _place(row), category, candidates, bool(row["has_streets"])
+
+
+async def ruleset_async(session: AsyncSession, version: str | None) -> RuleSet:
+    """The cached rule set at `version`, loaded (one statement) when not cached."""
+    found = CACHE.get(version)
+    if found is None:
+        row = (await session.execute(text(LOAD_SQL))).mappings().one()
+        found = ruleset_from_row(row)
+        CACHE.put(found)
+    return found
+
+
+def ruleset_sync(conn: psycopg.Connection, version: str | None = None) -> RuleSet:
+    """`ruleset_async` on a psycopg connection; no `version`: read the current one."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        if version is None:
+            stamp = cur.execute("SELECT version::text AS v FROM routing_version").fetchone()
+            version = stamp["v"] if stamp else None
+        found = CACHE.get(version)
+        if found is None:
+            found = ruleset_from_row(cur.execute(LOAD_SQL).fetchone())
+            CACHE.put(found)
+    return found
 
 
 def _needs_street(candidates: list[Candidate], has_streets: bool, road_class: str | None) -> bool:
@@ -144,11 +142,11 @@ async def resolve(
     OutsideTerritory, UnknownCategory or NoCompetence (all 422, French messages)."""
     check_point(lon, lat)
     when = at or datetime.now(UTC)
-    params = {"lon": lon, "lat": lat, "category": category_code, "at": when}
-    result = await session.execute(text(resolve_sql()), params)
-    rows = [dict(r) for r in result.mappings()]
+    result = await session.execute(text(resolve_sql()), {"lon": lon, "lat": lat})
+    row = result.mappings().first()
+    rs = await ruleset_async(session, row["version"]) if row is not None else None
     place, category, candidates, has_streets = facts(
-        rows, lon=lon, lat=lat, category_code=category_code
+        row, rs, lon=lon, lat=lat, category_code=category_code, at=when
     )
     street: tuple[str | None, str] | None = ("", road_class) if road_class else None
     if _needs_street(candidates, has_streets, road_class):
@@ -174,11 +172,11 @@ def resolve_sync(
     """`resolve` on a psycopg connection: the same statement, the same decision."""
     check_point(lon, lat)
     when = at or datetime.now(UTC)
-    params = {"lon": lon, "lat": lat, "category": category_code, "at": when}
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(_resolve_sql_psycopg(), params, prepare=True).fetchall()
+        row = cur.execute(_resolve_sql_psycopg(), {"lon": lon, "lat": lat}, prepare=True).fetchone()
+        rs = ruleset_sync(conn, row["version"]) if row is not None else None
         place, category, candidates, has_streets = facts(
-            rows, lon=lon, lat=lat, category_code=category_code
+            row, rs, lon=lon, lat=lat, category_code=category_code, at=when
         )
         street: tuple[str | None, str] | None = ("", road_class) if road_class else None
         if _needs_street(candidates, has_streets, road_class):

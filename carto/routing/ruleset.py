@@ -1,0 +1,219 @@
+"""The competence rules, services and memberships as one in-memory rule set, cached per process.
+
+The single-report query only locates the point (commune, arrondissement) and reads
+the `routing_version` stamp; the rules that apply there are chosen here, by the
+same code the bulk path uses, from a rule set loaded in ONE statement (one
+snapshot) and kept until the stamp changes. Any write to the underlying tables
+stamps a new random version (migration r002), so every process sees a change on
+its next report, and a rolled-back change is never mistaken for a later one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from carto.routing.decision import Candidate, CategoryInfo, InformedService, dedupe_informed
+
+SCOPE_RANK = {"commune": 0, "intercommunalite": 1, "departement": 2, "everywhere": 3}
+CACHED_VERSIONS = 4
+
+LOAD_SQL = """
+SELECT (SELECT v.version::text FROM routing_version v) AS version,
+  (SELECT coalesce(json_agg(json_build_array(r.id, r.category_code, r.level, r.authority_id,
+          r.scope_kind, r.scope_code, r.road_class, coalesce(r.service_slug, r.category_code),
+          r.inform, r.valid_from, r.valid_to)), '[]') FROM competence_rule r)::text AS rules,
+  (SELECT coalesce(json_agg(json_build_array(s.id, s.authority_id, s.slug, s.name, s.email)),
+          '[]') FROM service s)::text AS services,
+  (SELECT coalesce(json_agg(json_build_array(a.id, a.name)), '[]') FROM authority a)::text
+      AS authorities,
+  (SELECT coalesce(json_agg(json_build_array(c.code, c.label, c.domain, c.due_days)), '[]')
+     FROM category c WHERE c.active)::text AS categories,
+  (SELECT coalesce(json_agg(json_build_array(m.insee, i.siren, i.nom, i.authority_id,
+          c.epci_siren) ORDER BY m.insee, i.siren), '[]')
+     FROM intercommunalite_member m JOIN intercommunalite i ON i.siren = m.siren
+     JOIN commune c ON c.insee = m.insee)::text AS members
+"""
+
+
+@dataclass(frozen=True)
+class Member:
+    siren: str
+    nom: str
+    authority_id: int
+
+
+@dataclass
+class RuleSet:
+    """Everything the choice of a rule needs, keyed for lookups; all periods kept."""
+
+    version: str | None
+    rules: dict[str, list[dict[str, Any]]]  # by category code
+    services: dict[tuple[int, str], tuple[int, str, str | None]]  # (authority, slug)
+    authorities: dict[int, str]
+    categories: dict[str, CategoryInfo]
+    members: dict[str, list[Member]]  # by INSEE code: own EPCI first, then by SIREN
+
+    def in_force(self, category: str, at: datetime) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.rules.get(category, [])
+            if (r["valid_from"] is None or r["valid_from"] <= at)
+            and (r["valid_to"] is None or r["valid_to"] > at)
+        ]
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def _rule(row: list[Any]) -> dict[str, Any]:
+    keys = ("id", "category_code", "level", "authority_id", "scope_kind", "scope_code",
+            "road_class", "service_slug", "inform")  # fmt: skip
+    rule = dict(zip(keys, row[:9], strict=True))
+    rule["valid_from"], rule["valid_to"] = _when(row[9]), _when(row[10])
+    return rule
+
+
+def ruleset_from_row(row: Any) -> RuleSet:
+    """A RuleSet from LOAD_SQL's single row (a mapping; JSON columns as text)."""
+    rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in json.loads(row["rules"]):
+        rule = _rule(item)
+        rules[rule["category_code"]].append(rule)
+    members: dict[str, list[Member]] = defaultdict(list)
+    epci: dict[str, str | None] = {}
+    for insee, siren, nom, authority_id, epci_siren in json.loads(row["members"]):
+        members[insee].append(Member(siren, nom, authority_id))
+        epci[insee] = epci_siren
+    for insee, items in members.items():  # the commune's own EPCI first, then by SIREN
+        items.sort(key=lambda m, e=epci[insee]: (m.siren != e, m.siren))  # type: ignore[misc]
+    return RuleSet(
+        version=row["version"],
+        rules=dict(rules),
+        services={
+            (a, slug): (i, name, email) for i, a, slug, name, email in json.loads(row["services"])
+        },  # fmt: skip
+        authorities={i: name for i, name in json.loads(row["authorities"])},
+        categories={c[0]: CategoryInfo(*c) for c in json.loads(row["categories"])},
+        members=dict(members),
+    )
+
+
+class RuleSetCache:
+    """The last few rule sets by version stamp (several databases may share a process)."""
+
+    def __init__(self, size: int = CACHED_VERSIONS) -> None:
+        self._items: OrderedDict[str, RuleSet] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, version: str | None) -> RuleSet | None:
+        if version is None:
+            return None
+        with self._lock:
+            found = self._items.get(version)
+            if found is not None:
+                self._items.move_to_end(version)
+            return found
+
+    def put(self, ruleset: RuleSet) -> None:
+        if ruleset.version is None:
+            return
+        with self._lock:
+            self._items[ruleset.version] = ruleset
+            self._items.move_to_end(ruleset.version)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+CACHE = RuleSetCache()
+
+
+def _rule_applies(rule: dict[str, Any], commune: dict[str, Any], sirens: set[str]) -> bool:
+    kind, code = rule["scope_kind"], rule["scope_code"]
+    if kind == "everywhere":
+        return True
+    if kind == "commune":
+        return bool(code == commune["insee"])
+    if kind == "departement":
+        return bool(code == commune["departement"])
+    return kind == "intercommunalite" and code in sirens
+
+
+def _precedence(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """Road-class rules first, then commune, intercommunality, département and
+    nationwide scopes, then the most recent start, then the id (as the SQL once did)."""
+    start = rule["valid_from"]
+    return (
+        rule["road_class"] is None,
+        SCOPE_RANK[rule["scope_kind"]],
+        (0, -start.timestamp()) if start is not None else (1, 0.0),
+        rule["id"],
+    )
+
+
+def _informed(
+    rs: RuleSet, rule: dict[str, Any], commune: dict[str, Any], ic: Member | None,
+    service_id: int | None,
+) -> tuple[InformedService, ...]:  # fmt: skip
+    out = []
+    for item in rule["inform"] or []:
+        level = item.get("level")
+        named = item.get("authority_id")
+        authority_id = {
+            "commune": commune["authority_id"],
+            "intercommunalite": ic.authority_id if ic else None,
+            "authority": int(named) if named is not None else None,
+        }.get(level)
+        if authority_id is None or authority_id not in rs.authorities:
+            continue
+        found = rs.services.get((authority_id, item.get("service") or rule["category_code"]))
+        if found is None or found[0] == service_id:
+            continue
+        out.append(InformedService(found[0], found[1], authority_id, rs.authorities[authority_id]))
+    return dedupe_informed(out)
+
+
+def candidates_for(
+    rs: RuleSet, commune: dict[str, Any], category: str, at: datetime
+) -> list[Candidate]:
+    """The rules in force `at` at a commune (insee, departement, authority_id) for a
+    category, in precedence order, each with the authority and service it designates."""
+    members = rs.members.get(commune["insee"], [])
+    sirens = {m.siren for m in members}
+    rules = sorted(
+        (r for r in rs.in_force(category, at) if _rule_applies(r, commune, sirens)),
+        key=_precedence,
+    )
+    out = []
+    for rule in rules:
+        if rule["scope_kind"] == "intercommunalite":
+            ic = next((m for m in members if m.siren == rule["scope_code"]), None)
+        else:
+            ic = members[0] if members else None
+        authority_id = {
+            "commune": commune["authority_id"],
+            "intercommunalite": ic.authority_id if ic else None,
+            "authority": rule["authority_id"],
+        }[rule["level"]]
+        name = rs.authorities.get(authority_id) if authority_id is not None else None
+        service = rs.services.get((authority_id, rule["service_slug"])) if name else None
+        out.append(
+            Candidate(
+                rule_id=rule["id"], level=rule["level"], road_class=rule["road_class"],
+                valid_from=rule["valid_from"],
+                interco_siren=ic.siren if ic else None, interco_nom=ic.nom if ic else None,
+                authority_id=authority_id if name else None, authority_name=name,
+                service_id=service[0] if service else None,
+                service_name=service[1] if service else None,
+                service_slug=rule["service_slug"],
+                service_email=service[2] if service else None,
+                informed=_informed(rs, rule, commune, ic, service[0] if service else None),
+            )
+        )  # fmt: skip
+    return out
