@@ -43,6 +43,21 @@ STATS_PUT = """
 """
 
 
+def packed_cells_sql(cells_sql: str, value: str) -> str:
+    """The window's cells as two arrays: offsets in the window (row-major) and values.
+
+    One row instead of one per cell: 1,600 rows cost more to send, decode and copy
+    into numpy than to compute; arrays travel in binary and convert in one call.
+    """
+    offset = """((c.cy - CAST(:cy0 AS integer))
+                 * (CAST(:cx1 AS integer) - CAST(:cx0 AS integer) + 1)
+                 + (c.cx - CAST(:cx0 AS integer)))::integer"""
+    return f"""
+        SELECT array_agg({offset}) AS offsets, array_agg(c.{value}::float8) AS vals
+        FROM ({cells_sql}) c
+    """
+
+
 async def heat_window(
     *, db: TileDB, layer: TileLayer, tile: TileRequest, filters: TileFilters
 ) -> tuple[np.ndarray, CellWindow]:
@@ -54,15 +69,13 @@ async def heat_window(
     else:
         conditions, extra = sql.view_conditions(layer, filters)
         cells = sql.raw_cells_sql(layer, conditions, filters.weight)
-    rows = await db.rows(cells, params | extra)
+    statement = packed_cells_sql(cells, "w" if filters.weight else "n")
+    row = await db.row(statement, params | extra)
     side = window.n + 2 * window.margin
-    grid = np.zeros((side, side))
-    if rows:
-        cx_min, cy_min, _, _ = window.bounds
-        value = "w" if filters.weight else "n"
-        data = np.array([(r["cx"], r["cy"], r[value]) for r in rows], dtype=float)
-        grid[data[:, 1].astype(int) - cy_min, data[:, 0].astype(int) - cx_min] = data[:, 2]
-    return grid, window
+    grid = np.zeros(side * side)
+    if row is not None and row["offsets"]:
+        grid[np.array(row["offsets"], dtype=np.intp)] = np.array(row["vals"], dtype=float)
+    return grid.reshape(side, side), window
 
 
 def _percentile_sql(layer: TileLayer, filters: TileFilters) -> tuple[str, dict[str, object]]:

@@ -16,6 +16,11 @@ from carto.tiles.grid import mercator_tms, tiles_touching
 LAYER = "contributions"
 
 
+def rgba(content: bytes) -> np.ndarray:
+    """A heatmap PNG (palette + transparency) as the RGBA pixels a client draws."""
+    return np.asarray(Image.open(io.BytesIO(content)).convert("RGBA"))
+
+
 async def a_contribution(session) -> tuple[int, float, float]:
     row = (
         await session.execute(
@@ -68,12 +73,12 @@ async def test_contribution_heatmap_per_theme(tclient, session):
     _, lon, lat = await a_contribution(session)
     t = mercator_tms().tile(lon, lat, 10)
     url = f"/tiles/heatmap/{LAYER}/10/{t.x}/{t.y}.png"
-    full = np.asarray(Image.open(io.BytesIO((await tclient.get(url)).content)))
+    full = rgba((await tclient.get(url)).content)
     themed = await tclient.get(url, params={"concertation": "plu-de-la-mel", "theme": "nature"})
-    theme = np.asarray(Image.open(io.BytesIO(themed.content)))
+    theme = rgba(themed.content)
     lyon = await tclient.get(url, params={"concertation": "planter-un-arbre-a-lyon"})
     assert (full[..., 3] > 0).sum() > (theme[..., 3] > 0).sum() > 0
-    assert (np.asarray(Image.open(io.BytesIO(lyon.content)))[..., 3] == 0).all()
+    assert (rgba(lyon.content)[..., 3] == 0).all()
     votes = await tclient.get(url, params={"weight": "votes"})
     assert votes.status_code == 200
 

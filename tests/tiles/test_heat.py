@@ -22,8 +22,8 @@ def png(resp) -> np.ndarray:
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(resp.content))
-    assert image.size == (256, 256) and image.mode == "RGBA"
-    return np.asarray(image)
+    assert image.size == (256, 256) and image.mode == "P" and "transparency" in image.info
+    return np.asarray(image.convert("RGBA"))  # what a client draws
 
 
 def cluster(tile: Tile, fx: float, fy: float, n: int, **extra) -> list[dict]:
@@ -112,3 +112,13 @@ def test_uniform_density_keeps_its_value():
 def test_colour_ramp_is_monotonic_in_alpha():
     ramp = render.colour_ramp()
     assert ramp[0, 3] == 0 and (np.diff(ramp[1:, 3].astype(int)) >= 0).all()
+
+def test_palette_png_decodes_to_the_ramp_colours():
+    """The palette PNG is a smaller encoding of the same pixels, not other colours."""
+    rng = np.random.default_rng(5)
+    grid = np.zeros((32 + 2 * render.MARGIN,) * 2)
+    grid[4:20, 4:20] = rng.integers(0, 40, (16, 16))  # a busy quarter, the rest empty
+    values = render.density(grid, 32)
+    decoded = Image.open(io.BytesIO(render.heat_png(grid, 32, scale=12.0))).convert("RGBA")
+    np.testing.assert_array_equal(np.asarray(decoded), render.colourise(values, 12.0))
+    assert (np.asarray(decoded)[..., 3] == 0).any() and (np.asarray(decoded)[..., 3] > 0).any()
