@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from carto.errors import CartoError
+from carto.routing import bulk as bulk_module
 from carto.routing.bulk import route_frame, route_many
 from carto.routing.resolution import resolve_sql, resolve_sync, to_psycopg
 from carto.territories.importer import import_file
@@ -42,6 +43,11 @@ def _test_category(conn) -> None:
     )
 
 
+def _outcome(result: object) -> object:
+    """Comparable: a decision as is, an error as (type, message)."""
+    return (type(result), result.message) if isinstance(result, CartoError) else result
+
+
 def _points(n: int) -> tuple[list[float], list[float], list[str]]:
     rng = np.random.default_rng(20261122)
     lons = rng.uniform(-5.2, 9.6, n)
@@ -57,7 +63,7 @@ def _points(n: int) -> tuple[list[float], list[float], list[str]]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not FRANCE.exists(), reason="shared/ data not beside the repository")
-def test_bulk_and_single_agree_on_10000_points_over_france(sync_conn):
+def test_bulk_and_single_agree_on_10000_points_over_france(sync_conn, monkeypatch):
     import_file(sync_conn, FRANCE)
     _test_category(sync_conn)
     lons, lats, categories = _points(10_000)
@@ -92,6 +98,12 @@ def test_bulk_and_single_agree_on_10000_points_over_france(sync_conn):
     arrondissements = [d for d in bulk if not isinstance(d, CartoError) and d.arrondissement_insee]
     assert {d.commune_insee for d in arrondissements} >= {"75056", "69123"}
     assert bulk_s < single_s
+
+    # Large batches locate communes with the grid over all of France: the same answers.
+    monkeypatch.setattr(bulk_module, "LOCATOR_MIN_POINTS", 0)
+    gridded = route_many(sync_conn, lons, lats, categories, at=at)
+    assert [_outcome(o) for o in gridded] == [_outcome(o) for o in bulk]
+    assert bulk_module.communes_locator(sync_conn, build=False) is not None
 
     # The single path's commune lookup goes through the GiST index.
     plan = sync_conn.execute(
