@@ -93,3 +93,47 @@ def test_main_screens(desktop: Page, page: Page, live_server: str, shots_dir: Pa
         width, height = png_size(path)
         assert (width, height) in ((1280, 800), (412, 860)), path
         assert path.stat().st_size > 20_000, f"{path} looks blank"
+
+
+def test_staff_screens(desktop: Page, live_server: str, shots_dir: Path) -> None:
+    """Administration, competence table, moderation: the staff screens of the README."""
+    saved: list[Path] = []
+
+    def visible(selector: str) -> Callable[[], None]:
+        return lambda: expect(desktop.locator(selector).first).to_be_visible()
+
+    sign_in(desktop, "admin@demo.local")
+    steps = [
+        ("09-admin-concertations", "/admin/concertations", visible("table.queue")),
+        (
+            "10-admin-concertation",
+            "/admin/concertations/plu-de-la-mel",
+            visible("form input[type=color]"),
+        ),
+        ("11-admin-competences", "/admin/competences?historique=1", visible("table.rules")),
+        ("12-admin-services", "/admin/services", visible("table.queue")),
+        ("13-moderation", "/moderation", visible("section h2")),
+    ]
+    for name, path, settle in steps:
+        desktop.goto(path)
+        saved.append(shoot(desktop, shots_dir, name, settle))
+    for path in saved:
+        assert png_size(path) == (1280, 800), path
+        assert path.stat().st_size > 20_000, f"{path} looks blank"
+
+
+def test_street_zoom_is_not_blank(desktop: Page, shots_dir: Path) -> None:
+    """Without CARTO_BASEMAP_URL nor imported streets, z17 still shows commune fills and
+    outlines (overzoomed from the tiles' maxzoom), not the empty background."""
+    desktop.goto("/donnees")
+    map_ready(desktop)
+    # On Roubaix's boundary with Tourcoing: a fill on each side and the outline between.
+    desktop.evaluate("window.cartoMap.map.jumpTo({center: [3.1655, 50.7064], zoom: 17})")
+    desktop.wait_for_function("() => window.cartoMap.map.loaded()")
+    rendered = desktop.evaluate(
+        "() => window.cartoMap.map.queryRenderedFeatures({layers: ['communes-fill']})"
+        ".map(f => f.properties.nom)"
+    )
+    assert rendered, "no commune drawn at z17"
+    path = shoot(desktop, shots_dir, "14-zoom-rue", lambda: None)
+    assert path.stat().st_size > 20_000, f"{path} looks blank"

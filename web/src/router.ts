@@ -62,6 +62,7 @@ async function render(): Promise<void> {
   const url = new URL(window.location.href);
   const path = decodeURIComponent(url.pathname);
   const ticket = ++renderCount;
+  document.body.dataset.section = path.split("/")[1] ?? "";
   cmap.reset();
   // Each render fills its own slot: a slow view of an earlier page that finishes
   // after the user moved on writes into a detached slot, not over the new page.
