@@ -27,6 +27,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        from carto.scaling.replica import close_read_side, open_read_side
+
+        await open_read_side(app, settings)  # CARTO_READ_DATABASE_URL: replica engine, lag monitor
         from carto.layers.wiring import close_layers, open_layers
 
         await open_layers(app, url)  # the OGC API's own asyncpg pool (tipg)
@@ -44,6 +47,7 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
             from carto.tiles.db import close_tile_pool  # the tiles' own asyncpg pool
 
             await close_tile_pool(app)
+            await close_read_side(app)
             await engine.dispose()
 
     app = FastAPI(
@@ -96,6 +100,11 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         # reference layers (GeoPackage, zipped Shapefile) may be bigger than any photo
         overrides={r"/api/v1/concertations/[^/]+/reference-layers": LAYER_UPLOAD_BYTES + 2**20},
     )
+    if settings.read_database_url:  # writers read their own writes from the primary
+        from carto.scaling.replica import read_your_writes_window
+        from carto.scaling.routing import ReadYourWrites
+
+        app.add_middleware(ReadYourWrites, window_s=read_your_writes_window(settings))
     from carto.web import install_web  # /api/v1/config and the web map at /
 
     install_web(app)

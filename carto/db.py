@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from carto.scaling.routing import reads_from_replica
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -81,3 +83,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session for a public read: on the replica (`CARTO_READ_DATABASE_URL`) when
+    `carto.scaling.routing` allows it, else the request's primary session (opened lazily,
+    so an anonymous replica read never touches the primary). Never write through it."""
+    maker: async_sessionmaker[AsyncSession] | None = getattr(
+        request.app.state, "read_sessionmaker", None
+    )
+    if maker is None or not reads_from_replica(request):
+        yield session
+        return
+    async with maker() as replica:
+        yield replica
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     rate_limits: str = Field(default="on", description="'off' disables rate limiting (benchmarks).")
+    read_database_url: str | None = Field(
+        default=None,
+        description="Streaming replica for public reads (tiles, OGC, exports, pages).",
+    )
+    read_max_lag_s: float = Field(
+        default=5.0, description="Replica further behind than this: reads go to the primary."
+    )
+    read_check_s: float = Field(default=1.0, description="How often the replica lag is measured.")
     db_pool_size: int = 10
     db_max_overflow: int = 10
     max_page_size: int = 1000
@@ -98,7 +106,7 @@ class Settings(BaseSettings):
         default=None, description="Attribution shown for the base map, e.g. '© OpenStreetMap'."
     )
 
-    @field_validator("database_url", "smtp_host")
+    @field_validator("database_url", "read_database_url", "smtp_host")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None

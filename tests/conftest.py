@@ -62,24 +62,31 @@ def make_tempdir(prefix: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """Admin URL of a PostgreSQL server with PostGIS available."""
-    external = os.environ.get("CARTO_TEST_DATABASE_URL")
-    if external:
-        yield (
-            with_driver(external, "psycopg")
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
+def test_cluster() -> Iterator[EmbeddedCluster | None]:
+    """The embedded cluster of this run (None with `CARTO_TEST_DATABASE_URL`)."""
+    if os.environ.get("CARTO_TEST_DATABASE_URL"):
+        yield None
         return
     root = make_tempdir("carto-test-pg-")
     cluster = EmbeddedCluster(root, fast=True)
     cluster.ensure_started()
     try:
-        yield cluster.url()
+        yield cluster
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server_url(test_cluster: EmbeddedCluster | None) -> str:
+    """Admin URL of a PostgreSQL server with PostGIS available."""
+    if test_cluster is not None:
+        return test_cluster.url()
+    return (
+        with_driver(os.environ["CARTO_TEST_DATABASE_URL"], "psycopg")
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ from carto.concertations.schemas import (
     VoteResult,
 )
 from carto.concertations.synthesis import build_synthesis, session_runner
-from carto.db import SessionDep
+from carto.db import ReadSessionDep, SessionDep
 from carto.errors import Forbidden
 from carto.ratelimit import rate_limited
 
@@ -54,20 +54,20 @@ IpHash = Annotated[str | None, Depends(client_hash)]
 
 
 @router.get("/concertations", response_model=list[ConcertationPublic])
-async def list_concertations(session: SessionDep) -> list[ConcertationPublic]:
+async def list_concertations(session: ReadSessionDep) -> list[ConcertationPublic]:
     """All concertations, open, closed and archived, with perimeter and themes."""
     return await service.list_concertations(session=session)
 
 
 @router.get("/concertations/{ref}", response_model=ConcertationDetail)
-async def concertation(ref: str, session: SessionDep) -> ConcertationDetail:
+async def concertation(ref: str, session: ReadSessionDep) -> ConcertationDetail:
     """One concertation by id or slug, with its phases and reference layers."""
     return await service.concertation_detail(session=session, ref=ref)
 
 
 @router.get("/concertations/{ref}/contributions", response_model=ContributionCollection)
 async def concertation_contributions(
-    ref: str, request: Request, session: SessionDep,
+    ref: str, request: Request, session: ReadSessionDep,
     theme: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")] = None,
     kind: Annotated[ContributionKind | None, Query()] = None,
     bbox: Annotated[str | None, Query(max_length=200)] = None,
@@ -137,7 +137,7 @@ async def synthesis_html(ref: str, session: SessionDep) -> HTMLResponse:
 
 @router.get("/contributions/{contribution_id}", response_model=ContributionFeature)
 async def contribution(
-    contribution_id: int, session: SessionDep, viewer: OptionalPrincipal
+    contribution_id: int, session: ReadSessionDep, viewer: OptionalPrincipal
 ) -> ContributionFeature:
     return await contributions.get_contribution(
         session=session, contribution_id=contribution_id, viewer=viewer
@@ -206,7 +206,7 @@ async def unsupport(
 
 @router.get("/contributions/{contribution_id}/comments", response_model=list[CommentPublic])
 async def comments(
-    contribution_id: int, session: SessionDep, viewer: OptionalPrincipal
+    contribution_id: int, session: ReadSessionDep, viewer: OptionalPrincipal
 ) -> list[CommentPublic]:
     """The discussion threads of a contribution."""
     return await reactions.list_comments(

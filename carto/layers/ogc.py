@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import asyncpg
 import jinja2
+import orjson
 from cql2 import ParseError, ValidationError
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,6 +40,7 @@ from tipg.resources.enums import MediaType
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from carto.layers.catalog import GEOMETRY_COLUMN, SCHEMA
+from carto.scaling.replica import ReplicaAwarePool, ReplicaMonitor
 
 log = logging.getLogger("carto.ogc")
 
@@ -82,8 +84,10 @@ def _publish(collection: Collection, comment: str | None) -> Collection:
 
 
 async def register_catalog(app: FastAPI, **_: Any) -> None:
-    """(Re)read the public views into tipg's catalog, keyed by view name."""
-    async with app.state.pool.acquire() as conn:
+    """(Re)read the public views into tipg's catalog, keyed by view name (on the primary:
+    tipg's catalog functions live in `pg_temp`, which a hot standby cannot create)."""
+    pool = app.state.pool
+    async with getattr(pool, "primary", pool).acquire() as conn:
         collections = await pg_get_collection_index(conn, settings=_db_settings())
         comments = dict(await conn.fetch(_DESCRIPTIONS_SQL, SCHEMA))
     published = [
@@ -113,19 +117,51 @@ async def _refresh(app: FastAPI) -> None:
                 ),
                 server_settings={"application_name": "carto-ogc"},
             )
+            if app.state.ogc_read_url and app.state.ogc_monitor is not None:
+                replica = await _replica_pool(app.state.ogc_read_url, app.state.ogc_max_connections)
+                app.state.pool = ReplicaAwarePool(app.state.pool, replica, app.state.ogc_monitor)
         catalog: Catalog | None = getattr(app.state, "collection_catalog", None)
         if catalog is None or dt.datetime.now() - catalog["last_updated"] > CATALOG_TTL:
             await register_catalog(app)
 
 
-async def open_ogc(app: FastAPI, url: str, *, max_connections: int = 5) -> None:
-    """Point the sub-app at `url` (libpq form) and try to open its pool and catalog now.
+async def _replica_init(conn: asyncpg.Connection) -> None:
+    """tipg's connection set-up minus its catalog functions (a standby is read-only)."""
+    for codec in ("json", "jsonb"):
+        await conn.set_type_codec(
+            codec, encoder=orjson.dumps, decoder=orjson.loads, schema="pg_catalog"
+        )
+    await conn.execute(f"SELECT set_config('search_path', '{SCHEMA},public', false)")
+
+
+async def _replica_pool(url: str, max_connections: int) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        url,
+        min_size=1,
+        max_size=max_connections,
+        init=_replica_init,
+        server_settings={"application_name": "carto-ogc-read"},
+    )
+
+
+async def open_ogc(
+    app: FastAPI,
+    url: str,
+    *,
+    max_connections: int = 5,
+    read_url: str | None = None,
+    monitor: ReplicaMonitor | None = None,
+) -> None:
+    """Point the sub-app at `url` (libpq form) and try to open its pool and catalog now;
+    with `read_url` and its `monitor`, items are read from that replica while it keeps up.
 
     A database that is not up yet is not fatal: the first OGC request retries, and
     answers 503 until it succeeds (as /healthz does).
     """
     app.state.ogc_url = url
     app.state.ogc_max_connections = max_connections
+    app.state.ogc_read_url = read_url
+    app.state.ogc_monitor = monitor
     try:
         await _refresh(app)
     except (OSError, asyncpg.PostgresError) as exc:
@@ -293,6 +329,8 @@ def build_ogc_app() -> FastAPI:
     app.state.collection_catalog = None
     app.state.ogc_url = None
     app.state.ogc_max_connections = 5
+    app.state.ogc_read_url = None
+    app.state.ogc_monitor = None
     app.state.ogc_lock = asyncio.Lock()
     endpoints = OGCFeaturesFactory(
         title=TITLE,

@@ -23,11 +23,19 @@ def install_layers(app: FastAPI) -> None:
 
 
 async def open_layers(app: FastAPI, url: str) -> None:
-    """Give the OGC sub-app its own asyncpg pool on the app's database."""
+    """Give the OGC sub-app its own asyncpg pool on the app's database (and on the read
+    replica when one is configured: `carto.scaling.replica`)."""
     ogc = getattr(app.state, "ogc_app", None)
     if ogc is not None:
         settings = app.state.settings
-        await open_ogc(ogc, libpq_url(url), max_connections=max(2, settings.db_pool_size // 2))
+        read_url = libpq_url(settings.read_database_url) if settings.read_database_url else None
+        await open_ogc(
+            ogc,
+            libpq_url(url),
+            max_connections=max(2, settings.db_pool_size // 2),
+            read_url=read_url,
+            monitor=getattr(app.state, "replica", None),
+        )
 
 
 async def close_layers(app: FastAPI) -> None:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal
-from carto.db import SessionDep
+from carto.db import ReadSessionDep, SessionDep
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
 from carto.signalements import lifecycle, privacy, queries, service
@@ -140,9 +140,11 @@ async def my_reports(session: SessionDep, principal: CurrentPrincipal) -> list[Q
 
 @router.get("/signalements/{signalement_id}", response_model=SignalementStaff | SignalementPublic)
 async def read(
-    session: SessionDep, principal: OptionalPrincipal, signalement_id: int
+    session: ReadSessionDep, principal: OptionalPrincipal, signalement_id: int
 ) -> SignalementPublic:
-    """The public page of a ticket; its service's staff also see the reporter's contact."""
+    """The public page of a ticket; its service's staff also see the reporter's contact.
+    Read from the replica when configured, except for callers who must see their own
+    writes (token, or the cookie a write sets: carto.scaling.routing)."""
     sig = await session.get(Signalement, signalement_id)
     if principal is not None and sig is not None and is_staff(principal, sig):
         return await service.get_staff(session=session, signalement_id=signalement_id)

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.db import SessionDep, libpq_url
+from carto.scaling.routing import reads_from_replica
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -55,6 +56,12 @@ class TileDB:
 
     async def execute(self, statement: str, params: Mapping[str, Any]) -> None:
         raise NotImplementedError
+
+    async def write_row(
+        self, statement: str, params: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """A statement that writes (the cache store): on the primary, whoever reads."""
+        return await self.row(statement, params)
 
     async def commit(self) -> None:
         """End the unit of work after a write (the pool runs in autocommit)."""
@@ -101,25 +108,50 @@ class PoolTileDB(TileDB):
             await conn.execute(sql, *(params[n] for n in names))
 
 
-async def _pool(request: Request) -> asyncpg.Pool:
+class ReplicaTileDB(PoolTileDB):
+    """Reads (cache lookups included) on the read replica, the cache store on the primary.
+
+    `tiles.cache_put` refuses a tile rendered from a snapshot that missed the layer's last
+    write. A standby's `pg_current_snapshot()` lists no running transactions (it keeps
+    them apart), so the store gets the conservative `xmin:xmin:` snapshot instead: every
+    transaction from the oldest one running on is taken as unseen. Never a stale tile;
+    at worst a tile is not stored while a write is in flight.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, writer: asyncpg.Pool):
+        super().__init__(pool)
+        self.writer = writer
+
+    async def write_row(
+        self, statement: str, params: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        if "snapshot" in params:
+            xmin = str(params["snapshot"]).split(":", 1)[0]
+            params = {**params, "snapshot": f"{xmin}:{xmin}:"}
+        sql, names = positional(statement)
+        async with self.writer.acquire() as conn:
+            return await conn.fetchrow(sql, *(params[n] for n in names))  # type: ignore[no-any-return]
+
+
+async def _pool(request: Request, name: str = "tile_pool", engine: str = "engine") -> asyncpg.Pool:
     state = request.app.state
-    pool = getattr(state, "tile_pool", None)
+    pool = getattr(state, name, None)
     if pool is not None:
         return pool
     lock = getattr(state, "tile_pool_lock", None)
     if lock is None:
         lock = state.tile_pool_lock = asyncio.Lock()
     async with lock:
-        pool = getattr(state, "tile_pool", None)
+        pool = getattr(state, name, None)
         if pool is None:
-            url = state.engine.url.render_as_string(hide_password=False)
+            url = getattr(state, engine).url.render_as_string(hide_password=False)
             pool = await asyncpg.create_pool(
                 libpq_url(url),
                 min_size=1,
                 max_size=max(2, state.settings.db_pool_size),
                 server_settings={"application_name": "carto-tiles", "jit": "off"},
             )
-            state.tile_pool = pool
+            setattr(state, name, pool)
     return pool
 
 
@@ -127,12 +159,16 @@ async def get_tile_db(request: Request, session: SessionDep) -> TileDB:
     """The pool in a served app; the request's session when the app borrows one (tests)."""
     if getattr(request.app.state, "sessionmaker", None) is None:
         return SessionTileDB(session)
-    return PoolTileDB(await _pool(request))
+    primary = await _pool(request)
+    if reads_from_replica(request):  # CARTO_READ_DATABASE_URL: carto.scaling.routing
+        return ReplicaTileDB(await _pool(request, "tile_read_pool", "read_engine"), primary)
+    return PoolTileDB(primary)
 
 
 async def close_tile_pool(app: Any) -> None:
     """Close the tile pool, if one was opened (the app's lifespan calls this)."""
-    pool = getattr(app.state, "tile_pool", None)
-    if pool is not None:
-        app.state.tile_pool = None
-        await pool.close()
+    for name in ("tile_pool", "tile_read_pool"):
+        pool = getattr(app.state, name, None)
+        if pool is not None:
+            setattr(app.state, name, None)
+            await pool.close()

@@ -102,6 +102,6 @@ async def get_tile(
     etag = etag_of(body)
     if use_cache and elapsed_ms >= cache_min_ms:
         params = key | {"body": body, "etag": etag, "snapshot": snapshot}
-        await db.row(sql.CACHE_PUT, params)
+        await db.write_row(sql.CACHE_PUT, params)
         await db.commit()
     return TileBody(body, etag, False, mode)

@@ -1,0 +1,1 @@
+"""Scaling past one process and one database: read replicas, read-your-writes routing."""
