@@ -102,7 +102,8 @@ async def flag_vote_bursts(
             text(
                 f"""WITH burst AS (
                       SELECT v.id FROM contribution_vote v
-                        JOIN contribution c ON c.id = v.contribution_id
+                        JOIN contribution c
+                          ON c.id = v.contribution_id AND c.concertation_id = v.concertation_id
                        WHERE c.concertation_id = :k AND v.{column} = :v
                          AND v.updated_at > now() - make_interval(secs => :w))
                     UPDATE contribution_vote SET flags = array_append(flags, :f)

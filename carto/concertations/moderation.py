@@ -124,7 +124,8 @@ items AS (
   UNION ALL
   SELECT 'comment', m.id, m.contribution_id, c.concertation_id, NULL, m.body, m.author_id, NULL,
          m.visibility, m.hold_reason, '{}'::text[], m.created_at, r.n, r.reasons
-    FROM contribution_comment m JOIN contribution c ON c.id = m.contribution_id
+    FROM contribution_comment m JOIN contribution c
+      ON c.id = m.contribution_id AND c.concertation_id = m.concertation_id
     LEFT JOIN open_reports r ON r.comment_id = m.id)
 SELECT i.*, k.slug AS concertation, u.pseudonym
   FROM items i JOIN concertation k ON k.id = i.concertation_id

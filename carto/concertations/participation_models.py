@@ -112,6 +112,9 @@ class Vote(Base):
     contribution_id: Mapped[int] = mapped_column(
         ForeignKey("contribution.id", ondelete="CASCADE"), index=True
     )
+    concertation_id: Mapped[int] = mapped_column(
+        Integer, doc="tenant key: the contribution's concertation (migration x001)"
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     value: Mapped[int] = mapped_column(SmallInteger)
     reason: Mapped[str | None] = mapped_column(String(280))
@@ -133,6 +136,9 @@ class Support(Base):
     contribution_id: Mapped[int] = mapped_column(
         ForeignKey("contribution.id", ondelete="CASCADE"), index=True
     )
+    concertation_id: Mapped[int] = mapped_column(
+        Integer, doc="tenant key: the contribution's concertation (migration x001)"
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -146,6 +152,9 @@ class Comment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contribution_id: Mapped[int] = mapped_column(
         ForeignKey("contribution.id", ondelete="CASCADE"), index=True
+    )
+    concertation_id: Mapped[int] = mapped_column(
+        Integer, doc="tenant key: the contribution's concertation (migration x001)"
     )
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("contribution_comment.id", ondelete="CASCADE"), index=True

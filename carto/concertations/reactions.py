@@ -87,6 +87,7 @@ async def cast_vote(
         insert(Vote)
         .values(
             contribution_id=c.id,
+            concertation_id=c.concertation_id,
             user_id=principal.user_id,
             value=data.value,
             reason=data.reason,
@@ -138,7 +139,9 @@ async def set_support(
     if supported:
         await session.execute(
             insert(Support)
-            .values(contribution_id=c.id, user_id=principal.user_id)
+            .values(
+                contribution_id=c.id, concertation_id=c.concertation_id, user_id=principal.user_id
+            )
             .on_conflict_do_nothing(index_elements=["contribution_id", "user_id"])
         )
     else:
@@ -180,7 +183,8 @@ async def add_comment(
             raise InvalidInput(f"Les fils de discussion s'arrêtent à {MAX_DEPTH} niveaux.")
     held = hold_reason(data.body)
     comment = Comment(
-        contribution_id=c.id, parent_id=data.parent_id, author_id=principal.user_id,
+        contribution_id=c.id, concertation_id=c.concertation_id, parent_id=data.parent_id,
+        author_id=principal.user_id,
         body=data.body, ip_hash=ip_hash, visibility="held" if held else "published",
         hold_reason=held,
     )  # fmt: skip

@@ -84,14 +84,15 @@ SQL = {
         SELECT count(*) FILTER (WHERE cardinality(v.flags) = 0 AND v.value = 1) AS votes_for,
                count(*) FILTER (WHERE cardinality(v.flags) = 0 AND v.value = -1) AS votes_against,
                count(*) FILTER (WHERE cardinality(v.flags) > 0) AS flagged
-        FROM contribution_vote v JOIN contribution c ON c.id = v.contribution_id
+        FROM contribution_vote v JOIN contribution c
+          ON c.id = v.contribution_id AND c.concertation_id = v.concertation_id
         WHERE c.concertation_id = :k AND c.visibility = 'published'""",
     "participation": f"""
         SELECT (SELECT count(*) FROM contribution_support s JOIN contribution c
-                  ON c.id = s.contribution_id
+                  ON c.id = s.contribution_id AND c.concertation_id = s.concertation_id
                  WHERE c.concertation_id = :k AND c.visibility = 'published') AS supports,
                (SELECT count(*) FROM contribution_comment m JOIN contribution c
-                  ON c.id = m.contribution_id
+                  ON c.id = m.contribution_id AND c.concertation_id = m.concertation_id
                  WHERE c.concertation_id = :k AND c.visibility = 'published'
                    AND m.visibility = 'published') AS comments,
                (SELECT count(*) FROM contribution c WHERE c.concertation_id = :k
@@ -101,13 +102,14 @@ SQL = {
                   SELECT c.author_id AS u FROM contribution c WHERE c.concertation_id = :k
                      AND c.visibility = 'published' AND {UNFLAGGED}
                   UNION ALL SELECT v.user_id FROM contribution_vote v JOIN contribution c
-                     ON c.id = v.contribution_id
+                     ON c.id = v.contribution_id AND c.concertation_id = v.concertation_id
                    WHERE c.concertation_id = :k AND cardinality(v.flags) = 0
                   UNION ALL SELECT m.author_id FROM contribution_comment m JOIN contribution c
-                     ON c.id = m.contribution_id
+                     ON c.id = m.contribution_id AND c.concertation_id = m.concertation_id
                    WHERE c.concertation_id = :k AND m.visibility = 'published'
                   UNION ALL SELECT s.user_id FROM contribution_support s JOIN contribution c
-                     ON c.id = s.contribution_id WHERE c.concertation_id = :k) p
+                     ON c.id = s.contribution_id AND c.concertation_id = s.concertation_id
+                   WHERE c.concertation_id = :k) p
                  WHERE u IS NOT NULL) AS participants""",
     "ranking": f"""
         SELECT c.id, c.title, t.slug AS theme, t.label AS theme_label, c.supports,
@@ -115,7 +117,8 @@ SQL = {
                count(v.id) FILTER (WHERE v.value = -1 AND cardinality(v.flags) = 0)
                  AS votes_against
         FROM contribution c JOIN concertation_theme t ON t.id = c.theme_id
-        LEFT JOIN contribution_vote v ON v.contribution_id = c.id
+        LEFT JOIN contribution_vote v
+          ON v.contribution_id = c.id AND v.concertation_id = c.concertation_id
         WHERE c.concertation_id = :k AND c.visibility = 'published' AND {UNFLAGGED}
         GROUP BY c.id, t.slug, t.label""",
     "hotspots": f"""

@@ -242,7 +242,7 @@ TRANSFERS_SQL = """
 SELECT s.category_code, s.commune_insee, co.nom AS commune_nom,
        fa.name AS from_authority, ta.name AS to_authority, count(*) AS transfers
 FROM signalement_event e
-JOIN signalement s ON s.id = e.signalement_id
+JOIN signalement s ON s.id = e.signalement_id AND s.authority_id = e.authority_id
 JOIN service fs ON fs.id = e.from_service_id
 JOIN authority fa ON fa.id = fs.authority_id
 JOIN service ts ON ts.id = e.to_service_id
