@@ -1,19 +1,24 @@
 """Tiles benchmark: Carto's tile server against tipg 1.6.1 on the same table, same run.
 
-    .venv/bin/python -m bench.tiles.run [--mel 1000000] [--france 10000000] [--seconds 8]
+    .venv/bin/python -m bench.tiles.run                  # 1 M MEL + 1 M France, ~5 min
+    .venv/bin/python -m bench.tiles.run --france 10000000 --name tiles_10m
+    .venv/bin/python -m bench.tiles.run --database URL   # an already seeded database
 
-Seeds a bench table (points clustered around centres, 1 M over the MEL and N over
-France, seeded), gives it a primary key and GiST indexes (EPSG:4326 for tipg,
-stored EPSG:3857 for Carto), builds Carto's heat grid, then serves it with tipg
+Seeds a bench table (points clustered around centres, over the MEL and over France,
+seeded), gives it a primary key and GiST indexes (EPSG:4326 for tipg, stored
+EPSG:3857 for Carto), builds Carto's heat grid, then serves it with tipg
 (TIPG_DB_SPATIAL_EXTENT=false) and with the app (2 uvicorn workers each) and
 drives both with wrk cycling a seeded list of tiles:
 
-- z14 tiles/s (8 connections), over the dense MEL and over France;
+- z14 tiles/s (8 connections), over the dense MEL and over France, cold (Carto's
+  tile cache off: every tile rendered, as tipg does) and warm (cache on, primed);
 - z8 tile latency p95 (one connection);
 - heatmap tile latency p95 per zoom z0..z14 (one connection), and µs per heat cell;
-- cached tile latency p50 through the app (tile cache on, primed).
+- cached tile latency p50 through the app;
+- the stored `geom_3857` column against an expression index (bench/tiles/index_compare.py),
+  and the PostGIS cost per point of a dense tile.
 
-Prints the table, writes bench/results/tiles.json. Loopback only, bounded in time.
+Prints the table, writes bench/results/<name>.json. Loopback only, bounded in time.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import psycopg
 
 from bench.common import Figure, Result, bench_database
 from bench.servers import free_port, stop, wait_ready
+from bench.tiles.index_compare import compare as compare_indexes
 from bench.tiles.seed import seed_points
 from carto.tiles.grid import mercator_tms
 
@@ -156,64 +162,102 @@ def warm(base: str, paths: list[str]) -> None:
             client.get(path)
 
 
+@contextmanager
+def seeded(args: argparse.Namespace, result: Result) -> Iterator[str]:
+    """The database to measure: `--database` as it is (migrated), or a fresh seeded one."""
+    if args.database:
+        from carto.runtime import upgrade
+
+        upgrade(args.database)
+        result.params["seed_seconds"] = "reused database (seeded by an earlier run)"
+        yield args.database
+        return
+    with bench_database(args.name) as url:
+        timings = seed_points(url, mel=args.mel, france=args.france, seed=args.seed)
+        for step, seconds in timings.items():
+            print(f"  seed {step}: {seconds:.1f} s", flush=True)
+        result.params["seed_seconds"] = {k: round(v, 1) for k, v in timings.items()}
+        yield url
+
+
+def tile_lists(url: str, args: argparse.Namespace) -> dict[str, list[tuple]]:
+    rnd = random.Random(args.seed)
+    mel_ids = range(1, args.mel + 1)
+    fr_ids = range(args.mel + 1, args.mel + args.france + 1) if args.france else mel_ids
+    lists = {
+        "z14_mel": sample_tiles(url, 14, 400, rnd, mel_ids),
+        "z14_france": sample_tiles(url, 14, 400, rnd, fr_ids),
+        "z8": sample_tiles(url, 8, 60, rnd, fr_ids) + sample_tiles(url, 8, 5, rnd, mel_ids),
+    }
+    for z in range(15):
+        lists[f"heat{z}"] = sample_tiles(url, z, 40, rnd, mel_ids if z > 9 else fr_ids)
+    return lists
+
+
+def run_servers(url: str, t: dict[str, list[tuple]], args: argparse.Namespace) -> dict:
+    secs, runs = args.seconds, {}
+    with tipg_server(url, args.workers) as tipg:
+        warm(tipg, tipg_paths(t["z8"][:5] + t["z14_mel"][:5]))
+        runs["tipg"] = {
+            "z14_mel": wrk(tipg, tipg_paths(t["z14_mel"]), connections=8, seconds=secs),
+            "z14_france": wrk(tipg, tipg_paths(t["z14_france"]), connections=8, seconds=secs),
+            "z8": wrk(tipg, tipg_paths(t["z8"]), connections=1, seconds=secs),
+        }
+    with carto_server(url, args.workers, cache=False) as app:
+        all_heat = [p for z in range(15) for p in heat_paths(t[f"heat{z}"])]
+        warm(app, carto_paths(t["z8"][:5] + t["z14_mel"][:5]) + all_heat)
+        runs["carto"] = {
+            "z14_mel": wrk(app, carto_paths(t["z14_mel"]), connections=8, seconds=secs),
+            "z14_france": wrk(app, carto_paths(t["z14_france"]), connections=8, seconds=secs),
+            "z8": wrk(app, carto_paths(t["z8"]), connections=1, seconds=secs),
+        }
+        runs["heat"] = {
+            f"z{z}": wrk(app, heat_paths(t[f"heat{z}"]), connections=1, seconds=args.heat_seconds)
+            for z in range(15)
+        }
+    with carto_server(url, args.workers, cache=True) as app:
+        warm(app, carto_paths(t["z14_mel"] + t["z14_france"]))
+        runs["cached"] = {
+            "z14_mel_p50": wrk(app, carto_paths(t["z14_mel"]), connections=1, seconds=secs),
+            "z14_mel": wrk(app, carto_paths(t["z14_mel"]), connections=8, seconds=secs),
+            "z14_france": wrk(app, carto_paths(t["z14_france"]), connections=8, seconds=secs),
+        }
+    return runs
+
+
 def measure(args: argparse.Namespace) -> Result:
-    result = Result("tiles")
+    result = Result(args.name)
     result.params = {
         "mel_points": args.mel,
         "france_points": args.france,
         "seconds_per_run": args.seconds,
         "workers_each": args.workers,
         "tipg": "1.6.1",
+        "load_average_before": [round(v, 2) for v in os.getloadavg()],
     }
     print(f"Tiles benchmark: {args.mel:,} points over the MEL + {args.france:,} over France")
-    with bench_database("tiles") as url:
-        timings = seed_points(url, mel=args.mel, france=args.france, seed=args.seed)
-        for step, seconds in timings.items():
-            print(f"  seed {step}: {seconds:.1f} s", flush=True)
-        result.params["seed_seconds"] = {k: round(v, 1) for k, v in timings.items()}
-        rnd = random.Random(args.seed)
-        mel_ids = range(1, args.mel + 1)
-        fr_ids = range(args.mel + 1, args.mel + args.france + 1) if args.france else mel_ids
-        z14_mel = sample_tiles(url, 14, 400, rnd, mel_ids)
-        z14_fr = sample_tiles(url, 14, 400, rnd, fr_ids)
-        z8 = sample_tiles(url, 8, 60, rnd, fr_ids) + sample_tiles(url, 8, 5, rnd, mel_ids)
-        heat = {z: sample_tiles(url, z, 40, rnd, mel_ids if z > 9 else fr_ids) for z in range(15)}
-        runs: dict[str, dict[str, dict[str, float]]] = {}
-        with tipg_server(url, args.workers) as tipg:
-            warm(tipg, tipg_paths(z8[:5] + z14_mel[:5]))
-            runs["tipg"] = {
-                "z14_mel": wrk(tipg, tipg_paths(z14_mel), connections=8, seconds=args.seconds),
-                "z14_france": wrk(tipg, tipg_paths(z14_fr), connections=8, seconds=args.seconds),
-                "z8": wrk(tipg, tipg_paths(z8), connections=1, seconds=args.seconds),
-            }
-        with carto_server(url, args.workers, cache=False) as app:
-            all_heat = [p for z in range(15) for p in heat_paths(heat[z])]
-            warm(app, carto_paths(z8[:5] + z14_mel[:5]) + all_heat)
-            runs["carto"] = {
-                "z14_mel": wrk(app, carto_paths(z14_mel), connections=8, seconds=args.seconds),
-                "z14_france": wrk(app, carto_paths(z14_fr), connections=8, seconds=args.seconds),
-                "z8": wrk(app, carto_paths(z8), connections=1, seconds=args.seconds),
-            }
-            runs["heat"] = {
-                f"z{z}": wrk(app, heat_paths(heat[z]), connections=1, seconds=args.heat_seconds)
-                for z in range(15)
-            }
-        with carto_server(url, args.workers, cache=True) as app:
-            warm(app, carto_paths(z14_mel))
-            runs["cached"] = {
-                "z14_mel": wrk(app, carto_paths(z14_mel), connections=1, seconds=args.seconds)
-            }
+    with seeded(args, result) as url:
+        tiles = tile_lists(url, args)
+        runs = run_servers(url, tiles, args)
+        print("  stored column vs expression index ...", flush=True)
+        areas = {"z14_mel": tiles["z14_mel"][:60], "z14_france": tiles["z14_france"][:200]}
+        result.params["index_compare"] = compare_indexes(url, areas)
+    result.params["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     report(result, runs)
     return result
 
 
 def report(result: Result, runs: dict[str, dict[str, dict[str, float]]]) -> None:
-    tipg, carto = runs["tipg"], runs["carto"]
+    tipg, carto, cached = runs["tipg"], runs["carto"], runs["cached"]
     for area in ("z14_mel", "z14_france"):
         value, base = carto[area]["rps"], tipg[area]["rps"]
         result.add(
-            Figure(f"{area} tiles/s (8 connections)", value, "tiles/s", "tipg", base,
-                   "≥ 3× tipg", value >= 3 * base)
+            Figure(f"{area} tiles/s cold (8 connections, cache off)", value, "tiles/s", "tipg",
+                   base, "≥ 3× tipg", value >= 3 * base)
+        )  # fmt: skip
+        result.add(
+            Figure(f"{area} tiles/s warm (8 connections, cache on)", cached[area]["rps"],
+                   "tiles/s", "tipg", base)
         )  # fmt: skip
     result.add(
         Figure("z8 tile p95", carto["z8"]["p95"], "ms", "tipg", tipg["z8"]["p95"], "≤ 50 ms",
@@ -222,32 +266,49 @@ def report(result: Result, runs: dict[str, dict[str, dict[str, float]]]) -> None
     heat_p95 = max(r["p95"] for r in runs["heat"].values())
     result.add(Figure("heatmap p95, worst zoom z0-z14", heat_p95, "ms", goal="≤ 20 ms",
                       met=heat_p95 <= 20))  # fmt: skip
-    cells = (32 + 8) ** 2
-    result.add(Figure("heatmap time per heat cell (p50, z10)",
-                      runs["heat"]["z10"]["p50"] * 1000 / cells, "µs/cell"))  # fmt: skip
-    cached = runs["cached"]["z14_mel"]["p50"]
-    result.add(Figure("cached tile p50 through the app", cached, "ms", goal="≤ 2 ms",
-                      met=cached <= 2))  # fmt: skip
+    per_cell = runs["heat"]["z10"]["p50"] * 1000 / (32 + 8) ** 2
+    result.add(Figure("heatmap time per heat cell (p50 through HTTP, z10)", per_cell,
+                      "µs/cell", goal="≤ 2 µs", met=per_cell <= 2))  # fmt: skip
+    result.add(Figure("cached tile p50 through the app", cached["z14_mel_p50"]["p50"], "ms",
+                      goal="≤ 2 ms", met=cached["z14_mel_p50"]["p50"] <= 2))  # fmt: skip
+    report_indexes(result)
     result.params["runs"] = runs
     errors = sum(r["errors"] for group in runs.values() for r in group.values())
     if errors:
         result.notes.append(f"{errors} non-2xx or socket errors during the runs")
     print("\n  heatmap p95 per zoom (ms): " + ", ".join(
         f"{k} {v['p95']:.1f}" for k, v in runs["heat"].items()))  # fmt: skip
-    print(f"  {'scenario':<14}{'carto':>12}{'tipg':>12}")
+    print(f"  {'scenario':<20}{'carto cold':>12}{'carto warm':>12}{'tipg':>12}")
     for key in ("z14_mel", "z14_france"):
-        print(f"  {key + ' tiles/s':<14}{carto[key]['rps']:>12.0f}{tipg[key]['rps']:>12.0f}")
-    print(f"  {'z8 p95 ms':<14}{carto['z8']['p95']:>12.1f}{tipg['z8']['p95']:>12.1f}")
+        print(f"  {key + ' tiles/s':<20}{carto[key]['rps']:>12.0f}{cached[key]['rps']:>12.0f}"
+              f"{tipg[key]['rps']:>12.0f}")  # fmt: skip
+    print(f"  {'z8 p95 ms':<20}{carto['z8']['p95']:>12.1f}{'':>12}{tipg['z8']['p95']:>12.1f}")
+
+
+def report_indexes(result: Result) -> None:
+    """Stored column vs expression index, and PostGIS µs per point on dense tiles."""
+    found = result.params["index_compare"]
+    stored, expr = "stored geom_3857 column", "expression index ST_Transform(geom, 3857)"
+    for area in ("z14_mel", "z14_france"):
+        result.add(
+            Figure(f"{area} tile SQL, stored geom_3857 column", found[area][stored],
+                   "ms/tile", "expression index", found[area][expr])
+        )  # fmt: skip
+    dense = found["z14_mel"][stored] * 1000 / max(found["z14_mel_points_per_tile"], 1)
+    result.add(Figure("PostGIS cost per point of a dense z14 tile (scan + ST_AsMVT)", dense,
+                      "µs/point"))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mel", type=int, default=1_000_000)
-    parser.add_argument("--france", type=int, default=10_000_000)
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--heat-seconds", type=float, default=3.0)
+    parser.add_argument("--france", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--heat-seconds", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--name", default="tiles", help="result file: bench/results/NAME.json")
+    parser.add_argument("--database", help="measure an already seeded database (same sizes)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (apt-get install wrk; scripts/install-system.sh installs it)")

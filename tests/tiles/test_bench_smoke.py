@@ -7,6 +7,7 @@ import random
 import mapbox_vector_tile
 import psycopg
 
+from bench.tiles.index_compare import compare
 from bench.tiles.run import carto_paths, heat_paths, sample_tiles, tipg_paths
 from bench.tiles.seed import seed_points
 from bench.tiles.serve import BENCH_LAYER
@@ -39,6 +40,12 @@ async def test_bench_seed_and_tiles(tclient, demo_db):
         assert sum(f["properties"]["count"] for f in features) == inside > 0
         heat = await tclient.get(heat_paths([z8])[0])
         assert heat.status_code == 200 and heat.headers["content-type"] == "image/png"
+        found = compare(demo_db, {"z8": [z8]})  # stored column vs expression index
+        assert found["expression_plan_uses_index"] and found["z8_points_per_tile"] >= inside
+        assert set(found["z8"]) == {
+            "stored geom_3857 column",
+            "expression index ST_Transform(geom, 3857)",
+        }
     finally:
         unregister_layer("bench_points")
         with psycopg.connect(demo_db, autocommit=True) as conn:
