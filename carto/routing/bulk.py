@@ -14,6 +14,7 @@ INSEE code wins.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,10 +28,17 @@ import psycopg
 import shapely
 from psycopg.rows import dict_row
 
-from carto.errors import CartoError
+from carto.errors import CartoError, OutsideTerritory
 from carto.routing.decision import Place, RoutingDecision, UnknownCategory, decide
 from carto.routing.locator import PointLocator
-from carto.routing.resolution import STREET_RADIUS_M, check_point, outside, ruleset_sync, to_psycopg
+from carto.routing.resolution import (
+    OUTSIDE_MESSAGE,
+    STREET_RADIUS_M,
+    check_point,
+    outside,
+    ruleset_sync,
+    to_psycopg,
+)
 from carto.routing.ruleset import RuleSet, candidates_for
 from carto.routing.streets import NEAREST_SQL
 
@@ -202,22 +210,40 @@ def route_outcomes(
     arrs, arr_names = _arrondissements(conn, codes, lons[idx], lats[idx])
     ctx = load_context(conn, codes, when)
     ctx.arrondissement_names = arr_names
-    memo: dict[tuple[Any, ...], int] = {}
-    for k, i in enumerate(idx.tolist()):
-        code = codes[k]
-        if code is None:
-            which[i] = OUTSIDE
-            continue
-        key = (code, arrs[k], categories[i], road_classes[i] if road_classes else None)
-        j = memo.get(key)
-        if j is None:
-            outcome, shared = _route_point(conn, ctx, key, float(lons[i]), float(lats[i]))
-            j = len(outcomes)
-            outcomes.append(outcome)
-            if shared:
-                memo[key] = j
-        which[i] = j
+    located = pd.notna(codes)
+    which[idx[~located]] = OUTSIDE
+    sel, at_k = idx[located], np.flatnonzero(located)
+    columns = [codes[at_k], arrs[at_k], np.asarray(categories, dtype=object)[sel],
+               np.asarray(road_classes, dtype=object)[sel] if road_classes else None]  # fmt: skip
+    group, first = _groups([c for c in columns if c is not None], len(sel))
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(first) + 1))
+    of_group = np.empty(len(first), dtype=np.int64)
+    for g, f in enumerate(first.tolist()):
+        i, road = int(sel[f]), road_classes[int(sel[f])] if road_classes else None
+        key = (codes[at_k[f]], arrs[at_k[f]], categories[i], road)
+        outcome, shared = _route_point(conn, ctx, key, float(lons[i]), float(lats[i]))
+        outcomes.append(outcome)
+        of_group[g] = len(outcomes) - 1
+        if not shared:  # the street around each point decides: one by one
+            for k in order[bounds[g] + 1 : bounds[g + 1]].tolist():
+                i = int(sel[k])
+                outcomes.append(_route_point(conn, ctx, key, float(lons[i]), float(lats[i]))[0])
+                which[i] = len(outcomes) - 1
+    shared_rows = np.flatnonzero(which[sel] == INVALID)  # not settled one by one above
+    which[sel[shared_rows]] = of_group[group[shared_rows]]
     return which, outcomes
+
+
+def _groups(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group id per row of equal values across `columns` (None is a value), and the
+    first row of each group."""
+    combined = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        combined = combined * (len(uniques) + 1) + (codes + 1)
+    _, first, group = np.unique(combined, return_index=True, return_inverse=True)
+    return group.ravel(), first
 
 
 def route_many(
@@ -264,11 +290,16 @@ def route_frame(
     )
     roads = list(frame["road_class"]) if "road_class" in frame.columns else None
     which, outcomes = route_outcomes(conn, lons, lats, categories, roads, at)
+    # One row per distinct outcome, then taken per point; outside messages name the point.
     rows = [_row(o) for o in outcomes]
-    return pd.DataFrame(
-        [rows[j] if j >= 0 else _row(_error(j, lons[i], lats[i])) for i, j in enumerate(which)],
-        index=frame.index,
-    )
+    rows += [_row(_error(INVALID, math.nan, math.nan)), {"status": OutsideTerritory.code}]
+    table = pd.DataFrame(rows)
+    take = np.where(which >= 0, which, len(outcomes) + (which == OUTSIDE))
+    columns = {name: table[name].to_numpy(dtype=object)[take] for name in table.columns}
+    far = np.flatnonzero(which == OUTSIDE)
+    where = zip(lons[far].tolist(), lats[far].tolist(), strict=True)
+    columns["message"][far] = [OUTSIDE_MESSAGE.format(lon=x, lat=y) for x, y in where]
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _error(kind: int, lon: float, lat: float) -> CartoError:

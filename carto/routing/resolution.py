@@ -68,11 +68,14 @@ def check_point(lon: float, lat: float) -> None:
         )
 
 
+OUTSIDE_MESSAGE = (
+    "Ce point ({lat:.5f}, {lon:.5f}) est en dehors des territoires couverts : "
+    "aucune collectivité ne peut y recevoir de signalement."
+)
+
+
 def outside(lon: float, lat: float) -> OutsideTerritory:
-    return OutsideTerritory(
-        f"Ce point ({lat:.5f}, {lon:.5f}) est en dehors des territoires couverts : "
-        "aucune collectivité ne peut y recevoir de signalement."
-    )
+    return OutsideTerritory(OUTSIDE_MESSAGE.format(lon=lon, lat=lat))
 
 
 def _place(row: Any) -> Place:
