@@ -141,7 +141,7 @@ async def _body(request: Request) -> dict[str, Any]:
     if kind == "application/json":
         try:
             data = json.loads(await request.body() or b"{}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
             raise InvalidInput("Corps JSON illisible.") from exc
         if not isinstance(data, dict):
             raise InvalidInput("Le corps JSON doit être un objet.")
