@@ -175,6 +175,7 @@ def _route_point(
     """The outcome at one point of a key, and whether it may be shared by the whole key
     (not when the street around this very point decided)."""
     code, arr, category, road = key
+    needs_street = False
     try:
         info = ctx.ruleset.categories.get(category)
         if info is None:
@@ -188,15 +189,16 @@ def _route_point(
         street = _street(conn, lon, lat, road) if road or needs_street else None
         return decide(lon=lon, lat=lat, at=ctx.at, place=place, category=info,
                       candidates=candidates, street=street), not needs_street  # fmt: skip
-    except CartoError as exc:
-        return exc, True
+    except CartoError as exc:  # NoCompetence may depend on the street too
+        return exc, not needs_street
 
 
 def route_outcomes(
     conn: psycopg.Connection, lons: np.ndarray, lats: np.ndarray, categories: list[str],
     road_classes: list[str | None] | None = None, at: datetime | None = None,
-) -> tuple[np.ndarray, list[Outcome]]:  # fmt: skip
-    """Per point an index into the distinct outcomes (or INVALID, OUTSIDE), and those."""
+) -> tuple[np.ndarray, list[Outcome], np.ndarray]:  # fmt: skip
+    """Per point an index into the distinct outcomes (or INVALID, OUTSIDE), those
+    outcomes, and per point the commune located (None: none)."""
     when = at or datetime.now(UTC)
     lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -204,9 +206,11 @@ def route_outcomes(
     which = np.full(len(lons), INVALID, dtype=np.int64)
     outcomes: list[Outcome] = []
     idx = np.flatnonzero(ok)
+    communes = np.full(len(lons), None, dtype=object)
     if idx.size == 0:
-        return which, outcomes
+        return which, outcomes, communes
     codes = locate_communes(conn, lons[idx], lats[idx])
+    communes[idx] = codes
     arrs, arr_names = _arrondissements(conn, codes, lons[idx], lats[idx])
     ctx = load_context(conn, codes, when)
     ctx.arrondissement_names = arr_names
@@ -232,7 +236,7 @@ def route_outcomes(
                 which[i] = len(outcomes) - 1
     shared_rows = np.flatnonzero(which[sel] == INVALID)  # not settled one by one above
     which[sel[shared_rows]] = of_group[group[shared_rows]]
-    return which, outcomes
+    return which, outcomes, communes
 
 
 def _groups(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -257,7 +261,7 @@ def route_many(
 ) -> list[RoutingDecision | CartoError]:
     """Route many points: a decision, or the error the single path would raise, per point."""
     xs, ys = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
-    which, outcomes = route_outcomes(conn, xs, ys, categories, road_classes, at)
+    which, outcomes, _ = route_outcomes(conn, xs, ys, categories, road_classes, at)
     out: list[RoutingDecision | CartoError] = []
     for i, j in enumerate(which.tolist()):
         lon, lat = lons[i], lats[i]
@@ -278,7 +282,8 @@ def route_frame(
     category_code: str | None = None,
     at: datetime | None = None,
 ) -> pd.DataFrame:
-    """One row per point (same index): status, codes, authority, service, explanation.
+    """One row per point (same index): status, codes, authority, service, explanation;
+    `commune_insee` is filled for every point inside a commune, refused ones included.
 
     The category is `category_code`, or the frame's `category_code` column; a
     `road_class` column, when present, stands in for the street context."""
@@ -289,7 +294,7 @@ def route_frame(
         [category_code] * len(frame) if category_code else [str(c) for c in frame["category_code"]]
     )
     roads = list(frame["road_class"]) if "road_class" in frame.columns else None
-    which, outcomes = route_outcomes(conn, lons, lats, categories, roads, at)
+    which, outcomes, communes = route_outcomes(conn, lons, lats, categories, roads, at)
     # One row per distinct outcome, then taken per point; outside messages name the point.
     rows = [_row(o) for o in outcomes]
     rows += [_row(_error(INVALID, math.nan, math.nan)), {"status": OutsideTerritory.code}]
@@ -299,6 +304,7 @@ def route_frame(
     far = np.flatnonzero(which == OUTSIDE)
     where = zip(lons[far].tolist(), lats[far].tolist(), strict=True)
     columns["message"][far] = [OUTSIDE_MESSAGE.format(lon=x, lat=y) for x, y in where]
+    columns["commune_insee"] = communes  # refused points too: where they fell
     return pd.DataFrame(columns, index=frame.index)
 
 

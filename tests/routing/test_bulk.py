@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from carto.errors import CartoError
 from carto.routing import bulk as bulk_module
 from carto.routing.bulk import route_frame, route_many
+from carto.routing.decision import RoutingDecision
 from carto.routing.resolution import resolve_sql, resolve_sync, to_psycopg
 from carto.territories.importer import import_file
 from tests.conftest import SHARED
@@ -129,7 +131,43 @@ def test_route_frame_reprojects_and_reports_each_point(sync_conn):
     assert list(out["status"]) == ["routed", "routed", "outside_territory", "unknown_category"]
     assert list(out["authority"][:2]) == ["Roubaix", "Métropole de Lyon"]
     assert out.loc["b", "commune_insee"] == "69123"
+    assert out.loc["d", "commune_insee"] == "59512"  # refused, but located
+    assert pd.isna(out.loc["c", "commune_insee"])
     assert out.loc["b", "arrondissement_insee"] == "69382"
     assert len(out.loc["b", "informed_service_ids"]) == 1
     empty = gpd.GeoDataFrame({"category_code": ["voirie"]}, geometry=[None], crs=4326)
     assert list(route_frame(sync_conn, empty)["status"]) == ["invalid_input"]
+
+
+def test_points_of_one_commune_are_decided_by_their_own_street(sync_conn, tmp_path):
+    """Decisions are shared per (commune, category) except where the street decides."""
+    from carto.routing.streets import load_streets
+    from tests.routing.test_resolve import _write_osm
+
+    load_streets(sync_conn, _write_osm(tmp_path))
+    nord = sync_conn.execute(
+        "INSERT INTO authority (slug, name, kind, code) VALUES "
+        "('departement-du-nord', 'Département du Nord', 'departement', '59') RETURNING id"
+    ).fetchone()[0]
+    sync_conn.execute(
+        """INSERT INTO competence_rule (category_code, level, authority_id, scope_kind,
+               scope_code, road_class, source)
+           VALUES ('voirie', 'authority', %s, 'departement', '59', 'departementale', 'admin')""",
+        (nord,),
+    )  # no 'voirie' service at the département: routed there, it is refused
+    lons = [3.1750, 3.1750, 3.1750, 3.1750, 3.1750]
+    lats = [50.6901, 50.6931, 50.6901, 50.6931, 50.6901]  # a refusal first: not shared
+    categories = ["voirie", "voirie", "voirie", "voirie", "proprete"]
+    at = datetime.now(UTC)
+    bulk = route_many(sync_conn, lons, lats, categories, at=at)
+    single: list[object] = []
+    for lon, lat, category in zip(lons, lats, categories, strict=True):
+        try:
+            single.append(resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code=category,
+                                       at=at))  # fmt: skip
+        except CartoError as exc:
+            single.append(exc)
+    assert [_outcome(o) for o in bulk] == [_outcome(o) for o in single]
+    assert isinstance(bulk[0], CartoError) and "Département du Nord" in bulk[0].message
+    assert isinstance(bulk[1], RoutingDecision) and bulk[1].street_name == "Rue de l'Essai"
+    assert isinstance(bulk[4], RoutingDecision) and bulk[4].street_name == "Boulevard de Test"
