@@ -57,6 +57,17 @@ def housekeeping(settings: Settings) -> list[Periodic]:
     return [_purge]
 
 
+def upkeep() -> list[Periodic]:
+    """Short, frequent jobs of the loop: fold the tile writes' heat deltas (writers append
+    them instead of updating shared counters; see carto.tiles.cache.fold_pending)."""
+    from carto.tiles.cache import fold_pending
+
+    async def _fold(engine: AsyncEngine) -> None:
+        await fold_pending(engine)
+
+    return [_fold]
+
+
 def start_background_worker(
     engine: AsyncEngine, settings: Settings
 ) -> Callable[[], Awaitable[None]]:
@@ -64,7 +75,12 @@ def start_background_worker(
     stop = asyncio.Event()
     worker = make_worker(engine, settings)
     task = asyncio.create_task(
-        worker.run(stop, poll_s=settings.notifications_poll_s, periodic=housekeeping(settings)),
+        worker.run(
+            stop,
+            poll_s=settings.notifications_poll_s,
+            periodic=housekeeping(settings),
+            ticks=upkeep(),
+        ),  # fmt: skip
         name="carto-notifications-worker",
     )
     log.info("worker de notifications démarré dans le serveur")
@@ -90,8 +106,9 @@ async def run_standalone(settings: Settings, url: str, *, once: bool = False) ->
             loop.add_signal_handler(sig, stop.set)
         log.info("worker de notifications en marche (Ctrl-C pour arrêter)")
         await worker.run(
-            stop, poll_s=settings.notifications_poll_s, periodic=housekeeping(settings)
-        )
+            stop, poll_s=settings.notifications_poll_s, periodic=housekeeping(settings),
+            ticks=upkeep(),
+        )  # fmt: skip
         return 0
     finally:
         await engine.dispose()

@@ -171,14 +171,23 @@ class OutboxWorker:
         poll_s: float = 2.0,
         periodic: Sequence[Periodic] = (),
         periodic_every_s: float = 3600.0,
+        ticks: Sequence[Periodic] = (),
+        tick_every_s: float = 1.0,
     ) -> None:
-        """Loop until `stop` is set; database outages are logged and waited out."""
+        """Loop until `stop` is set; database outages are logged and waited out.
+
+        `periodic` jobs run every `periodic_every_s` (housekeeping), `ticks` about every
+        `tick_every_s` (short upkeep such as folding the tile writes' heat deltas)."""
         loop = asyncio.get_running_loop()
-        next_periodic = loop.time()
+        next_periodic = next_tick = loop.time()
         while not stop.is_set():
             handled = 0
             try:
                 handled = await self.run_once()
+                if ticks and loop.time() >= next_tick:
+                    next_tick = loop.time() + tick_every_s
+                    for job in ticks:
+                        await job(self.engine)
                 if periodic and loop.time() >= next_periodic:
                     next_periodic = loop.time() + periodic_every_s
                     for job in periodic:
@@ -186,5 +195,6 @@ class OutboxWorker:
             except Exception:
                 log.exception("worker de notifications : erreur, nouvel essai bientôt")
             if not handled:
+                wait = min(poll_s, tick_every_s) if ticks else poll_s
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=poll_s)
+                    await asyncio.wait_for(stop.wait(), timeout=wait)

@@ -1,21 +1,22 @@
 """The shared hot-tile cache (table `tiles.tile_cache`), seen from Python.
 
 Writers need not call anything: triggers on the feature tables delete the
-cached tiles a write touches. `invalidate_point` is for writes the triggers do
-not see (a layer fed from elsewhere); `prune_cache` bounds the table's size.
+cached tiles a write touches (and log the write, so that a tile rendered before it
+is not stored after it; see migration g005). `invalidate_point` is for writes the
+triggers do not see (a layer fed from elsewhere); `prune_cache` bounds the table's
+size; `fold_pending` folds the writes' heat deltas into the grid (the worker loop).
 """
 
 from __future__ import annotations
 
 from morecantile import Tile
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from carto.tiles.layers import get_layer
 
 INVALIDATE_POINT = """
-    SELECT tiles.touch_layer(:layer), tiles.invalidate_box(
-        :layer, ST_X(p), ST_Y(p), ST_X(p), ST_Y(p), :maxzoom) AS deleted
+    SELECT tiles.note_write(:layer, ST_X(p), ST_Y(p), ST_X(p), ST_Y(p), :maxzoom) AS deleted
     FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3857) AS p) s
 """
 
@@ -50,3 +51,13 @@ async def prune_cache(*, session: AsyncSession, keep: int) -> int:
         {"keep": keep},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def fold_pending(engine: AsyncEngine) -> int:
+    """Fold the heat deltas writers appended into the grid, prune the write log.
+
+    Readers sum grid and deltas, so this only keeps reads short; one process folds at a
+    time (others return 0 at once) and writers never wait for it.
+    """
+    async with engine.begin() as conn:
+        return int((await conn.execute(text("SELECT tiles.fold_heat()"))).scalar_one())

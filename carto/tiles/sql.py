@@ -93,22 +93,27 @@ def heat_cells_sql(
 ) -> tuple[str, dict[str, Any]]:
     """Cells of the precomputed grid: (cx, cy, n, w) rows, dims filtered.
 
+    `tiles.heat_cells` is the folded grid plus the writes' pending deltas, so a cell may
+    come as several rows: they are summed here, which keeps counts exact at once.
+
     Windowed, it probes one index range per cell row (`generate_series` over cy),
     so the cost follows the window's size, not the number of points.
     """
     cond, params = _dims_condition(flt, layer)
     if not windowed:
         return (
-            f"""SELECT h.cx, h.cy, sum(h.n)::bigint AS n, sum(h.w) AS w FROM tiles.heat_cell h
+            f"""SELECT h.cx, h.cy, sum(h.n)::bigint AS n, sum(h.w) AS w FROM tiles.heat_cells h
                 WHERE h.layer = :layer AND {cond} AND h.level = :level GROUP BY h.cx, h.cy""",
             params,
         )
     sql = f"""
         SELECT h.cx, h.cy, sum(h.n)::bigint AS n, sum(h.w) AS w
         FROM generate_series(CAST(:cy0 AS integer), CAST(:cy1 AS integer)) AS r(cy)
-        JOIN tiles.heat_cell h
-          ON h.layer = :layer AND {cond} AND h.level = :level
-         AND h.cy = r.cy AND h.cx BETWEEN :cx0 AND :cx1
+        CROSS JOIN LATERAL (
+            SELECT h.cx, h.cy, h.n, h.w FROM tiles.heat_cells h
+            WHERE h.layer = :layer AND {cond} AND h.level = :level
+              AND h.cy = r.cy AND h.cx BETWEEN :cx0 AND :cx1
+            OFFSET 0) h  -- a probe per cell row, even in a generic plan (no hash join)
         GROUP BY h.cx, h.cy
     """
     return sql, params

@@ -106,8 +106,13 @@ async def test_python_invalidate_point_matches_tiles_touching(tclient, session):
 
 
 def test_a_tile_rendered_before_a_write_is_not_stored_after_it(demo_db, test_layer):
-    """The race: render with a snapshot, a write commits, then the render would be stored."""
-    put = "SELECT tiles.cache_put(%s, 15, 1, 1, '', '\\x00', 'e', %s::pg_snapshot)"
+    """The race: render with a snapshot, a write commits, then the render would be stored.
+
+    Only the tiles the write touches are refused; a far tile rendered with the same
+    snapshot is still good and is stored."""
+    t = mercator_tms().tile(*POINT, 15)
+    put = f"SELECT tiles.cache_put(%s, 15, {t.x}, {t.y}, '', '\\x00', 'e', %s::pg_snapshot)"
+    far = "SELECT tiles.cache_put(%s, 15, 1, 1, '', '\\x00', 'e', %s::pg_snapshot)"
     with (
         psycopg.connect(demo_db, autocommit=True) as reader,
         psycopg.connect(demo_db, autocommit=True) as writer,
@@ -120,6 +125,7 @@ def test_a_tile_rendered_before_a_write_is_not_stored_after_it(demo_db, test_lay
         ).fetchone()[0]
         try:
             assert reader.execute(put, (LAYER, snapshot)).fetchone()[0] is False
+            assert reader.execute(far, (LAYER, snapshot)).fetchone()[0] is True
             fresh = reader.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
             assert reader.execute(put, (LAYER, fresh)).fetchone()[0] is True
         finally:

@@ -89,6 +89,8 @@ async def test_grid_kept_on_write_equals_a_rebuild(session, test_layer):
         {"id": ids[0]},
     )
     await session.execute(text("DELETE FROM tiles_test.point WHERE id = :id"), {"id": ids[-1]})
+    # Writers append deltas (tiles.heat_delta); the fold moves them into the grid.
+    await session.execute(text("SELECT tiles.fold_heat()"))
     query = text(
         """SELECT dim_a, dim_b, level, cx, cy, n, w FROM tiles.heat_cell
            WHERE layer = :l ORDER BY 1, 2, 3, 4, 5"""
@@ -112,6 +114,7 @@ def test_uniform_density_keeps_its_value():
 def test_colour_ramp_is_monotonic_in_alpha():
     ramp = render.colour_ramp()
     assert ramp[0, 3] == 0 and (np.diff(ramp[1:, 3].astype(int)) >= 0).all()
+
 
 def test_palette_png_decodes_to_the_ramp_colours():
     """The palette PNG is a smaller encoding of the same pixels, not other colours."""
