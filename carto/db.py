@@ -8,11 +8,12 @@ driver a user writes in `CARTO_DATABASE_URL`, we derive the one we need.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -59,16 +60,25 @@ def make_sync_engine(url: str, **kwargs: object) -> Engine:
     return create_engine(with_driver(url, "psycopg"), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
 
 
+def _drop_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection the server closed is replaced at checkout, without a round trip:
+    asyncpg notices the socket's end itself. (pool_pre_ping costs BEGIN, SELECT, ROLLBACK
+    on every checkout: three round trips, about a fifth of a report's intake time.)"""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("connection closed by the server")
+
+
 def make_async_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     """The app's engine. JIT is off: PostGIS cost estimates make PostgreSQL compile small
     OLTP queries (the routing statement, triggers), which costs far more than it saves."""
-    return create_async_engine(
+    engine = create_async_engine(
         with_driver(url, "asyncpg"),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": "carto", "jit": "off"}},
     )
+    event.listen(engine.sync_engine.pool, "checkout", _drop_closed)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.models import User
-from carto.notifications.service import notify_email, notify_webhook
+from carto.notifications.service import OutboxBatch
 from carto.routing.decision import InformedService, RoutingDecision
 from carto.routing.models import Category, Service
 from carto.signalements.models import Signalement, SignalementEvent, SignalementReporter
@@ -134,43 +134,39 @@ async def announce(
     known: Known | None = None,
     base_url: str = "",
 ) -> None:
-    """Queue the notifications of one event (call after the event row is flushed)."""
+    """Queue the notifications of one event (call after the event row is flushed): one
+    SELECT for the services' addresses and webhook URLs, one INSERT for all rows."""
     sig = signalement
     key = f"signalement:{sig.id}:event:{event.id}"
     known = known or await _known(session, sig)
     payload = _payload(sig, event, known)
-    citizen = known.citizen
-    if citizen:
+    batch = OutboxBatch()
+    if known.citizen:
         subject, text = _citizen_text(sig, event, base_url)
-        await notify_email(session=session, to=citizen, subject=subject, text=text,
-                           event_key=f"{key}:citizen", authority_id=sig.authority_id)  # fmt: skip
-    service_email = known.service_email
-    if service_email and (event.to_state in ARRIVALS or event.kind == "transfer"):
+        batch.email(to=known.citizen, subject=subject, text=text,
+                    event_key=f"{key}:citizen", authority_id=sig.authority_id)  # fmt: skip
+    if known.service_email and (event.to_state in ARRIVALS or event.kind == "transfer"):
         subject, text = _service_text(sig, payload, base_url)
-        await notify_email(session=session, to=service_email, subject=subject, text=text,
-                           event_key=f"{key}:service", authority_id=sig.authority_id)  # fmt: skip
-    await notify_webhook(session=session, service_id=sig.service_id,
-                         event=f"signalement.{event.kind}", payload=payload,
-                         event_key=f"{key}:webhook", authority_id=sig.authority_id)  # fmt: skip
+        batch.email(to=known.service_email, subject=subject, text=text,
+                    event_key=f"{key}:service", authority_id=sig.authority_id)  # fmt: skip
+    batch.webhook(service_id=sig.service_id, event=f"signalement.{event.kind}",
+                  payload=payload, event_key=f"{key}:webhook",
+                  authority_id=sig.authority_id)  # fmt: skip
     if routing is not None:
-        await _inform(session, sig, payload, routing.informed, key, base_url)
+        _inform(batch, sig, payload, routing.informed, key, base_url)
+    await batch.flush(session=session)
 
 
-async def _inform(
-    session: AsyncSession, sig: Signalement, payload: dict[str, Any],
+def _inform(
+    batch: OutboxBatch, sig: Signalement, payload: dict[str, Any],
     informed: Sequence[InformedService], key: str, base_url: str,
 ) -> None:  # fmt: skip
+    """The services a rule informs: an e-mail to their address, their webhook."""
     for item in informed:
-        service = await session.get(Service, item.service_id)
-        if service is None:
-            continue
-        authority_id = service.authority_id
-        if service.email:
-            subject, text = _service_text(sig, payload, base_url, informed=True)
-            await notify_email(session=session, to=service.email, subject=subject, text=text,
-                               event_key=f"{key}:informed:{service.id}",
-                               authority_id=authority_id)  # fmt: skip
-        await notify_webhook(session=session, service_id=service.id,
-                             event="signalement.informed", payload=payload,
-                             event_key=f"{key}:informed-webhook:{service.id}",
-                             authority_id=authority_id)  # fmt: skip
+        subject, text = _service_text(sig, payload, base_url, informed=True)
+        batch.service_email(service_id=item.service_id, subject=subject, text=text,
+                            event_key=f"{key}:informed:{item.service_id}",
+                            authority_id=item.authority_id)  # fmt: skip
+        batch.webhook(service_id=item.service_id, event="signalement.informed",
+                      payload=payload, event_key=f"{key}:informed-webhook:{item.service_id}",
+                      authority_id=item.authority_id)  # fmt: skip

@@ -32,7 +32,7 @@ from carto.routing.resolution import resolve
 from carto.settings import Settings
 from carto.signalements import open311_format as fmt
 from carto.signalements.schemas import SignalementCreate
-from carto.signalements.service import ReporterInfo, create_signalement
+from carto.signalements.service import ReporterInfo, create_report
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 
@@ -190,14 +190,14 @@ async def create_request(
         ip=request.client.host if request.client else None,
     )
     base = (settings.public_url or str(request.base_url)).rstrip("/")
-    new_id = await create_signalement(
+    created = await create_report(
         session=session, data=data, reporter=reporter, source="open311", base_url=base
     )
-    notice = await fmt.service_notice(session=session, signalement_id=new_id)
     return JSONResponse(
-        [{"service_request_id": str(new_id), "service_notice": notice, "account_id": None}],
+        [{"service_request_id": str(created.id), "service_notice": created.notice,
+          "account_id": None}],
         status_code=201,
-    )
+    )  # fmt: skip
 
 
 def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
