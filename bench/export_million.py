@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench.common import Figure, Result
 from carto.db import with_driver
 from carto.embedded import EmbeddedCluster
 from carto.runtime import upgrade
@@ -92,14 +93,24 @@ def main(points: int) -> None:
             conn.execute("ANALYZE bench_point")
         print(f"{points:,} points; each export in its own process (peak RSS is per child)")
         print(f"{'format':8} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak MiB':>9} {'MiB':>8}")
+        result = Result("exports", params={"points": points})
         for fmt in FORMATS:
             # baseline: the same export filtered down to one row (process and libraries)
+            measured = []
             for flt, rows in (("id=1", 1), (None, points)):
                 seconds, peak, size = _export(url, fmt, root, flt)
+                measured.append((seconds, peak))
                 print(
                     f"{fmt:8} {rows:>10,} {seconds:>8.1f} {rows / seconds:>10,.0f} "
                     f"{peak:>9.0f} {size / 2**20:>8.1f}"
                 )
+            (one_s, one_peak), (all_s, all_peak) = measured
+            result.add(Figure(f"{fmt} export, {points:,} points", all_s, "s",
+                              "the same export of 1 row", one_s))  # fmt: skip
+            result.add(Figure(f"{fmt} peak memory", all_peak, "MiB", "1-row export's peak",
+                              one_peak, "flat: ≤ 1.5× the 1-row peak",
+                              all_peak <= 1.5 * one_peak))  # fmt: skip
+        print(f"saved {result.save()}")
     finally:
         if cluster is not None:
             cluster.stop()

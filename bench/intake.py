@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 
@@ -56,6 +57,15 @@ def lost_ids(url: str, ids: list[str], table: str) -> int:
     return len(set(wanted)) - int(found)
 
 
+def measure(url: str, make, args: argparse.Namespace) -> LoadResult:  # type: ignore[no-untyped-def]
+    """A short unmeasured warm-up (first-request imports, pools, caches), then the load.
+    Ids acknowledged during the warm-up are checked for loss too."""
+    warm = asyncio.run(run_load(url, make, clients=args.clients, seconds=args.warmup))
+    load = asyncio.run(run_load(url, make, clients=args.clients, seconds=args.seconds))
+    load.ids.extend(warm.ids)
+    return load
+
+
 def summarize(load: LoadResult) -> dict[str, float]:
     lat = load.latencies
     return {
@@ -72,6 +82,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds, not measured")
     parser.add_argument("--name", default="intake")
     args = parser.parse_args()
 
@@ -86,23 +97,23 @@ def main() -> None:
         make = body_maker(points)
         for workers in args.workers:
             base_runs: list[dict[str, float]] = []
+            loads: list[float] = []
             carto_runs: list[dict[str, float]] = []
             lost = 0
             for _ in range(args.runs):
                 with baseline_server(url, workers) as base:
-                    load = asyncio.run(
-                        run_load(f"{base}/requests.json", make, clients=args.clients,
-                                 seconds=args.seconds)
-                    )  # fmt: skip
+                    load = measure(f"{base}/requests.json", make, args)
                     base_runs.append(summarize(load))
                     lost += lost_ids(url, load.ids, "bench_report")
                 with carto_server(url, workers) as app:
-                    load = asyncio.run(
-                        run_load(f"{app}/open311/v2/requests.json", make, clients=args.clients,
-                                 seconds=args.seconds)
-                    )  # fmt: skip
+                    load = measure(f"{app}/open311/v2/requests.json", make, args)
                     carto_runs.append(summarize(load))
                     lost += lost_ids(url, load.ids, "signalement")
+                loads.append(os.getloadavg()[0])
+            result.notes.append(
+                f"{workers} worker(s): load average after each run "
+                + ", ".join(f"{x:.1f}" for x in loads) + " (2 cores; other work ran meanwhile)"
+            )  # fmt: skip
             med = {k: statistics.median(r[k] for r in carto_runs) for k in carto_runs[0]}
             base = {k: statistics.median(r[k] for r in base_runs) for k in base_runs[0]}
             print(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,17 +60,33 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
         body = body[:-2]
 
 
+async def _connect(
+    host: str, port: int, deadline: float, stop: threading.Event | None = None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    """Connect, retrying every 50 ms until the deadline (a killed server is restarting)."""
+    while True:
+        try:
+            return await asyncio.open_connection(host, port)
+        except OSError:
+            if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
+                return None
+            await asyncio.sleep(0.05)
+
+
 async def _worker(
     url: str, make_body: Callable[[random.Random], dict[str, object]], deadline: float,
-    budget: list[int], result: LoadResult, seed: int,
+    budget: list[int], result: LoadResult, seed: int, stop: threading.Event | None = None,
 ) -> None:  # fmt: skip
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     _check_loopback(host)
     rng = random.Random(seed)
-    reader, writer = await asyncio.open_connection(host, port)
+    conn = await _connect(host, port, deadline, stop)
+    if conn is None:
+        return
+    reader, writer = conn
     try:
-        while time.perf_counter() < deadline and budget[0] > 0:
+        while time.perf_counter() < deadline and budget[0] > 0 and not (stop and stop.is_set()):
             budget[0] -= 1
             body = urlencode(make_body(rng)).encode()
             request = (
@@ -85,7 +102,10 @@ async def _worker(
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 result.errors += 1
                 writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
+                conn = await _connect(host, port, deadline, stop)  # the server may be restarting
+                if conn is None:
+                    return
+                reader, writer = conn
                 continue
             result.latencies.append(time.perf_counter() - started)
             result.statuses[status] = result.statuses.get(status, 0) + 1
@@ -100,14 +120,19 @@ async def _worker(
 async def run_load(
     url: str, make_body: Callable[[random.Random], dict[str, object]], *,
     clients: int, seconds: float, max_requests: int = 2_000_000,
+    stop: threading.Event | None = None,
 ) -> LoadResult:  # fmt: skip
-    """Post from `clients` keep-alive connections for `seconds` (bounded by max_requests)."""
+    """Post from `clients` keep-alive connections for `seconds` (bounded by max_requests),
+    or until `stop` is set (set from another thread)."""
     result = LoadResult()
     budget = [max_requests]
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
-        *(_worker(url, make_body, deadline, budget, result, seed=i) for i in range(clients))
+        *(
+            _worker(url, make_body, deadline, budget, result, seed=i, stop=stop)
+            for i in range(clients)
+        )
     )
     result.seconds = time.perf_counter() - started
     return result

@@ -57,3 +57,17 @@ def test_routing_bench_runs_and_agrees(tmp_path):
     assert figures["bulk uniform answers identical"]["met"] is True
     assert figures["bulk cities answers identical"]["met"] is True
     assert figures["bulk uniform (grid locator)"]["baseline"] > 0
+
+
+@pytest.mark.slow
+def test_crash_bench_loses_nothing(tmp_path):
+    data = run_bench(
+        "bench.crash",
+        ["--seconds", "3", "--runs", "1", "--clients", "2", "--name", "smoke"],
+        tmp_path,
+    )
+    figures = {f["name"]: f for f in data["figures"]}
+    assert figures["acknowledged reports (all runs)"]["value"] > 0
+    assert figures["acknowledged but lost"]["value"] == 0
+    assert figures["e-mails queued (all runs)"]["value"] > 0
+    assert figures["e-mails never delivered"]["value"] == 0
