@@ -4,10 +4,8 @@ writes are committed) against the app served by uvicorn, bounded in examples."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -18,10 +16,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from carto.app import create_app
-from carto.db import with_driver
-from carto.runtime import upgrade
 from carto.settings import Settings
 from tests.conftest import serve_in_thread
+from tests.scratch_db import scratch_demo_db
 
 EXAMPLES = 12  # per operation; the whole run stays within a couple of minutes
 
@@ -29,28 +26,15 @@ EXAMPLES = 12  # per operation; the whole run stays within a couple of minutes
 @pytest.fixture(scope="module")
 def fuzz_url(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a fresh demo database of its own, served on a free loopback port."""
-    from carto.demo.loader import load_demo
-
-    name = f"carto_fuzz_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = (
-        with_driver(server_url, "psycopg")
-        .set(database=name, drivername="postgresql")
-        .render_as_string(hide_password=False)
-    )
-    upgrade(url)
-    load_demo(url)
     app_settings = Settings(
         data_dir=tmp_path_factory.mktemp("fuzz"), secret_key="fuzz-" + "k" * 40,
         rate_limits="off", notifications_worker=False,
     )  # fmt: skip
-    try:
-        with serve_in_thread(create_app(app_settings, db_url=url)) as base:
-            yield base
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with (
+        scratch_demo_db(server_url, "carto_fuzz") as url,
+        serve_in_thread(create_app(app_settings, db_url=url)) as base,
+    ):
+        yield base
 
 
 def fuzz_operation(operation, base_url: str) -> None:  # type: ignore[no-untyped-def]

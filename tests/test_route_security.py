@@ -4,7 +4,8 @@ The table below lists every write route of the OpenAPI document with what it
 needs. A new route that is not in the table fails `test_every_write_route_is_declared`
 (no route forgotten). Then each protected route is called anonymously (401) and
 by a signed-in caller lacking the role (403), with real ids from the demo data,
-and must change nothing.
+and must change nothing. The anonymous call carries a valid token in cookies: only
+the Authorization header counts, so there is no CSRF surface.
 """
 
 from __future__ import annotations
@@ -164,6 +165,15 @@ def write_routes(settings) -> set[tuple[str, str]]:
     }
 
 
+async def test_no_credential_travels_in_a_cookie(client):
+    """Bearer tokens only: signing in sets no cookie, so browsers hold no ambient authority."""
+    resp = await client.post(
+        "/api/v1/auth/token", data={"username": "citoyen@demo.local", "password": "demo"}
+    )
+    assert resp.status_code == 200 and "set-cookie" not in resp.headers
+    assert not client.cookies
+
+
 def test_every_write_route_is_declared(settings):
     routes = write_routes(settings)
     assert routes - ROUTES.keys() == set(), "undeclared write routes: add them to ROUTES"
@@ -200,7 +210,14 @@ async def test_protected_route_refuses_anonymous_and_wrong_role(
         last = (await session.execute(text("SELECT max(id) FROM signalement"))).scalar()
         request["json"]["into"] = last
     before = (await session.execute(text(FINGERPRINT))).scalar()
-    anonymous = await client.request(method, url, **request)
+    # CSRF: a valid token in a cookie (what a browser would send cross-site) is ignored
+    token = (await login(client, "admin@demo.local"))["Authorization"].split()[1]
+    cookies = {name: token for name in ("access_token", "token", "carto.token", "session")}
+    client.cookies.update(cookies)
+    try:
+        anonymous = await client.request(method, url, **request)
+    finally:
+        client.cookies.clear()
     assert anonymous.status_code == 401, anonymous.text
     needed = ROUTES[(method, path)]
     if needed in WRONG_ROLE:
