@@ -133,6 +133,23 @@ class ReplicaTileDB(PoolTileDB):
             return await conn.fetchrow(sql, *(params[n] for n in names))  # type: ignore[no-any-return]
 
 
+# Generic plans: a tile statement's custom plan costs 0.15-0.25 ms to make, more than a
+# sparse tile takes to run, and PostgreSQL keeps making them (the generic plan's estimate
+# for `&&` on an unknown box looks worse); the plan is the same GiST scan either way
+# (tests/tiles/test_plans.py checks each statement's generic plan).
+POOL_SETTINGS = {
+    "application_name": "carto-tiles",
+    "jit": "off",
+    "plan_cache_mode": "force_generic_plan",
+}
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """No reset query on release: tile statements leave no session state (no SET, LISTEN
+    or session lock), and asyncpg's default reset is one more round trip per statement
+    (asyncpg still rolls back a transaction left open)."""
+
+
 async def _pool(request: Request, name: str = "tile_pool", engine: str = "engine") -> asyncpg.Pool:
     state = request.app.state
     pool = getattr(state, name, None)
@@ -149,7 +166,8 @@ async def _pool(request: Request, name: str = "tile_pool", engine: str = "engine
                 libpq_url(url),
                 min_size=1,
                 max_size=max(2, state.settings.db_pool_size),
-                server_settings={"application_name": "carto-tiles", "jit": "off"},
+                server_settings=POOL_SETTINGS,
+                reset=_keep_session,
             )
             setattr(state, name, pool)
     return pool
