@@ -6,6 +6,7 @@ import io
 
 import mapbox_vector_tile
 import numpy as np
+from morecantile import Tile
 from PIL import Image
 from sqlalchemy import text
 
@@ -100,3 +101,46 @@ async def test_reference_features_filtered_by_concertation(tclient, session):
     assert {f["properties"]["concertation"] for f in features} == {"planter-un-arbre-a-lyon"}
     other = await tclient.get(url, params={"concertation": "plu-de-la-mel"})
     assert other.status_code == 204
+
+
+async def reference_tile(tclient, session, layer: str, z: int) -> tuple[Tile, str]:
+    row = (
+        await session.execute(
+            text(
+                """SELECT ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat
+                   FROM public_layers.reference_features WHERE layer = :l LIMIT 1"""
+            ),
+            {"l": layer},
+        )
+    ).one()
+    return mercator_tms().tile(row.lon, row.lat, z), f"/tiles/reference_features/{z}"
+
+
+def colours(content: bytes, layer: str) -> set[str]:
+    features = mapbox_vector_tile.decode(content)["reference_features"]["features"]
+    return {f["properties"]["layer_color"] for f in features if f["properties"]["layer"] == layer}
+
+
+async def test_restyling_a_reference_layer_refreshes_its_tiles(tclient, session):
+    layer = "arbres-existants"
+    tiles = {}
+    for z in (10, 14):
+        t, base = await reference_tile(tclient, session, layer, z)
+        tiles[t] = f"{base}/{t.x}/{t.y}.mvt"
+        first = await tclient.get(tiles[t])
+        assert first.headers["x-tile-source"] == "polygons"
+        assert colours(first.content, layer) and "#123abc" not in colours(first.content, layer)
+        assert (await tclient.get(tiles[t])).headers["x-tile-source"] == "cache"
+    # a change the tiles do not show (the description) leaves the cache alone
+    await session.execute(
+        text("UPDATE reference_layer SET description = 'autre' WHERE slug = :l"), {"l": layer}
+    )
+    assert set(tiles) <= await cached_tiles(session=session, layer="reference_features")
+    await session.execute(
+        text("UPDATE reference_layer SET color = '#123abc' WHERE slug = :l"), {"l": layer}
+    )
+    assert not set(tiles) & await cached_tiles(session=session, layer="reference_features")
+    for url in tiles.values():
+        again = await tclient.get(url)
+        assert again.headers["x-tile-source"] == "polygons"  # rendered anew, not the cache
+        assert colours(again.content, layer) == {"#123abc"}
