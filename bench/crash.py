@@ -224,6 +224,7 @@ def main() -> None:
     total = {k: sum(r[k] for r in runs) for k in ("acknowledged", "lost", "emails", "missing")}
     dups = [float(r["duplicates"]) for r in runs]
     print(f"\n{args.runs} runs, load average {os.getloadavg()[0]:.1f}")
+    result.notes.append(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
     result.add(Figure("acknowledged reports (all runs)", total["acknowledged"], "reports"))
     result.add(Figure("acknowledged but lost", total["lost"], "reports", goal="0",
                       met=total["lost"] == 0))  # fmt: skip
