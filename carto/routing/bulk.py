@@ -14,9 +14,12 @@ INSEE code wins.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -239,6 +242,19 @@ def route_outcomes(
     return which, outcomes, communes
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Cyclic GC off while a batch allocates many small objects next to large arrays of
+    Python objects: each collection would walk them all (seconds per million points)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _groups(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Group id per row of equal values across `columns` (None is a value), and the
     first row of each group."""
@@ -261,7 +277,8 @@ def route_many(
 ) -> list[RoutingDecision | CartoError]:
     """Route many points: a decision, or the error the single path would raise, per point."""
     xs, ys = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
-    which, outcomes, _ = route_outcomes(conn, xs, ys, categories, road_classes, at)
+    with _no_gc():
+        which, outcomes, _ = route_outcomes(conn, xs, ys, categories, road_classes, at)
     out: list[RoutingDecision | CartoError] = []
     for i, j in enumerate(which.tolist()):
         lon, lat = lons[i], lats[i]
@@ -294,7 +311,8 @@ def route_frame(
         [category_code] * len(frame) if category_code else [str(c) for c in frame["category_code"]]
     )
     roads = list(frame["road_class"]) if "road_class" in frame.columns else None
-    which, outcomes, communes = route_outcomes(conn, lons, lats, categories, roads, at)
+    with _no_gc():
+        which, outcomes, communes = route_outcomes(conn, lons, lats, categories, roads, at)
     # One row per distinct outcome, then taken per point; outside messages name the point.
     rows = [_row(o) for o in outcomes]
     rows += [_row(_error(INVALID, math.nan, math.nan)), {"status": OutsideTerritory.code}]
@@ -305,7 +323,7 @@ def route_frame(
     where = zip(lons[far].tolist(), lats[far].tolist(), strict=True)
     columns["message"][far] = [OUTSIDE_MESSAGE.format(lon=x, lat=y) for x, y in where]
     columns["commune_insee"] = communes  # refused points too: where they fell
-    return pd.DataFrame(columns, index=frame.index)
+    return pd.DataFrame(columns, index=frame.index, dtype=object)  # no Arrow conversion
 
 
 def _error(kind: int, lon: float, lat: float) -> CartoError:
