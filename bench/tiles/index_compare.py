@@ -49,6 +49,9 @@ def compare(url: str, areas: dict[str, list[tuple]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET jit = off")
+        # as the tile pool: a parallel worker costs ~20 ms to start here, more than a tile,
+        # and the planner's guess differs between the two forms (it tipped one form only)
+        conn.execute("SET max_parallel_workers_per_gather = 0")
         conn.execute("SET maintenance_work_mem = '512MB'")
         started = time.perf_counter()
         conn.execute(

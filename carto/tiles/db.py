@@ -141,6 +141,7 @@ POOL_SETTINGS = {
     "application_name": "carto-tiles",
     "jit": "off",
     "plan_cache_mode": "force_generic_plan",
+    "max_parallel_workers_per_gather": "0",  # starting a worker costs more than a tile
 }
 
 
