@@ -50,6 +50,7 @@ class ReplicaMonitor:
         self.lag_s: float | None = None  # None: unknown, unreachable or not a standby
         self.checked_at = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._told_not_standby = False
 
     @property
     def usable(self) -> bool:
@@ -62,8 +63,9 @@ class ReplicaMonitor:
                 async with self.engine.connect() as conn:
                     row = (await conn.execute(LAG_SQL)).one()
             lag = None if row.lag is None else max(0.0, float(row.lag))
-            if not row.standby:
+            if not row.standby and not self._told_not_standby:
                 log.warning("CARTO_READ_DATABASE_URL is not a standby: reads stay on the primary")
+                self._told_not_standby = True
         except Exception as exc:  # noqa: BLE001 - whatever the failure, read from the primary
             log.warning("read replica unavailable, reading from the primary: %r", exc)
             lag = None

@@ -102,16 +102,24 @@ def app_on_replica(settings: Settings, primary: tuple[EmbeddedCluster, str], rep
         conn.execute("DELETE FROM signalement WHERE id = ANY(%s)", (created,))
 
 
+@pytest.fixture
+def clients(app_on_replica) -> Iterator[tuple[httpx.Client, httpx.Client]]:  # type: ignore[no-untyped-def]
+    """A public reader (never writes, so never gets the cookie) and an anonymous author."""
+    base = app_on_replica[1]
+    with httpx.Client(base_url=base) as public, httpx.Client(base_url=base) as author:
+        yield public, author
+
+
 def test_public_reads_lag_on_the_replica_while_the_author_reads_their_own_write(
-    app_on_replica, primary: tuple[EmbeddedCluster, str], replica_url: str
+    app_on_replica, clients, primary: tuple[EmbeddedCluster, str], replica_url: str
 ) -> None:
-    app, base, created = app_on_replica
+    app, _, created = app_on_replica
+    public, author = clients
     _, primary_url = primary
     monitor = app.state.replica
     with psycopg.connect(primary_url, autocommit=True) as conn:
         conn.execute("SELECT pg_current_xact_id()")  # a fresh commit: the lag clock restarts
     wait_for(lambda: caught_up(primary_url, replica_url), "the replica to catch up")
-    public, author = httpx.Client(base_url=base), httpx.Client(base_url=base)
     with psycopg.connect(replica_url, autocommit=True) as replica:
         replica.execute("SELECT pg_wal_replay_pause()")
         try:
