@@ -261,6 +261,12 @@ def measure(args: argparse.Namespace) -> Result:
         areas = {"z14_mel": tiles["z14_mel"][:60], "z14_france": tiles["z14_france"][:200]}
         result.params["index_compare"] = compare_indexes(url, areas)
     result.params["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
+    load = max(result.params["load_average_before"][0], result.params["load_average_after"][0])
+    if load > (os.cpu_count() or 1):
+        result.notes.append(
+            f"load average {load:.1f} on {os.cpu_count()} cores (other work on the machine): "
+            "absolute times are pessimistic; ratios to tipg come from alternating rounds"
+        )
     report(result, runs)
     return result
 
