@@ -22,6 +22,7 @@ import time
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,11 @@ DEEP = "[" * 10_000 + "]" * 10_000
 MEL = (3.0635, 50.6365)
 
 
-@pytest.fixture(scope="module")
-def live(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@contextmanager
+def _serve_demo(tmp: Path, server_url: str) -> Iterator[dict[str, Any]]:
     """The app on a demo database of its own (hostile text is committed there)."""
     app_settings = Settings(
-        data_dir=tmp_path_factory.mktemp("hostile"), secret_key="hostile-" + "k" * 40,
+        data_dir=tmp, secret_key="hostile-" + "k" * 40,
         rate_limits="off", notifications_worker=False,
     )  # fmt: skip
     with scratch_demo_db(server_url, "carto_hostile") as url:
@@ -87,6 +88,21 @@ def live(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 tokens[role] = {"Authorization": f"Bearer {resp.json()['access_token']}"}
             yield {"http": http, "db": url, "tokens": tokens, "spec": app.openapi(), "base": base,
                    "bodies": realistic_bodies(http)}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def live(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Targeted checks: a demo database whose routing no sweep has edited."""
+    with _serve_demo(tmp_path_factory.mktemp("hostile"), server_url) as served:
+        yield served
+
+
+@pytest.fixture()
+def swept(server_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The sweep's own database: its staff edits (competence rules, services, moderation)
+    would change what the targeted checks rely on, whatever the test order."""
+    with _serve_demo(tmp_path, server_url) as served:
+        yield served
 
 
 def _ids(db: str, path: str) -> str:
@@ -378,9 +394,8 @@ def test_zip_bomb_reference_layer_is_refused(live: dict) -> None:
     assert time.monotonic() - started < 60
 
 
-def test_every_write_route_survives_hostile_text(live: dict) -> None:
-    """Last in the module: its staff edits (competence rules, services, moderation) change
-    what the targeted tests above rely on."""
+def test_every_write_route_survives_hostile_text(swept: dict) -> None:
+    live = swept
     cases = write_cases(live["spec"])
     assert len({(m, p) for m, p, _, _ in cases}) >= 25 and len(cases) >= 60
     failures: list[str] = []
