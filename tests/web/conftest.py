@@ -43,10 +43,16 @@ def web_built() -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(
-    web_built: Path, demo_db: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port, in a thread; its base URL."""
+def live_server(web_built: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The app on a free 127.0.0.1 port, in a thread; its base URL. With
+    CARTO_E2E_BASE_URL (e.g. a running `carto demo`), the browser tests drive that
+    server instead: the demo click-through of the issue's "Done when"."""
+    external = os.environ.get("CARTO_E2E_BASE_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    demo_db: str = request.getfixturevalue("demo_db")
+    tmp_path_factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("carto-web-data"),
         secret_key="web-test-secret-" + "y" * 32,
