@@ -19,7 +19,6 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +27,7 @@ from pathlib import Path
 import psycopg
 
 from bench.common import Figure, Result
-from bench.servers import free_port, stop
-from bench.tiles.run import _spawn, carto_paths, sample_tiles, warm, wrk
+from bench.tiles.run import carto_paths, carto_server, sample_tiles, warm, wrk
 from bench.tiles.seed import seed_points
 from carto.embedded import EmbeddedCluster
 from carto.runtime import upgrade
@@ -59,25 +57,12 @@ def primary_and_replica(points: int) -> Iterator[tuple[str, str]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@contextmanager
-def app(url: str, read_url: str | None, *, cache: bool) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CARTO_")}
-    env.update(
-        CARTO_DATABASE_URL=url, CARTO_RATE_LIMITS="off", CARTO_LOG_LEVEL="WARNING",
-        CARTO_SECRET_KEY="bench-secret-key-" + "x" * 32, CARTO_NOTIFICATIONS_WORKER="false",
-        CARTO_TILE_CACHE="true" if cache else "false", CARTO_TILE_CACHE_MIN_MS="0",
-        CARTO_READ_MAX_LAG_S="60",
-    )  # fmt: skip
+def replica_env(read_url: str | None) -> dict[str, str]:
+    """Reads from the replica when given; lag tolerated so a busy run never falls back."""
+    env = {"CARTO_READ_MAX_LAG_S": "60"}
     if read_url:
         env["CARTO_READ_DATABASE_URL"] = read_url
-    cmd = [sys.executable, "-m", "uvicorn", "bench.tiles.serve:app", "--factory",
-           "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
-    proc = _spawn(cmd, env, f"http://127.0.0.1:{port}/healthz")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    return env
 
 
 def cached_tiles(url: str) -> int:
@@ -102,7 +87,8 @@ def measure(args: argparse.Namespace) -> Result:
         for where, read_url in (("primary", None), ("replica", replica_url)):
             for mode in ("render", "cold", "warm"):
                 key = f"{mode} {where}"
-                with app(url, read_url, cache=mode != "render") as base:
+                settings = replica_env(read_url)
+                with carto_server(url, 1, cache=mode != "render", extra_env=settings) as base:
                     warm(base, paths[:50])  # plans, pools and the heat statistics
                     for _ in range(args.runs):
                         if mode != "warm":

@@ -108,7 +108,10 @@ def tipg_server(url: str, workers: int) -> Iterator[str]:
 
 
 @contextmanager
-def carto_server(url: str, workers: int, *, cache: bool) -> Iterator[str]:
+def carto_server(
+    url: str, workers: int, *, cache: bool, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The tile app under uvicorn; `extra_env` adds settings (e.g. a read replica)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARTO_")}
     env.update(
@@ -116,6 +119,7 @@ def carto_server(url: str, workers: int, *, cache: bool) -> Iterator[str]:
         CARTO_SECRET_KEY="bench-secret-key-" + "x" * 32, CARTO_NOTIFICATIONS_WORKER="false",
         CARTO_TILE_CACHE="true" if cache else "false", CARTO_TILE_CACHE_MIN_MS="0",
     )  # fmt: skip
+    env.update(extra_env or {})
     cmd = [sys.executable, "-m", "uvicorn", "bench.tiles.serve:app", "--factory",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning",
            "--no-access-log"]  # fmt: skip
