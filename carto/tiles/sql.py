@@ -66,8 +66,9 @@ def point_tile_sql(layer: TileLayer, conditions: str) -> str:
     """
 
 
-def _dims_condition(flt: TileFilters, layer: TileLayer) -> tuple[str, dict[str, Any]]:
-    """Which rows of `tiles.heat_cell` answer the filters: the total row when none."""
+def _dims_condition(flt: TileFilters, layer: TileLayer) -> tuple[str, str, dict[str, Any]]:
+    """Which rows of `tiles.heat_cell` answer the filters (the total row when none), and
+    which pending deltas (`tiles.heat_delta`, one row per written point) do."""
     params: dict[str, Any] = {}
     dims = layer.dims
     a, b = dims.get("a"), dims.get("b")
@@ -75,17 +76,19 @@ def _dims_condition(flt: TileFilters, layer: TileLayer) -> tuple[str, dict[str, 
     b_vals = flt.values.get(b.param) if b else None
     if a_vals and b_vals:
         cond = "h.dim_a = ANY(:dim_a) AND h.dim_b = ANY(:dim_b)"
+        pending = "AND d.dim_a = ANY(:dim_a) AND d.dim_b = ANY(:dim_b)"
     elif a_vals:
-        cond = "h.dim_a = ANY(:dim_a) AND h.dim_b <> ''"
+        cond, pending = "h.dim_a = ANY(:dim_a) AND h.dim_b <> ''", "AND d.dim_a = ANY(:dim_a)"
     elif b_vals:
         cond = "h.dim_b = ANY(:dim_b) AND h.dim_b <> '' AND h.dim_a <> ''"
+        pending = "AND d.dim_b = ANY(:dim_b)"
     else:
-        cond = "h.dim_a = '' AND h.dim_b = ''"
+        cond, pending = "h.dim_a = '' AND h.dim_b = ''", ""
     if a_vals:
         params["dim_a"] = list(a_vals)
     if b_vals:
         params["dim_b"] = list(b_vals)
-    return cond, params
+    return cond, pending, params
 
 
 def heat_cells_sql(
@@ -93,13 +96,14 @@ def heat_cells_sql(
 ) -> tuple[str, dict[str, Any]]:
     """Cells of the precomputed grid: (cx, cy, n, w) rows, dims filtered.
 
-    `tiles.heat_cells` is the folded grid plus the writes' pending deltas, so a cell may
-    come as several rows: they are summed here, which keeps counts exact at once.
+    The grid is `tiles.heat_cell` plus the pending deltas of `tiles.heat_delta` (points
+    written since the last fold, about a second's worth), so counts are exact at once.
 
-    Windowed, it probes one index range per cell row (`generate_series` over cy),
-    so the cost follows the window's size, not the number of points.
+    Windowed, it probes one index range per cell row (`generate_series` over cy), so
+    the cost follows the window's size, not the number of points; the pending points
+    are read once and placed in cells here.
     """
-    cond, params = _dims_condition(flt, layer)
+    cond, pending, params = _dims_condition(flt, layer)
     if not windowed:
         return (
             f"""SELECT h.cx, h.cy, sum(h.n)::bigint AS n, sum(h.w) AS w FROM tiles.heat_cells h
@@ -107,14 +111,22 @@ def heat_cells_sql(
             params,
         )
     sql = f"""
-        SELECT h.cx, h.cy, sum(h.n)::bigint AS n, sum(h.w) AS w
-        FROM generate_series(CAST(:cy0 AS integer), CAST(:cy1 AS integer)) AS r(cy)
-        CROSS JOIN LATERAL (
-            SELECT h.cx, h.cy, h.n, h.w FROM tiles.heat_cells h
-            WHERE h.layer = :layer AND {cond} AND h.level = :level
-              AND h.cy = r.cy AND h.cx BETWEEN :cx0 AND :cx1
-            OFFSET 0) h  -- a probe per cell row, even in a generic plan (no hash join)
-        GROUP BY h.cx, h.cy
+        SELECT s.cx, s.cy, sum(s.n)::bigint AS n, sum(s.w) AS w FROM (
+            SELECT h.cx, h.cy, h.n, h.w
+            FROM generate_series(CAST(:cy0 AS integer), CAST(:cy1 AS integer)) AS r(cy)
+            CROSS JOIN LATERAL (
+                SELECT h.cx, h.cy, h.n, h.w FROM tiles.heat_cell h
+                WHERE h.layer = :layer AND {cond} AND h.level = :level
+                  AND h.cy = r.cy AND h.cx BETWEEN :cx0 AND :cx1
+                OFFSET 0) h  -- a probe per cell row, even in a generic plan (no hash join)
+            UNION ALL
+            SELECT p.cx, p.cy, p.n, p.w FROM (
+                SELECT tiles.tile_x(d.x, CAST(:level AS integer)) AS cx,
+                       tiles.tile_y(d.y, CAST(:level AS integer)) AS cy, d.n, d.w
+                FROM tiles.heat_delta d WHERE d.layer = :layer {pending}) p
+            WHERE p.cx BETWEEN :cx0 AND :cx1 AND p.cy BETWEEN :cy0 AND :cy1
+        ) s
+        GROUP BY s.cx, s.cy
     """
     return sql, params
 
