@@ -12,19 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput
-from carto.notifications.models import OutboxMessage
-from carto.routing.models import Service
 
 log = logging.getLogger("carto.notifications")
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 MAX_KEY = 200
-_INSERT = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["event_key"])
 
 
 @dataclass(frozen=True)
@@ -95,38 +91,80 @@ class OutboxBatch:
         body = _clean({"service_id": service_id, "event": event, "data": payload})
         self._rows.append(_Row("webhook", body, event_key, authority_id, service_id=service_id))
 
+    def columns(self, marks: tuple[str, ...] = ()) -> dict[str, list[Any]]:
+        """The queued rows as the arrays OUTBOX_ROWS unnests. With `marks`, each string
+        becomes a format() template in which the marks' places take %1$s, %2$s...: the
+        intake statement fills them with ids it only learns while inserting. A mark
+        standing for a whole JSON string becomes a JSON number there."""
+        out: dict[str, list[Any]] = {k: [] for k in OUTBOX_ARRAYS}
+        for r in self._rows:
+            payload = json.dumps(r.payload, ensure_ascii=False)
+            out["o_channel"].append(r.channel)
+            out["o_recipient"].append(_template(r.recipient, marks) if r.recipient else None)
+            out["o_payload"].append(_template(payload, marks, json_text=True))
+            out["o_event_key"].append(_template(r.event_key, marks))
+            out["o_authority_id"].append(r.authority_id)
+            out["o_service_id"].append(r.service_id)
+        return out
+
     async def flush(self, *, session: AsyncSession) -> int:
-        """Write the queued rows (a repeated event key is skipped); how many were kept."""
-        rows, self._rows = self._rows, []
-        wanted = {r.service_id for r in rows if r.service_id is not None}
-        services: dict[int, tuple[str | None, str | None]] = {}
-        if wanted:
-            found = await session.execute(
-                select(Service.id, Service.email, Service.webhook_url).where(
-                    Service.id.in_(sorted(wanted))
-                )
-            )
-            services = {sid: (email, url) for sid, email, url in found}
-        values = []
-        for r in rows:
-            recipient = r.recipient
-            if recipient is None and r.service_id is not None:
-                email, url = services.get(r.service_id, (None, None))
-                target = url if r.channel == "webhook" else email
-                if not target:
-                    log.debug("service %s: no %s; %s not queued", r.service_id, r.channel,
-                              r.event_key)  # fmt: skip
-                    continue
-                recipient = f"service:{r.service_id}" if r.channel == "webhook" else target
-            values.append(
-                {"channel": r.channel, "recipient": recipient, "payload": r.payload,
-                 "event_key": r.event_key, "authority_id": r.authority_id}
-            )  # fmt: skip
-        if values:
-            # executemany of one cacheable statement (a multi-row VALUES has no cache key
-            # and was compiled anew for every report)
-            await session.execute(_INSERT, values)
-        return len(values)
+        """Write the queued rows (a repeated event key is skipped) in one statement, which
+        also looks up the services' addresses; how many were written."""
+        if not self._rows:
+            return 0
+        params, self._rows = self.columns(), []
+        conn = await session.connection()
+        result = await conn.execute(_FLUSH, params)
+        return int(result.rowcount)
+
+
+OUTBOX_ARRAYS = (
+    "o_channel", "o_recipient", "o_payload", "o_event_key", "o_authority_id", "o_service_id"
+)  # fmt: skip
+
+
+def outbox_rows_sql(template_args: str = "", sources: str = "") -> str:
+    """INSERT of the rows `OutboxBatch.columns` lays out, as a statement or a CTE body.
+
+    A row for a service (recipient NULL) goes to its address or its webhook, and is
+    dropped when the service has none. With `template_args` (SQL expressions, e.g.
+    "sig.id, routed.id"), recipient, payload and key are format() templates filled with
+    them; `sources` names the relations those expressions read (", sig, routed")."""
+
+    def filled(column: str) -> str:
+        return f"format(v.{column}, {template_args})" if template_args else f"v.{column}"
+
+    return f"""INSERT INTO notification_outbox
+    (channel, recipient, payload, event_key, authority_id)
+SELECT v.channel,
+       coalesce({filled("recipient")},
+                CASE WHEN v.channel = 'webhook' THEN 'service:' || v.service_id
+                     ELSE s.email END),
+       {filled("payload")}::jsonb, {filled("event_key")}, v.authority_id
+FROM unnest(CAST(:o_channel AS text[]), CAST(:o_recipient AS text[]),
+            CAST(:o_payload AS text[]), CAST(:o_event_key AS text[]),
+            CAST(:o_authority_id AS int[]), CAST(:o_service_id AS int[]))
+     WITH ORDINALITY AS v(channel, recipient, payload, event_key, authority_id, service_id, n)
+     LEFT JOIN service s ON s.id = v.service_id{sources}
+WHERE v.recipient IS NOT NULL
+   OR (v.channel = 'webhook' AND coalesce(s.webhook_url, '') <> '')
+   OR (v.channel = 'email' AND coalesce(s.email, '') <> '')
+ORDER BY v.n
+ON CONFLICT (event_key) DO NOTHING"""
+
+
+_FLUSH = text(outbox_rows_sql())
+
+
+def _template(value: str, marks: tuple[str, ...], *, json_text: bool = False) -> str:
+    if not marks:
+        return value
+    value = value.replace("%", "%%")
+    for i, mark in enumerate(marks, 1):
+        if json_text:
+            value = value.replace(f'"{mark}"', f"%{i}$s")
+        value = value.replace(mark, f"%{i}$s")
+    return value
 
 
 def _email_payload(subject: str, text: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput, OutsideTerritory
@@ -42,6 +42,12 @@ STREET_RADIUS_M = 50.0
 @cache
 def resolve_sql() -> str:
     return (resources.files("carto.routing") / "sql" / "resolve.sql").read_text(encoding="utf-8")
+
+
+@cache
+def _resolve_statement() -> TextClause:
+    """Built once: a new text() per call is keyed and looked up in the compiled cache."""
+    return text(resolve_sql())
 
 
 @cache
@@ -145,7 +151,9 @@ async def resolve(
     OutsideTerritory, UnknownCategory or NoCompetence (all 422, French messages)."""
     check_point(lon, lat)
     when = at or datetime.now(UTC)
-    result = await session.execute(text(resolve_sql()), {"lon": lon, "lat": lat})
+    # Core execution on the session's connection: the ORM layer adds nothing to a text().
+    conn = await session.connection()
+    result = await conn.execute(_resolve_statement(), {"lon": lon, "lat": lat})
     row = result.mappings().first()
     rs = await ruleset_async(session, row["version"]) if row is not None else None
     place, category, candidates, has_streets = facts(

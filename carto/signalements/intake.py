@@ -1,44 +1,29 @@
-"""The intake write: a routed report stored in one statement (ticket, events, reporter, photo).
+"""The intake write: a routed report stored in one statement (ticket, events, reporter,
+photo, notifications).
 
-Profiled under load, intake spent most of its time in round trips to PostgreSQL
-(each one a loopback write and a wake-up on a busy 2-core machine): the ORM needs one
-INSERT per table, plus a read-back of the computed columns. Here data-modifying CTEs
-insert the ticket, its `submitted` and `routed` events, its reporter and its photo
-link in one round trip, from the id the first INSERT returns. The rows built for the
-notifications are plain, unattached objects: nothing is read back.
+Profiled under load, intake spent most of its time in round trips to PostgreSQL and in
+the ORM's per-statement machinery. Here data-modifying CTEs insert the ticket, its
+`submitted` and `routed` events, its reporter, its photo link and its outbox rows in
+one round trip, from the ids the first INSERTs return; the statement is static text
+(prepared once per connection), executed on the session's connection without the ORM.
+The rows returned for the notifications are plain, unattached objects.
 """
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import (
-    DateTime,
-    Integer,
-    String,
-    Text,
-    bindparam,
-    case,
-    func,
-    literal,
-    null,
-    select,
-    true,
-)
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carto.notifications.service import OutboxBatch, outbox_rows_sql
 from carto.routing.decision import RoutingDecision
-from carto.signalements.models import (
-    Signalement,
-    SignalementEvent,
-    SignalementPhoto,
-    SignalementReporter,
-)
+from carto.signalements.models import Signalement, SignalementEvent
 from carto.signalements.schemas import SignalementCreate
 
 
@@ -48,6 +33,10 @@ class Stored:
 
     signalement: Signalement
     routed: SignalementEvent
+
+
+Outbox = Callable[[Signalement, SignalementEvent], OutboxBatch]
+"""Builds the notifications of the new ticket's `routed` event (see notify.outbox_batch)."""
 
 
 def ticket_values(
@@ -79,6 +68,60 @@ def ticket_values(
     }
 
 
+TICKET_COLUMNS = (
+    "category_code", "description", "address_string", "state", "commune_insee",
+    "arrondissement_insee", "intercommunalite_siren", "authority_id", "service_id", "rule_id",
+    "explanation", "street_name", "road_class", "due_at", "supports", "source", "media_url",
+    "created_at", "updated_at",
+)  # fmt: skip
+_TICKET_TYPES = {"authority_id": "int", "service_id": "int", "rule_id": "int",
+                 "supports": "int", "due_at": "timestamptz", "created_at": "timestamptz",
+                 "updated_at": "timestamptz"}  # fmt: skip
+REPORTER_COLUMNS = ("user_id", "email", "first_name", "last_name", "ip")
+
+
+def _cast(name: str, kind: str) -> str:
+    return f"CAST(:{name} AS {kind})"
+
+
+# The two events come from one SELECT: step 1 `submitted`, step 2 `routed`, inserted in
+# that order so that their ids sort as they happened. The reporter and photo rows are
+# inserted only when given; the outbox rows are templates filled with the new ids.
+INTAKE_SQL = f"""WITH sig AS (
+    INSERT INTO signalement ({", ".join(TICKET_COLUMNS)}, geom)
+    VALUES ({", ".join(_cast("t_" + c, _TICKET_TYPES.get(c, "text")) for c in TICKET_COLUMNS)},
+            ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326))
+    RETURNING id, authority_id
+), ev AS (
+    INSERT INTO signalement_event
+        (signalement_id, authority_id, kind, from_state, to_state, actor_user_id, at,
+         public_note)
+    SELECT sig.id, sig.authority_id, 'state', step.from_state, step.to_state, step.actor,
+           CAST(:e_at AS timestamptz), step.note
+    FROM sig, (VALUES (1, NULL, 'submitted', CAST(:e_actor AS int), NULL),
+                      (2, 'submitted', 'routed', NULL, CAST(:e_note AS text)))
+              AS step(n, from_state, to_state, actor, note)
+    ORDER BY step.n
+    RETURNING id, to_state
+), routed AS (
+    SELECT id FROM ev WHERE to_state = 'routed'
+), rep AS (
+    INSERT INTO signalement_reporter (signalement_id, authority_id, {", ".join(REPORTER_COLUMNS)})
+    SELECT sig.id, sig.authority_id, CAST(:r_user_id AS int), CAST(:r_email AS text),
+           CAST(:r_first_name AS text), CAST(:r_last_name AS text), CAST(:r_ip AS text)
+    FROM sig WHERE CAST(:with_reporter AS boolean)
+), photo AS (
+    INSERT INTO signalement_photo (signalement_id, photo_id, authority_id, position)
+    SELECT sig.id, CAST(:photo_id AS text), sig.authority_id, 0
+    FROM sig WHERE CAST(:photo_id AS text) IS NOT NULL
+), outbox AS (
+    {outbox_rows_sql("sig.id, routed.id", ", sig, routed")}
+)
+SELECT sig.id, routed.id AS routed_id FROM sig, routed"""
+_INTAKE = text(INTAKE_SQL)
+_NO_OUTBOX = OutboxBatch().columns()
+
+
 def _reporter_row(data: SignalementCreate, user_id: int | None, ip: str | None) -> dict[str, Any]:
     return {
         "user_id": user_id,
@@ -87,68 +130,6 @@ def _reporter_row(data: SignalementCreate, user_id: int | None, ip: str | None) 
         "last_name": data.last_name,
         "ip": ip,
     }
-
-
-TICKET = Signalement.__table__
-REPORTER_COLUMNS = ("user_id", "email", "first_name", "last_name", "ip")
-
-
-def _param(name: str, table: Any, column: str) -> Any:
-    return bindparam(name, type_=table.c[column].type)
-
-
-@cache
-def _statement(columns: tuple[str, ...], with_reporter: bool, with_photo: bool) -> Any:
-    """The intake statement, built once per shape with bound parameters: building and
-    keying a statement of this size costs more than running it."""
-    sig = (
-        insert(Signalement)
-        .values({c: _param(f"t_{c}", TICKET, c) for c in columns})
-        .returning(Signalement.id, Signalement.authority_id)
-        .cte("sig")
-    )
-    # Two events from one SELECT: step 1 `submitted`, step 2 `routed`, inserted in that
-    # order so that their ids sort as they happened.
-    step = func.generate_series(1, 2).table_valued("n").render_derived(name="step")
-    first = step.c.n == 1
-    ev = (
-        insert(SignalementEvent)
-        .from_select(
-            ["signalement_id", "authority_id", "kind", "from_state", "to_state",
-             "actor_user_id", "at", "public_note"],
-            select(
-                sig.c.id, sig.c.authority_id, literal("state", String),
-                case((first, null()), else_=literal("submitted", String)),
-                case((first, literal("submitted", String)), else_=literal("routed", String)),
-                case((first, bindparam("e_actor", type_=Integer)), else_=null()),
-                bindparam("e_at", type_=DateTime(timezone=True)),
-                case((first, null()), else_=bindparam("e_note", type_=Text)),
-            ).select_from(sig).join(step, true()).order_by(step.c.n),
-        )
-        .returning(SignalementEvent.id, SignalementEvent.to_state)
-        .cte("ev")
-    )  # fmt: skip
-    extra = []
-    if with_reporter:
-        reporters = SignalementReporter.__table__
-        extra.append(
-            insert(SignalementReporter).from_select(
-                ["signalement_id", "authority_id", *REPORTER_COLUMNS],
-                select(sig.c.id, sig.c.authority_id,
-                       *(_param(f"r_{c}", reporters, c) for c in REPORTER_COLUMNS)),
-            ).cte("rep")
-        )  # fmt: skip
-    if with_photo:
-        extra.append(
-            insert(SignalementPhoto).from_select(
-                ["signalement_id", "photo_id", "authority_id", "position"],
-                select(sig.c.id, bindparam("photo_id", type_=String), sig.c.authority_id,
-                       literal(0, Integer)),
-            ).cte("photo")
-        )  # fmt: skip
-    routed_id = select(ev.c.id).where(ev.c.to_state == "routed").scalar_subquery()
-    statement = select(sig.c.id, routed_id.label("routed_id"))
-    return statement.add_cte(*extra) if extra else statement
 
 
 async def insert_report(
@@ -160,23 +141,30 @@ async def insert_report(
     source: str,
     user_id: int | None,
     ip: str | None,
+    outbox: Outbox | None = None,
 ) -> Stored:
-    """Insert the ticket and everything that comes with it in one statement."""
+    """Insert the ticket and everything that comes with it, its notifications included,
+    in one statement (one round trip, one atomic write even outside a transaction).
+
+    The notifications mention ids the statement creates: they are built for stand-in
+    ids (random marks no input can foresee) and the statement puts the real ones in."""
     ticket = ticket_values(data, decision, when, source)
     note = f"Transmis à : {decision.service_name}, {decision.authority_name}."
-    params: dict[str, Any] = {f"t_{k}": v for k, v in ticket.items()}
-    params |= {"e_actor": user_id, "e_at": when, "e_note": note}
+    params: dict[str, Any] = {f"t_{c}": ticket[c] for c in TICKET_COLUMNS}
+    params |= {"lon": data.lon, "lat": data.lat, "e_actor": user_id, "e_at": when, "e_note": note}
     rep = _reporter_row(data, user_id, ip)
-    with_reporter = any(v is not None for v in rep.values())
-    if with_reporter:
-        params |= {f"r_{k}": v for k, v in rep.items()}
-    if data.photo_id:
-        params["photo_id"] = data.photo_id
-    statement = _statement(tuple(ticket), with_reporter, bool(data.photo_id))
-    row = (await session.execute(statement, params)).one()
-    stored = Signalement(id=row.id, **ticket)
+    params |= {f"r_{k}": v for k, v in rep.items()}
+    params["with_reporter"] = any(v is not None for v in rep.values())
+    params["photo_id"] = data.photo_id or None
+    token = secrets.token_hex(8)
+    marks = (f"id{token}s", f"id{token}e")
+    stored = Signalement(id=marks[0], **ticket)
     routed = SignalementEvent(
-        id=row.routed_id, signalement_id=row.id, authority_id=decision.authority_id,
+        id=marks[1], signalement_id=marks[0], authority_id=decision.authority_id,
         kind="state", from_state="submitted", to_state="routed", at=when, public_note=note,
     )  # fmt: skip
+    params |= outbox(stored, routed).columns(marks) if outbox else _NO_OUTBOX
+    conn = await session.connection()
+    row = (await conn.execute(_INTAKE, params)).one()
+    stored.id, routed.id, routed.signalement_id = row.id, row.routed_id, row.id
     return Stored(signalement=stored, routed=routed)

@@ -125,20 +125,18 @@ def _service_text(
     return subject, text
 
 
-async def announce(
+def outbox_batch(
     *,
-    session: AsyncSession,
     signalement: Signalement,
     event: SignalementEvent,
+    known: Known,
     routing: RoutingDecision | None = None,
-    known: Known | None = None,
     base_url: str = "",
-) -> None:
-    """Queue the notifications of one event (call after the event row is flushed): one
-    SELECT for the services' addresses and webhook URLs, one INSERT for all rows."""
+) -> OutboxBatch:
+    """Who is told what about one event: the outbox rows, not yet written (the intake
+    writes them within its own statement, `announce` on its own)."""
     sig = signalement
     key = f"signalement:{sig.id}:event:{event.id}"
-    known = known or await _known(session, sig)
     payload = _payload(sig, event, known)
     batch = OutboxBatch()
     if known.citizen:
@@ -154,6 +152,24 @@ async def announce(
                   authority_id=sig.authority_id)  # fmt: skip
     if routing is not None:
         _inform(batch, sig, payload, routing.informed, key, base_url)
+    return batch
+
+
+async def announce(
+    *,
+    session: AsyncSession,
+    signalement: Signalement,
+    event: SignalementEvent,
+    routing: RoutingDecision | None = None,
+    known: Known | None = None,
+    base_url: str = "",
+) -> None:
+    """Queue the notifications of one event (call after the event row is flushed), in
+    one statement that also reads the services' addresses and webhook URLs."""
+    known = known or await _known(session, signalement)
+    batch = outbox_batch(
+        signalement=signalement, event=event, known=known, routing=routing, base_url=base_url
+    )
     await batch.flush(session=session)
 
 

@@ -21,6 +21,7 @@ from carto.accounts.models import User
 from carto.errors import InvalidInput, NotFound
 from carto.media.models import Photo
 from carto.media.service import get_photo_ref, photo_ref
+from carto.notifications.service import OutboxBatch
 from carto.routing.models import Category, Service
 from carto.routing.resolution import resolve
 from carto.signalements import notify
@@ -97,9 +98,9 @@ async def create_report(
     commit: bool = True,
     base_url: str = "",
 ) -> Created:
-    """Route and store a report, in few round trips: the routing query, the ticket, its
-    reporter and events together, one SELECT and one INSERT for the notifications, the
-    commit. Returns the id and the routing explanation (nothing is read back)."""
+    """Route and store a report, in few round trips: the routing query, then the ticket
+    with its reporter, events and notifications in one statement, then the commit.
+    Returns the id and the routing explanation (nothing is read back)."""
     if data.photo_id and await get_photo_ref(session=session, photo_id=data.photo_id) is None:
         raise InvalidInput("Photo inconnue : envoyez-la d'abord, puis joignez son identifiant.")
     decision = await resolve(
@@ -107,11 +108,7 @@ async def create_report(
     )
     when = now or datetime.now(UTC)
     who = reporter or ReporterInfo()
-    stored = await insert_report(
-        session=session, data=data, decision=decision, when=when, source=source,
-        user_id=who.user_id, ip=who.ip,
-    )  # fmt: skip
-    sig = stored.signalement
+    outbox = None
     if notify_people:
         citizen = str(data.email).lower() if data.email else None
         if citizen is None and who.user_id is not None:
@@ -120,10 +117,17 @@ async def create_report(
             category_label=decision.category_label, lon=data.lon, lat=data.lat,
             citizen=citizen, service_email=decision.service_email,
         )  # fmt: skip
-        await notify.announce(
-            session=session, signalement=sig, event=stored.routed, routing=decision,
-            known=known, base_url=base_url,
-        )  # fmt: skip
+
+        def outbox(sig: Signalement, event: SignalementEvent) -> OutboxBatch:
+            return notify.outbox_batch(
+                signalement=sig, event=event, known=known, routing=decision, base_url=base_url
+            )
+
+    stored = await insert_report(
+        session=session, data=data, decision=decision, when=when, source=source,
+        user_id=who.user_id, ip=who.ip, outbox=outbox,
+    )  # fmt: skip
+    sig = stored.signalement
     if commit:
         await session.commit()
     return Created(id=sig.id, notice=decision.explanation)
