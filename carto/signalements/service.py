@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from carto.accounts.models import User
@@ -101,6 +101,8 @@ async def create_report(
     """Route and store a report, in few round trips: the routing query, then the ticket
     with its reporter, events and notifications in one statement, then the commit.
     Returns the id and the routing explanation (nothing is read back)."""
+    if commit and _fresh(session):
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     if data.photo_id and await get_photo_ref(session=session, photo_id=data.photo_id) is None:
         raise InvalidInput("Photo inconnue : envoyez-la d'abord, puis joignez son identifiant.")
     decision = await resolve(
@@ -131,6 +133,14 @@ async def create_report(
     if commit:
         await session.commit()
     return Created(id=sig.id, notice=decision.explanation)
+
+
+def _fresh(session: AsyncSession) -> bool:
+    """True when the report can be stored in autocommit: the session has written nothing
+    yet and owns its connection. The intake statement writes everything at once, atomic
+    on its own; BEGIN and COMMIT would be two more round trips, and the reads before it
+    (photo, routing) need no transaction."""
+    return isinstance(session.bind, AsyncEngine) and not session.in_transaction()
 
 
 def _event(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from carto.notifications.service import OutboxBatch
 from carto.routing.resolution import resolve
@@ -17,7 +17,7 @@ from carto.signalements import notify
 from carto.signalements.intake import insert_report
 from carto.signalements.models import Signalement, SignalementEvent
 from carto.signalements.schemas import SignalementCreate
-from carto.signalements.service import ReporterInfo, create_report
+from carto.signalements.service import ReporterInfo, _fresh, create_report
 from tests.signalements.conftest import LYON_BELLECOUR, ROUBAIX, count
 
 TABLES = ("signalement", "signalement_event", "signalement_reporter", "signalement_photo",
@@ -120,3 +120,35 @@ async def test_a_failing_intake_statement_stores_nothing(async_engine):
         assert len(batches[0].columns()["o_channel"]) >= 2  # the rows were part of it
         assert [await count(session, t) for t in TABLES] == before
         await session.close()
+
+
+async def test_a_fresh_session_stores_the_report_in_autocommit(async_engine, session):
+    """On a session of its own (the app's case), the report is stored without BEGIN and
+    COMMIT and is at once visible to others, outbox rows included."""
+    maker = async_sessionmaker(async_engine, expire_on_commit=False)
+    data = SignalementCreate(lon=ROUBAIX[0], lat=ROUBAIX[1], service_code="proprete",
+                             description="Autocommit", email="auto@example.org")  # fmt: skip
+    async with maker() as own:
+        assert _fresh(own)
+        await own.execute(text("SELECT 1"))
+        assert not _fresh(own)  # something ran: keep the transaction the caller has
+    assert not _fresh(session)  # bound to a connection the caller controls
+    async with maker() as own:
+        created = await create_report(session=own, data=data)
+        assert not own.in_transaction()
+    try:
+        async with maker() as other:
+            rows = await _outbox(other, created.id)
+            assert {r[1] for r in rows} >= {"auto@example.org"}
+            assert await other.scalar(
+                text("SELECT count(*) FROM signalement_event WHERE signalement_id = :i"),
+                {"i": created.id},
+            ) == 2  # fmt: skip
+    finally:
+        async with maker() as other:
+            await other.execute(
+                text("DELETE FROM notification_outbox WHERE event_key LIKE :k"),
+                {"k": f"signalement:{created.id}:%"},
+            )
+            await other.execute(text("DELETE FROM signalement WHERE id = :i"), {"i": created.id})
+            await other.commit()
