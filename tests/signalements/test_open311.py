@@ -229,3 +229,35 @@ async def test_api_key_and_rate_limit_when_configured(strict_client, session):
     resp = await post(strict_client, 50.6916, 3.1779, "voirie", api_key="cle-1")
     assert_error(resp, 429, "Trop de requêtes")
     assert int(resp.headers["Retry-After"]) >= 1
+
+
+FORM_BODIES = [
+    b"a=1&b=2", b"a=1&&b=", b"a", b"=x", b"a=1&a=2", b"d=%C3%A9t%C3%A9+ok%2B", b"x=%ZZ&y=\xe9",
+    b"&&", b"", b"a=b=c", b"k;v=1;w=2", b"long=3.1&lat=50.6",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("raw", FORM_BODIES)
+async def test_form_bodies_read_as_starlette_reads_them(raw):
+    from starlette.datastructures import Headers
+    from starlette.formparsers import FormParser
+
+    from carto.signalements.open311 import _urlencoded
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield raw
+
+    form = await FormParser(Headers({}), stream()).parse()
+    assert _urlencoded(raw) == dict(form.items())
+
+
+async def test_a_form_with_too_many_fields_is_a_400_list(client, session):
+    before = await count(session)
+    body = "&".join(f"f{i}=x" for i in range(1001))
+    resp = await client.post(
+        "/open311/v2/requests.json", content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert resp.status_code == 400
+    assert resp.json() == [{"code": 400, "description": "Formulaire illisible : trop de champs."}]
+    assert await count(session) == before
