@@ -7,7 +7,6 @@ repeated call harmless (ON CONFLICT DO NOTHING), so callers may retry freely.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput
 
-log = logging.getLogger("carto.notifications")
-
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 MAX_KEY = 200
 
@@ -26,16 +23,16 @@ MAX_KEY = 200
 @dataclass(frozen=True)
 class _Row:
     channel: str
-    payload: dict[str, Any]
+    payload: str  # JSON text
     event_key: str
     authority_id: int | None
     recipient: str | None = None  # None: the service's own address (e-mail) or webhook
     service_id: int | None = None
 
 
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    # Round-trip through JSON now, so a bad payload fails in the caller, not in the worker.
-    return json.loads(json.dumps(payload, default=str, ensure_ascii=False))  # type: ignore[no-any-return]
+def _json(payload: dict[str, Any]) -> str:
+    # Serialized now, so a bad payload fails in the caller, not in the worker.
+    return json.dumps(payload, default=str, ensure_ascii=False)
 
 
 def _check_key(event_key: str) -> None:
@@ -51,8 +48,8 @@ def _check_address(to: str) -> str:
 
 
 class OutboxBatch:
-    """The notifications of one change, queued in one INSERT after at most one SELECT (the
-    services' addresses and webhook URLs), instead of a round trip per notification.
+    """The notifications of one change, queued in one INSERT that also reads the services'
+    addresses and webhook URLs, instead of a round trip per notification.
 
     Rows are checked when added (bad address, bad key or payload raise in the caller);
     nothing is written before `flush`, which runs in the caller's transaction.
@@ -67,7 +64,7 @@ class OutboxBatch:
         """An e-mail to `to`."""
         _check_key(event_key)
         self._rows.append(
-            _Row("email", _email_payload(subject, text), event_key, authority_id,
+            _Row("email", _json(_email_payload(subject, text)), event_key, authority_id,
                  recipient=_check_address(to))
         )  # fmt: skip
 
@@ -78,7 +75,7 @@ class OutboxBatch:
         """An e-mail to the service's address (none queued when it has none)."""
         _check_key(event_key)
         self._rows.append(
-            _Row("email", _email_payload(subject, text), event_key, authority_id,
+            _Row("email", _json(_email_payload(subject, text)), event_key, authority_id,
                  service_id=service_id)
         )  # fmt: skip
 
@@ -88,7 +85,7 @@ class OutboxBatch:
     ) -> None:  # fmt: skip
         """A signed webhook call to the service (none queued when it has no URL)."""
         _check_key(event_key)
-        body = _clean({"service_id": service_id, "event": event, "data": payload})
+        body = _json({"service_id": service_id, "event": event, "data": payload})
         self._rows.append(_Row("webhook", body, event_key, authority_id, service_id=service_id))
 
     def columns(self, marks: tuple[str, ...] = ()) -> dict[str, list[Any]]:
@@ -98,10 +95,9 @@ class OutboxBatch:
         standing for a whole JSON string becomes a JSON number there."""
         out: dict[str, list[Any]] = {k: [] for k in OUTBOX_ARRAYS}
         for r in self._rows:
-            payload = json.dumps(r.payload, ensure_ascii=False)
             out["o_channel"].append(r.channel)
             out["o_recipient"].append(_template(r.recipient, marks) if r.recipient else None)
-            out["o_payload"].append(_template(payload, marks, json_text=True))
+            out["o_payload"].append(_template(r.payload, marks, json_text=True))
             out["o_event_key"].append(_template(r.event_key, marks))
             out["o_authority_id"].append(r.authority_id)
             out["o_service_id"].append(r.service_id)

@@ -136,10 +136,19 @@ async def test_a_fresh_session_stores_the_report_in_autocommit(async_engine, ses
     async with maker() as own:
         created = await create_report(session=own, data=data)
         assert not own.in_transaction()
+        # the session is transactional again afterwards: a later write can be rolled back
+        await own.execute(
+            text("UPDATE signalement SET description = 'changé' WHERE id = :i"),
+            {"i": created.id},
+        )
+        await own.rollback()
     try:
         async with maker() as other:
             rows = await _outbox(other, created.id)
             assert {r[1] for r in rows} >= {"auto@example.org"}
+            assert await other.scalar(
+                text("SELECT description FROM signalement WHERE id = :i"), {"i": created.id}
+            ) == "Autocommit"  # fmt: skip
             assert await other.scalar(
                 text("SELECT count(*) FROM signalement_event WHERE signalement_id = :i"),
                 {"i": created.id},
