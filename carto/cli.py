@@ -227,6 +227,21 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise)
 
 
+def _uvicorn_options(settings: Settings) -> dict[str, object]:
+    """Options shared by one- and many-worker serving.
+
+    `proxy_headers` stays off: uvicorn would otherwise trust X-Forwarded-For from
+    loopback, and a client could pick the address the rate limits and the
+    moderation log see.
+    """
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "proxy_headers": False,
+    }
+
+
 def _serve(settings: Settings, url: str, workers: int = 1) -> None:
     import uvicorn
 
@@ -238,16 +253,10 @@ def _serve(settings: Settings, url: str, workers: int = 1) -> None:
         os.environ["CARTO_DATA_DIR"] = str(Path(settings.data_dir).resolve())
         uvicorn.run(
             "carto.asgi:create_app_from_env", factory=True, workers=workers,
-            host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+            **_uvicorn_options(settings),
         )  # fmt: skip
         return
-    config = uvicorn.Config(
-        create_app(settings, db_url=url),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-    )
+    config = uvicorn.Config(create_app(settings, db_url=url), **_uvicorn_options(settings))
     uvicorn.Server(config).run()
 
 

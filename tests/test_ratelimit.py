@@ -180,3 +180,29 @@ def test_retry_after_accounts_for_the_previous_window() -> None:
     assert retry_after(11, 0, 15.0, rule) == 45
     # 5 now, 10 in the previous window, 30 s in: 5 + 10 * (1 - t/60) <= 10 from t = 30 s
     assert retry_after(5, 10, 15.0, rule) == 15
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_never_trusts_forwarded_headers(settings, monkeypatch, workers: int) -> None:
+    """X-Forwarded-For from loopback would let a client choose its rate-limit address."""
+    import uvicorn
+
+    from carto import cli
+
+    seen: dict[str, object] = {}
+
+    def fake_run(app: object, **options: object) -> None:
+        seen.update(options)
+
+    def fake_server_run(server: uvicorn.Server) -> None:
+        seen["proxy_headers"] = server.config.proxy_headers
+        seen["port"] = server.config.port
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_server_run)
+    # _serve exports both for its workers; monkeypatch restores them afterwards.
+    monkeypatch.setenv("CARTO_DATABASE_URL", "postgresql+psycopg://unused/none")
+    monkeypatch.setenv("CARTO_DATA_DIR", str(settings.data_dir))
+    cli._serve(settings, "postgresql+psycopg://unused/none", workers=workers)
+    assert seen["proxy_headers"] is False
+    assert seen["port"] == settings.port
