@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 from rich.console import Console
@@ -227,7 +227,14 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise)
 
 
-def _uvicorn_options(settings: Settings) -> dict[str, object]:
+class _UvicornOptions(TypedDict):
+    host: str
+    port: int
+    log_level: str
+    proxy_headers: bool
+
+
+def _uvicorn_options(settings: Settings) -> _UvicornOptions:
     """Options shared by one- and many-worker serving.
 
     `proxy_headers` stays off: uvicorn would otherwise trust X-Forwarded-For from
