@@ -33,6 +33,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         from carto.layers.wiring import close_layers, open_layers
 
         await open_layers(app, url)  # the OGC API's own asyncpg pool (tipg)
+        from carto.tiles.point_encoder import warm_up
+
+        warm_up()  # compiled here (or loaded from numba's cache), not on the first tile
         stop_worker = None
         if settings.notifications_worker:
             from carto.notifications.runner import start_background_worker

@@ -41,6 +41,9 @@ class TileLayer:
     maxzoom: int = 18
     cluster_below: int = 12  # point layers: clusters of heat cells under this zoom
     heat_maxzoom: int = 16
+    # Points only, every property in tiles.heat_point (id, the two dims, the weight) and
+    # never NULL: tiles are read from there and encoded in numpy (carto/tiles/stored.py).
+    stored_points: bool = False
 
     @property
     def dims(self) -> dict[str, Filter]:
@@ -48,6 +51,28 @@ class TileLayer:
 
     def filter_for(self, param: str) -> Filter | None:
         return next((f for f in self.filters if f.param == param), None)
+
+
+NO_DIM = "-"  # what tiles.heat_point holds for an empty or NULL dimension
+
+
+def stored_columns(layer: TileLayer) -> dict[str, str]:
+    """Which `tiles.heat_point` column holds each MVT property of the layer."""
+    dims = {f.column: f"dim_{d}" for d, f in layer.dims.items()}
+    weights = set(layer.weights.values())
+    columns: dict[str, str] = {}
+    for prop in layer.properties:
+        if prop == "count":
+            continue  # clusters only
+        if prop == "id":
+            columns[prop] = "id"
+        elif prop in dims:
+            columns[prop] = dims[prop]
+        elif prop in weights and len(weights) == 1:
+            columns[prop] = "w"
+        else:
+            raise ValueError(f"layer {layer.name}: property {prop} is not in tiles.heat_point")
+    return columns
 
 
 POINT_LAYERS: tuple[TileLayer, ...] = (
@@ -70,6 +95,7 @@ POINT_LAYERS: tuple[TileLayer, ...] = (
         ),
         date_column="created_at",
         weights={"supports": "supports"},
+        stored_points=True,
     ),
     TileLayer(
         name="contributions",

@@ -18,6 +18,7 @@ from carto.tiles.db import TileDB
 from carto.tiles.filters import TileFilters
 from carto.tiles.grid import HEAT_CELLS_LOG2, HEAT_MAX_LEVEL, CellWindow, TileRequest
 from carto.tiles.layers import TileLayer
+from carto.tiles.stored import stored_tile
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,11 @@ async def render_tile(
     if tile.z < layer.cluster_below:
         body, snapshot = await _clusters(db, layer, tile, flt)
         return body, snapshot, "clusters"
-    conditions, extra = sql.view_conditions(layer, flt)
-    raw, snapshot = await _fetch(db, sql.point_tile_sql(layer, conditions), params | extra)
+    if layer.stored_points and flt.only_dims:
+        raw, snapshot = await stored_tile(db, layer, tile, flt)
+    else:
+        conditions, extra = sql.view_conditions(layer, flt)
+        raw, snapshot = await _fetch(db, sql.point_tile_sql(layer, conditions), params | extra)
     if raw is None:  # too many features for one tile
         body, snapshot = await _clusters(db, layer, tile, flt)
         return body, snapshot, "clusters"

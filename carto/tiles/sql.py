@@ -12,7 +12,7 @@ from typing import Any
 
 from carto.tiles.filters import TileFilters
 from carto.tiles.grid import BUFFER, EXTENT, CellWindow, TileRequest
-from carto.tiles.layers import TileLayer
+from carto.tiles.layers import NO_DIM, TileLayer, stored_columns
 
 MARGIN = BUFFER / EXTENT
 MAX_POINTS_PER_TILE = 20_000  # beyond: the tile is answered with clusters (< 500 kB)
@@ -64,6 +64,58 @@ def point_tile_sql(layer: TileLayer, conditions: str) -> str:
                     WHERE v.geom_3857 && {BUFFERED} {conditions}
                     LIMIT {MAX_POINTS_PER_TILE + 1}) q) t
     """
+
+
+# Points read for a stored tile: the buffer plus one pixel (ST_AsMVTGeom clips after
+# rounding, so a point up to half a pixel past the buffer is kept).
+STORED_MARGIN = (BUFFER + 1) / EXTENT
+
+
+SMALL_TILE = 64  # up to this many points, ST_AsMVT encodes faster than a call out
+
+
+def stored_point_sql(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str, Any]]:
+    """The features of a stored point layer near the tile (migration g008).
+
+    One index-only scan of the layer's SP-GiST index, at most MAX_POINTS_PER_TILE + 1
+    points. The first row always exists: the tile envelope, the snapshot, the count,
+    and for up to SMALL_TILE points the tile itself (`ST_AsMVT`, the properties named
+    and typed as the view's). Above that, one row per pair of dims with the features'
+    fixed-width records (`tiles.heat_point.rec`) end to end, which
+    carto/tiles/stored.py encodes without a Python object per point."""
+    _, pending, params = _dims_condition(flt, layer)
+    dims = pending.replace("d.", "h.")
+    quoted = layer.name.replace("'", "''")
+    as_property = {"id": "p.id::bigint", "w": "p.w::bigint"}
+    props = ", ".join(
+        f'{as_property.get(column, f"nullif(p.{column}, {NO_DIM!r})")} AS "{prop}"'
+        for prop, column in stored_columns(layer).items()
+    )
+    sql = f"""
+        WITH p AS MATERIALIZED (
+            SELECT h.x, h.y, h.id, h.dim_a, h.dim_b, h.w, h.rec
+            FROM tiles.heat_point h,
+                 ST_TileEnvelope(:z, :x, :y, margin => {STORED_MARGIN}) AS b
+            WHERE h.layer = '{quoted}'  -- a literal: the layer's partial index
+              AND point(h.x, h.y) <@ box(point(ST_XMin(b), ST_YMin(b)),
+                                         point(ST_XMax(b), ST_YMax(b)))
+              {dims}
+            LIMIT {MAX_POINTS_PER_TILE + 1}),
+        c AS (SELECT count(*)::integer AS total FROM p)
+        SELECT pg_current_snapshot()::text AS snapshot, c.total,
+               ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax,
+               CASE WHEN c.total <= {SMALL_TILE} THEN (
+                   SELECT ST_AsMVT(q.*, '{quoted}', {EXTENT}, 'geom') FROM (
+                       SELECT {props}, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(p.x, p.y), 3857),
+                                                    e, {EXTENT}, {BUFFER}, true) AS geom
+                       FROM p) q) END AS mvt,
+               g.dim_a, g.dim_b, g.n, g.recs
+        FROM ST_TileEnvelope(:z, :x, :y) AS e, c
+        LEFT JOIN LATERAL (
+            SELECT p.dim_a, p.dim_b, count(*)::integer AS n, string_agg(p.rec, ''::bytea) AS recs
+            FROM p GROUP BY p.dim_a, p.dim_b) g ON c.total > {SMALL_TILE}
+    """
+    return sql, params
 
 
 def _dims_condition(flt: TileFilters, layer: TileLayer) -> tuple[str, str, dict[str, Any]]:

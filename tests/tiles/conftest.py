@@ -40,6 +40,7 @@ TEST_LAYER = TileLayer(
     date_column="created_at",
     weights={"supports": "supports"},
     cluster_below=12,
+    stored_points=True,  # like signalements; test_stored_points compares with ST_AsMVT
 )
 
 SCHEMA = f"""
@@ -71,6 +72,7 @@ def test_layer(demo_db: str) -> Iterator[TileLayer]:
         ).fetchone()
         if not exists:
             conn.execute("SELECT tiles.attach_point_layer(%s, 'tiles_test.point', 'id')", (LAYER,))
+        conn.execute("SELECT tiles.index_point_layer(%s)", (LAYER,))  # stored_points
     register_layer(TEST_LAYER)
     yield TEST_LAYER
     unregister_layer(LAYER)

@@ -57,6 +57,18 @@ async def test_point_tiles_probe_the_gist_index(session, layer):
     assert_index_scan(plan, ("geom_3857",))
 
 
+async def test_stored_point_tiles_scan_the_layers_covering_index(session):
+    lay = get_layer("signalements")
+    assert lay.stored_points
+    for flt in (TileFilters(), TileFilters({"service_code": ("voirie",), "state": ("new",)})):
+        statement, extra = sql.stored_point_sql(lay, flt)
+        params = sql.tile_params(TILE)
+        params |= {k: "{" + ",".join(v) + "}" for k, v in extra.items()}
+        plan = await generic_plan(session, statement, params)
+        assert "Index Only Scan using heat_point_" in plan, plan  # the layer's SP-GiST index
+        assert "Seq Scan on heat_point" not in plan, plan
+
+
 @pytest.mark.parametrize("layer", ["communes", "intercommunalites", "reference_features"])
 async def test_polygon_tiles_probe_their_band_index(session, layer):
     lay = get_layer(layer)
