@@ -205,33 +205,35 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return {**ordered[len(ordered) // 2], "rounds_rps": [round(r["rps"], 1) for r in runs]}
 
 
-def compare_servers(tipg: str, app: str, t: dict[str, list[tuple]], args: argparse.Namespace):
-    """tipg and Carto in alternating rounds, so that both see the same machine load."""
-    runs: dict[str, dict] = {"tipg": {}, "carto": {}}
+def compare_servers(servers: dict[str, str], t: dict[str, list[tuple]], args: argparse.Namespace):
+    """The servers in alternating rounds (tipg, Carto, ...), so all see the same machine load."""
+    runs: dict[str, dict] = {name: {} for name in servers}
     for key, connections in (("z14_mel", 8), ("z14_france", 8), ("z8", 1)):
-        rounds: dict[str, list[dict[str, float]]] = {"tipg": [], "carto": []}
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
         for _ in range(args.rounds):
-            rounds["tipg"].append(
-                wrk(tipg, tipg_paths(t[key]), connections=connections, seconds=args.seconds)
-            )
-            rounds["carto"].append(
-                wrk(app, carto_paths(t[key]), connections=connections, seconds=args.seconds)
-            )
-        for server in rounds:
-            runs[server][key] = median_run(rounds[server])
+            for name, base in servers.items():
+                paths = tipg_paths(t[key]) if name == "tipg" else carto_paths(t[key])
+                rounds[name].append(wrk(base, paths, connections=connections, seconds=args.seconds))
+        for name in rounds:
+            runs[name][key] = median_run(rounds[name])
     return runs
 
 
 def run_servers(url: str, t: dict[str, list[tuple]], args: argparse.Namespace) -> dict:
     secs = args.seconds
+    # Carto twice: point tiles from tiles.heat_point encoded by the numba encoder (the product), and
+    # the same app reading the view through ST_AsMVT (CARTO_BENCH_STORED=0), as a baseline.
+    asmvt_env = {"CARTO_BENCH_STORED": "0"}
     with (
         tipg_server(url, args.workers) as tipg,
         carto_server(url, args.workers, cache=False) as app,
+        carto_server(url, args.workers, cache=False, extra_env=asmvt_env) as asmvt,
     ):
         warm(tipg, tipg_paths(t["z8"][:5] + t["z14_mel"][:20] + t["z14_france"][:20]))
         all_heat = [p for z in range(15) for p in heat_paths(t[f"heat{z}"])]
         warm(app, carto_paths(t["z8"][:5] + t["z14_mel"][:20] + t["z14_france"][:20]) + all_heat)
-        runs = compare_servers(tipg, app, t, args)
+        warm(asmvt, carto_paths(t["z8"][:5] + t["z14_mel"][:20] + t["z14_france"][:20]))
+        runs = compare_servers({"tipg": tipg, "carto": app, "carto_asmvt": asmvt}, t, args)
         runs["heat"] = {
             f"z{z}": wrk(app, heat_paths(t[f"heat{z}"]), connections=1, seconds=args.heat_seconds)
             for z in range(15)
@@ -284,6 +286,10 @@ def report(result: Result, runs: dict[str, dict[str, dict[str, float]]]) -> None
                    base, "≥ 3× tipg", value >= 3 * base)
         )  # fmt: skip
         result.add(
+            Figure(f"{area} tiles/s cold, stored points vs ST_AsMVT (same app)", value,
+                   "tiles/s", "ST_AsMVT from the view", runs["carto_asmvt"][area]["rps"])
+        )  # fmt: skip
+        result.add(
             Figure(f"{area} tiles/s warm (8 connections, cache on)", cached[area]["rps"],
                    "tiles/s", "tipg", base)
         )  # fmt: skip
@@ -306,10 +312,11 @@ def report(result: Result, runs: dict[str, dict[str, dict[str, float]]]) -> None
         result.notes.append(f"{errors} non-2xx or socket errors during the runs")
     print("\n  heatmap p95 per zoom (ms): " + ", ".join(
         f"{k} {v['p95']:.1f}" for k, v in runs["heat"].items()))  # fmt: skip
-    print(f"  {'scenario':<20}{'carto cold':>12}{'carto warm':>12}{'tipg':>12}")
+    asmvt = runs["carto_asmvt"]
+    print(f"  {'scenario':<20}{'carto cold':>12}{'carto warm':>12}{'ST_AsMVT':>12}{'tipg':>12}")
     for key in ("z14_mel", "z14_france"):
         print(f"  {key + ' tiles/s':<20}{carto[key]['rps']:>12.0f}{cached[key]['rps']:>12.0f}"
-              f"{tipg[key]['rps']:>12.0f}")  # fmt: skip
+              f"{asmvt[key]['rps']:>12.0f}{tipg[key]['rps']:>12.0f}")  # fmt: skip
     print(f"  {'z8 p95 ms':<20}{carto['z8']['p95']:>12.1f}{'':>12}{tipg['z8']['p95']:>12.1f}")
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
 from carto.app import create_app
@@ -27,6 +29,8 @@ BENCH_LAYER = TileLayer(
     filters=(Filter("service_code", "service_code", "a"), Filter("state", "state", "b")),
     date_column="created_at",
     weights={"supports": "supports"},
+    # CARTO_BENCH_STORED=0: the ST_AsMVT path, for an A/B in the same run
+    stored_points=os.environ.get("CARTO_BENCH_STORED", "1") == "1",
 )
 
 
