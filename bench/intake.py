@@ -112,7 +112,8 @@ def main() -> None:
                 loads.append(os.getloadavg()[0])
             result.notes.append(
                 f"{workers} worker(s): load average after each run "
-                + ", ".join(f"{x:.1f}" for x in loads) + " (2 cores; other work ran meanwhile)"
+                + ", ".join(f"{x:.1f}" for x in loads)
+                + f" ({os.cpu_count()} cores shared by the load generator, app and PostgreSQL)"
             )  # fmt: skip
             med = {k: statistics.median(r[k] for r in carto_runs) for k in carto_runs[0]}
             base = {k: statistics.median(r[k] for r in base_runs) for k in base_runs[0]}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import httpx
 import mapbox_vector_tile
+import pytest
 from sqlalchemy import text
 
+from carto.tiles import sql, stored
 from carto.tiles.cache import cached_tiles
 from carto.tiles.grid import mercator_tms, tiles_touching
 from carto.tiles.sql import MARGIN
@@ -39,10 +41,31 @@ async def busiest_tile(session, z: int):
     return mercator_tms().tile(row.lon, row.lat, z)
 
 
-async def test_tile_equals_ogc_items_for_its_bounds(tclient, session, live_url):  # noqa: F811
+@pytest.mark.parametrize("encoder", ["ST_AsMVT", "numba"])
+async def test_tile_equals_ogc_items_for_its_bounds(
+    tclient,
+    session,
+    live_url,  # noqa: F811
+    monkeypatch,
+    encoder: str,
+):
+    """Both encoders of the stored point path: small tiles go to ST_AsMVT unless
+    SMALL_TILE is lowered, so the demo's tile reaches the numba encoder too."""
+    encoded: list[int] = []
+    if encoder == "numba":
+        monkeypatch.setattr(sql, "SMALL_TILE", 0)
+        real = stored.encode_rows
+
+        def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+            encoded.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(stored, "encode_rows", counted)
     tile = await busiest_tile(session, 13)
     resp = await tclient.get(f"/tiles/{LAYER}/13/{tile.x}/{tile.y}.mvt")
     assert resp.status_code == 200
+    assert resp.headers["X-Tile-Source"] == "features"  # rendered, not from the cache
+    assert len(encoded) == (encoder == "numba")
     features = mapbox_vector_tile.decode(resp.content)[LAYER]["features"]
     got = {f["properties"]["id"] for f in features}
     tms = mercator_tms()
