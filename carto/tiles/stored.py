@@ -54,9 +54,9 @@ async def stored_tile(
     params = sql.tile_params(tile) | extra
     rows = await db.rows(statement, params)
     first = rows[0]
-    if first["total"] > sql.MAX_POINTS_PER_TILE:
-        return None, first["snapshot"]
-    if first["total"] <= sql.SMALL_TILE:  # encoded by ST_AsMVT in the same statement
+    if first["small"]:  # encoded by ST_AsMVT in the same statement
         return bytes(first["mvt"] or b""), first["snapshot"]
+    if sum(r["n"] or 0 for r in rows) > sql.MAX_POINTS_PER_TILE:
+        return None, first["snapshot"]
     bounds = (first["xmin"], first["ymin"], first["xmax"], first["ymax"])
     return encode_rows(layer, rows, bounds), first["snapshot"]
