@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,8 +17,18 @@ from carto.runtime import database_url
 from carto.settings import Settings
 
 
-def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
-    """A ready app. `db_url` overrides where the database is (tests, `carto demo`)."""
+def create_app(
+    settings: Settings, *, db_url: str | None = None, freeze_heap: bool = False
+) -> FastAPI:
+    """A ready app. `db_url` overrides where the database is (tests, `carto demo`).
+
+    `freeze_heap` (served processes): once started, the objects that live as long as
+    the process (~380,000: modules, the OGC catalog, numba's compiled encoder) leave
+    the cyclic collector's reach. Under intake load (32 clients, one worker) a full
+    collection came about once a second and walked them all, ~145 ms during which
+    every request in flight waited: p99 275-307 ms, 4.1x the median. Frozen: full
+    collections cost 30 ms, p99 159-171 ms (2.4x), throughput +10 %.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,6 +47,9 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         from carto.tiles.point_encoder import warm_up
 
         warm_up()  # compiled here (or loaded from numba's cache), not on the first tile
+        if freeze_heap:
+            gc.collect()  # what startup left unreachable goes now, not frozen with the rest
+            gc.freeze()
         stop_worker = None
         if settings.notifications_worker:
             from carto.notifications.runner import start_background_worker
@@ -60,6 +74,7 @@ def create_app(settings: Settings, *, db_url: str | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.freeze_heap = freeze_heap
     app.state.secret_key = secret_key(settings)
     app.state.expected_heads = expected_heads()
     register_error_handlers(app)

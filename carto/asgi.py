@@ -15,4 +15,4 @@ from carto.settings import Settings
 
 def create_app_from_env() -> FastAPI:
     settings = Settings()
-    return create_app(settings, db_url=database_url(settings))
+    return create_app(settings, db_url=database_url(settings), freeze_heap=True)

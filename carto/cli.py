@@ -263,7 +263,8 @@ def _serve(settings: Settings, url: str, workers: int = 1) -> None:
             **_uvicorn_options(settings),
         )  # fmt: skip
         return
-    config = uvicorn.Config(create_app(settings, db_url=url), **_uvicorn_options(settings))
+    app = create_app(settings, db_url=url, freeze_heap=True)
+    config = uvicorn.Config(app, **_uvicorn_options(settings))
     uvicorn.Server(config).run()
 
 
