@@ -37,4 +37,4 @@ BENCH_LAYER = TileLayer(
 def app() -> FastAPI:
     register_layer(BENCH_LAYER)
     settings = get_settings()
-    return create_app(settings, db_url=settings.database_url)
+    return create_app(settings, db_url=settings.database_url, freeze_heap=True)  # as served
