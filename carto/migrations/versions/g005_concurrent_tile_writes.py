@@ -27,12 +27,11 @@ Revises: g004
 Create Date: 2026-11-22
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from carto.migrations.revisions import load_revision
 
 revision: str = "g005"
 down_revision: str | None = "g004"
@@ -390,25 +389,15 @@ def upgrade() -> None:
     op.execute(REBUILD)
 
 
-def _revision(name: str) -> ModuleType:
-    """An earlier revision's module (its DDL strings), loaded from this directory."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"carto_rev_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def downgrade() -> None:
     op.execute("SELECT tiles.fold_heat(interval '0')")
-    g001, g002 = _revision("g001_tiles"), _revision("g002_contribution_tiles")
+    g001, g002 = load_revision("g001_tiles"), load_revision("g002_contribution_tiles")
     op.execute(OLD_TOUCH)
     cache_put = g001.CACHE[g001.CACHE.index("CREATE FUNCTION tiles.cache_put") :]
     op.execute(cache_put.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
     for statement in g002.SET_BASED:
         op.execute(statement)
-    op.execute(_revision("g003_bulk_heat_rebuild").REBUILD)
+    op.execute(load_revision("g003_bulk_heat_rebuild").REBUILD)
     for signature in g002.JIT_OFF:
         op.execute(f"ALTER FUNCTION {signature} SET jit = off")
     op.execute("DROP FUNCTION tiles.fold_heat(interval)")

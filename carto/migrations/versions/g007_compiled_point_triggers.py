@@ -32,12 +32,11 @@ Create Date: 2026-11-22
 """
 
 import hashlib
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from carto.migrations.revisions import load_revision
 
 revision: str = "g007"
 down_revision: str | None = "g006"
@@ -336,18 +335,8 @@ def upgrade() -> None:
         op.execute(f"SELECT tiles.attach_point_layer('{layer}', '{table}', 'id')")
 
 
-def _revision(name: str) -> ModuleType:
-    """An earlier revision's module (its DDL strings), loaded from this directory."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"carto_rev_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def downgrade() -> None:
-    g005 = _revision("g005_concurrent_tile_writes")
+    g005 = load_revision("g005_concurrent_tile_writes")
     op.execute("SELECT tiles.fold_heat(interval '0')")
     op.execute("DROP VIEW tiles.heat_cells")
     op.execute("DROP FUNCTION tiles.delta_cells(tiles.heat_delta)")

@@ -16,12 +16,11 @@ Revises: g007
 Create Date: 2026-12-03
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from carto.migrations.revisions import load_revision
 
 revision: str = "g008"
 down_revision: str | None = "g007"
@@ -72,21 +71,11 @@ NEW_INSERT = (
 
 
 def _apply_sql(insert: str) -> str:
-    g007 = _revision("g007_compiled_point_triggers")
+    g007 = load_revision("g007_compiled_point_triggers")
     assert OLD_INSERT in g007.APPLY
     return g007.APPLY.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(
         OLD_INSERT, insert
     )
-
-
-def _revision(name: str) -> ModuleType:
-    """An earlier revision's module (its DDL strings), loaded from this directory."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"carto_rev_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def upgrade() -> None:
