@@ -42,7 +42,7 @@ class TileLayer:
     cluster_below: int = 12  # point layers: clusters of heat cells under this zoom
     heat_maxzoom: int = 16
     # Points only, every property in tiles.heat_point (id, the two dims, the weight) and
-    # never NULL: tiles are read from there and encoded in numpy (carto/tiles/stored.py).
+    # never NULL: dense tiles are read from there and encoded by carto/tiles/stored.py.
     stored_points: bool = False
 
     @property
