@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-EXTENT = 4096
-BUFFER = 64
+from carto.tiles.grid import BUFFER, EXTENT
 
 # Field tags (field number << 3 | wire type) of vector_tile.proto 2.1.
 TILE_LAYERS = 0x1A
