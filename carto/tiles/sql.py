@@ -86,17 +86,17 @@ def stored_point_sql(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str,
     encodes without a Python object per point. Each branch runs only when needed (a
     one-time filter): counting once through a MATERIALIZED CTE instead cost a dense
     tile ~25 % more (bench/tiles, A/B on the same database)."""
-    _, pending, params = _dims_condition(flt, layer)
-    dims = pending.replace("d.", "h.")
+    # Points, like pending deltas, carry one point's dims: the deltas' condition (alias d).
+    _, dims, params = _dims_condition(flt, layer)
     quoted = layer.name.replace("'", "''")
 
     def near(columns: str, limit: int) -> str:
         return f"""
             SELECT {columns}
-            FROM tiles.heat_point h,
+            FROM tiles.heat_point d,
                  ST_TileEnvelope(:z, :x, :y, margin => {STORED_MARGIN}) AS b
-            WHERE h.layer = '{quoted}'  -- a literal: the layer's partial index
-              AND point(h.x, h.y) <@ box(point(ST_XMin(b), ST_YMin(b)),
+            WHERE d.layer = '{quoted}'  -- a literal: the layer's partial index
+              AND point(d.x, d.y) <@ box(point(ST_XMin(b), ST_YMin(b)),
                                          point(ST_XMax(b), ST_YMax(b)))
               {dims}
             LIMIT {limit}"""
@@ -113,7 +113,7 @@ def stored_point_sql(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str,
                    SELECT ST_AsMVT(q.*, '{quoted}', {EXTENT}, 'geom') FROM (
                        SELECT {props}, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(p.x, p.y), 3857),
                                                     e, {EXTENT}, {BUFFER}, true) AS geom
-                       FROM ({near("h.x, h.y, h.id, h.dim_a, h.dim_b, h.w", SMALL_TILE + 1)}) p
+                       FROM ({near("d.x, d.y, d.id, d.dim_a, d.dim_b, d.w", SMALL_TILE + 1)}) p
                    ) q) END AS mvt,
                g.dim_a, g.dim_b, g.n, g.recs
         FROM ST_TileEnvelope(:z, :x, :y) AS e
@@ -122,7 +122,7 @@ def stored_point_sql(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str,
             FROM ({near("1", SMALL_TILE + 1)}) c) s
         LEFT JOIN LATERAL (
             SELECT p.dim_a, p.dim_b, count(*)::integer AS n, string_agg(p.rec, ''::bytea) AS recs
-            FROM ({near("h.dim_a, h.dim_b, h.rec", MAX_POINTS_PER_TILE + 1)}) p
+            FROM ({near("d.dim_a, d.dim_b, d.rec", MAX_POINTS_PER_TILE + 1)}) p
             WHERE NOT s.small
             GROUP BY p.dim_a, p.dim_b) g ON true
     """
