@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     smtp_from: str = "Carto <ne-pas-repondre@carto.local>"
     smtp_starttls: bool = True
     webhook_timeout_s: float = 10.0
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private and link-local addresses (an"
+        " on-premises receiver); off, a service's webhook cannot be aimed at the server's"
+        " own network (SSRF).",
+    )
     # Vector tiles (carto.tiles): the shared hot-tile cache in PostgreSQL.
     tile_cache: bool = Field(default=True, description="Serve and store tiles in tiles.tile_cache.")
     tile_cache_min_ms: float = Field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import smtplib
@@ -19,6 +20,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -117,12 +119,45 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def is_public_address(address: str) -> bool:
+    """False for loopback, private, link-local (cloud metadata), multicast and reserved."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+async def check_public_target(url: str) -> None:
+    """Refuse a webhook whose host resolves to an address of the server's own networks.
+
+    An authority's administrator sets the URL: without this, they could make the worker
+    POST to the database port, a cloud metadata service or an intranet (SSRF). Every
+    resolved address must be public. (httpx resolves again when it connects; a DNS
+    answer that changes in between is the residual risk, bounded by `follow_redirects`
+    being off.)"""
+    host = urlsplit(url).hostname
+    if not host:
+        raise DeliveryError("webhook : URL sans hôte", permanent=True)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError as exc:
+        raise DeliveryError(f"webhook : hôte introuvable ({type(exc).__name__})") from exc
+    if not infos or not all(is_public_address(str(info[4][0])) for info in infos):
+        raise DeliveryError(
+            "webhook : adresse interne refusée (CARTO_WEBHOOK_ALLOW_PRIVATE_NETWORKS)",
+            permanent=True,
+        )
+
+
 class WebhookSender:
     """JSON POST to the service's webhook URL, signed with its secret (read at send time)."""
 
-    def __init__(self, engine: AsyncEngine, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, timeout_s: float = 10.0, *, allow_private: bool = False
+    ) -> None:
         self.engine = engine
         self.timeout_s = timeout_s
+        self.allow_private = allow_private
 
     async def _target(self, service_id: int) -> tuple[str, str]:
         async with self.engine.connect() as conn:
@@ -141,6 +176,8 @@ class WebhookSender:
 
     async def send(self, delivery: Delivery) -> None:
         url, secret = await self._target(int(delivery.payload["service_id"]))
+        if not self.allow_private:
+            await check_public_target(url)
         event = str(delivery.payload.get("event", ""))
         document = {
             "event": event,
@@ -177,4 +214,7 @@ def build_senders(settings: Settings, engine: AsyncEngine) -> dict[str, Sender]:
             "CARTO_SMTP_HOST non défini : les e-mails sont seulement journalisés, pas envoyés."
         )
         email = LogEmailSender()
-    return {"email": email, "webhook": WebhookSender(engine, settings.webhook_timeout_s)}
+    webhook = WebhookSender(
+        engine, settings.webhook_timeout_s, allow_private=settings.webhook_allow_private_networks
+    )
+    return {"email": email, "webhook": webhook}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
@@ -48,6 +49,21 @@ class SignalementCreate(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return _strip(value)
+
+    @field_validator("media_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        """Open311 clients show `media_url` as an image or a link: only an absolute
+        http(s) address may be stored, never `javascript:` or `data:` (stored XSS in
+        somebody else's client)."""
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("media_url doit être une adresse http(s) absolue")
+        if any(c.isspace() or ord(c) < 32 for c in value):
+            raise ValueError("media_url ne peut pas contenir d'espace ni de caractère de contrôle")
+        return value
 
     @field_validator("email", mode="before")
     @classmethod

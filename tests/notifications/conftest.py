@@ -26,6 +26,12 @@ from carto.settings import Settings
 REFUSED = "refuse@exemple.test"
 
 
+@pytest.fixture(scope="session")
+def settings(settings: Settings) -> Settings:
+    """The run's settings, with webhooks allowed to reach the receiver on loopback."""
+    return settings.model_copy(update={"webhook_allow_private_networks": True})
+
+
 class Inbox:
     """aiosmtpd handler keeping every message; refuses one address with a 550."""
 

@@ -19,7 +19,13 @@ from carto.errors import InvalidInput
 from carto.notifications import notify_email, notify_webhook
 from carto.notifications.models import OutboxMessage
 from carto.notifications.runner import make_worker
-from carto.notifications.senders import LogEmailSender, SmtpEmailSender, build_senders, message_id
+from carto.notifications.senders import (
+    LogEmailSender,
+    SmtpEmailSender,
+    build_senders,
+    is_public_address,
+    message_id,
+)
 from carto.notifications.worker import OutboxWorker
 from carto.settings import Settings
 from tests.notifications.conftest import REFUSED
@@ -336,3 +342,44 @@ async def test_a_service_without_secret_is_never_called_unsigned(
     assert receiver.calls == []
     [row] = await rows(outbox)
     assert (row.status, row.last_error) == ("dead", "service sans secret de webhook")
+
+
+async def test_a_webhook_aimed_at_the_servers_own_network_is_refused(
+    committing_session, outbox, receiver, webhook_service, settings
+) -> None:
+    """SSRF: an authority's administrator sets the URL; by default the worker will not
+    POST to loopback (the receiver here), private or link-local addresses."""
+    await notify_webhook(
+        session=committing_session,
+        service_id=webhook_service,
+        event="signalement.routed",
+        payload={"id": 8},
+        event_key="sig:8:routed",
+        authority_id=None,
+    )
+    await committing_session.commit()
+    strict = settings.model_copy(update={"webhook_allow_private_networks": False})
+    assert await OutboxWorker(outbox, build_senders(strict, outbox)).drain() == 1
+    [row] = await rows(outbox)
+    assert row.status == "dead" and "adresse interne refusée" in row.last_error
+    assert receiver.calls == []
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.10", False),
+        ("169.254.169.254", False),  # cloud metadata
+        ("::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("fe80::1%eth0", False),
+        ("0.0.0.0", False),  # noqa: S104
+        ("224.0.0.1", False),
+        ("93.184.215.14", True),
+        ("2a00:1450:4007:80e::200e", True),
+    ],
+)
+def test_public_address_classification(address: str, public: bool) -> None:
+    assert is_public_address(address) is public

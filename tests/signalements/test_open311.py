@@ -261,3 +261,17 @@ async def test_a_form_with_too_many_fields_is_a_400_list(client, session):
     assert resp.status_code == 400
     assert resp.json() == [{"code": 400, "description": "Formulaire illisible : trop de champs."}]
     assert await count(session) == before
+
+
+@pytest.mark.parametrize(
+    "media_url",
+    ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "//evil.example/x.png",
+     "ftp://example.org/p.jpg", "https://exa mple.org/p.jpg"],
+)  # fmt: skip
+async def test_media_url_is_an_http_address_or_refused(client, session, media_url):
+    """Other clients show media_url as an image or a link: a script URL stored here would
+    run in their pages. Refused with the specification's error, nothing stored."""
+    before = await count(session, "signalement")
+    resp = await post(client, 50.6916, 3.1779, "proprete", media_url=media_url)
+    assert_error(resp, 400, "media_url")
+    assert await count(session, "signalement") == before
