@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
@@ -189,3 +190,49 @@ async def test_layer_upload_is_for_organiser_admins(client, make_concertation):
         headers=admin,
     )
     assert short.json()["message"] == "Description de couche invalide : title : trop court."
+
+
+VRT_READING_PASSWD = (
+    '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>CSV:/etc/passwd</SrcDataSource>'
+    '<SrcSQL dialect="SQLITE">SELECT MakePoint(3.06, 50.63) AS geom, * FROM passwd</SrcSQL>'
+    "</OGRVRTLayer></OGRVRTDataSource>"
+)
+
+
+def _zip(name: str, content: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("filename", "content"),
+    [
+        ("arbres.geojson", VRT_READING_PASSWD.encode()),
+        ("arbres.json", b"\xef\xbb\xbf\n  " + VRT_READING_PASSWD.encode()),
+        ("arbres.zip", _zip("arbres.vrt", VRT_READING_PASSWD.encode())),
+        ("arbres.gpkg", b"lon,lat,name\n3.06,50.63,x\n"),  # CSV in disguise
+    ],
+)
+async def test_an_upload_cannot_make_gdal_read_server_files(
+    client, make_concertation, session, filename, content
+):
+    """GDAL picks its driver from the content: a VRT named .geojson would read
+    /etc/passwd into a public reference layer. Only the accepted formats' drivers open an
+    upload; anything else is a 422 and nothing is stored."""
+    k = await make_concertation(slug=f"t-vrt-{abs(hash(filename)) % 10**6}")
+    admin = await login(client, "admin@demo.local")
+    before = await count(session, "SELECT count(*) FROM reference_feature")
+    upload = await client.post(
+        f"/api/v1/concertations/{k.id}/reference-layers",
+        files={"file": (filename, content, "application/octet-stream")},
+        data={"title": "Arbres", "role": "reference"},
+        headers=admin,
+    )
+    assert upload.status_code == 422, upload.text
+    assert "root:" not in upload.text
+    assert await count(session, "SELECT count(*) FROM reference_feature") == before
