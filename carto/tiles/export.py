@@ -24,7 +24,7 @@ from carto.tiles.filters import TileFilters
 from carto.tiles.grid import TileRequest
 from carto.tiles.layers import TileLayer, get_layer
 from carto.tiles.service import render_tile
-from carto.tiles.tilejson import deployment_bounds, tilejson
+from carto.tiles.tilejson import deployment_extent, tilejson
 
 Progress = Callable[[int, int], None]  # (zoom, tiles written so far)
 
@@ -115,12 +115,12 @@ async def export_pmtiles(
         async with make_sessionmaker(engine)() as session:
             db = SessionTileDB(session)
             tiles = await _collect(db, layer, minzoom, maxzoom, progress)
-            bounds = await deployment_bounds(db)
+            bounds, centre = await deployment_extent(db)
     finally:
         await engine.dispose()
     if not tiles:
         raise InvalidInput(f"La couche « {layer_name} » est vide : rien à exporter.")
-    meta = tilejson(layer, base_url="", bounds=bounds, query={})
+    meta = tilejson(layer, base_url="", bounds=bounds, centre=centre, query={})
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, layer, tiles, meta, minzoom)
     return ExportReport(layer_name, path, len(tiles), path.stat().st_size, minzoom, maxzoom)

@@ -15,7 +15,7 @@ from carto.tiles.db import TileDB, get_tile_db
 from carto.tiles.filters import parse_filters
 from carto.tiles.grid import check_tile
 from carto.tiles.layers import get_layer
-from carto.tiles.tilejson import deployment_bounds, tilejson
+from carto.tiles.tilejson import deployment_bounds, deployment_extent, tilejson
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 DbDep = Annotated[TileDB, Depends(get_tile_db)]
@@ -80,12 +80,8 @@ async def layer_tilejson(request: Request, db: DbDep, layer: str) -> JSONRespons
     lay = get_layer(layer)
     filters = parse_filters(lay, request.query_params)
     query = {k: v for k, v in request.query_params.items() if k in {*filters.values, "from", "to"}}
-    doc = tilejson(
-        lay,
-        base_url=str(request.base_url),
-        bounds=await deployment_bounds(db),
-        query=query,
-    )
+    bounds, centre = await deployment_extent(db)
+    doc = tilejson(lay, base_url=str(request.base_url), bounds=bounds, centre=centre, query=query)
     return JSONResponse(doc, headers={"Cache-Control": "public, max-age=300"})
 
 

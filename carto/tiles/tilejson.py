@@ -13,39 +13,62 @@ WORLD = (-180.0, -85.0511, 180.0, 85.0511)
 BOUNDS_TTL_S = 300.0
 ATTRIBUTION = "Carto — limites administratives : IGN Admin Express"
 
-# The deployment's extent: where territories are, hence where any feature can be.
-BOUNDS_SQL = """
-    SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM (
+# The deployment's extent: where territories are, hence where any feature can be; and a
+# centre that is on a territory (the most populous commune), not the middle of the box:
+# with Lille, Lyon and Boulogne the box's middle is an empty field in the Yonne.
+EXTENT_SQL = """
+    SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n,
+           ST_X(c) AS cx, ST_Y(c) AS cy
+    FROM (
         SELECT ST_Transform(ST_SetSRID(ST_Extent(geom_3857)::geometry, 3857), 4326)::box2d AS b
         FROM tiles.polygon_geom WHERE layer = 'communes' AND band = 0) s
+    LEFT JOIN LATERAL (
+        SELECT ST_PointOnSurface(geom) AS c FROM public_layers.communes
+        ORDER BY population DESC NULLS LAST, insee LIMIT 1) m ON true
 """
 
-_bounds_cache: dict[str, tuple[float, tuple[float, float, float, float]]] = {}
+Bounds = tuple[float, float, float, float]
+_extent_cache: dict[str, tuple[float, tuple[Bounds, tuple[float, float]]]] = {}
 
 
-async def deployment_bounds(db: TileDB) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of the territories, cached for a few minutes."""
-    hit = _bounds_cache.get("bounds")
+async def deployment_extent(db: TileDB) -> tuple[Bounds, tuple[float, float]]:
+    """(west, south, east, north) of the territories and a (lon, lat) centre inside one,
+    cached for a few minutes."""
+    hit = _extent_cache.get("extent")
     if hit and time.monotonic() - hit[0] < BOUNDS_TTL_S:
         return hit[1]
-    row = await db.row(BOUNDS_SQL, {})
-    bounds = WORLD if row is None or row["w"] is None else (row["w"], row["s"], row["e"], row["n"])
+    row = await db.row(EXTENT_SQL, {})
+    bounds: Bounds = WORLD
+    if row is not None and row["w"] is not None:
+        bounds = (row["w"], row["s"], row["e"], row["n"])
     bounds = tuple(round(v, 6) for v in bounds)  # type: ignore[assignment]
-    _bounds_cache["bounds"] = (time.monotonic(), bounds)
-    return bounds
+    if row is not None and row["cx"] is not None:
+        centre = (round(row["cx"], 6), round(row["cy"], 6))
+    else:
+        centre = (round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6))
+    _extent_cache["extent"] = (time.monotonic(), (bounds, centre))
+    return bounds, centre
+
+
+async def deployment_bounds(db: TileDB) -> Bounds:
+    """(west, south, east, north) of the territories, cached for a few minutes."""
+    return (await deployment_extent(db))[0]
 
 
 def tilejson(
     layer: TileLayer,
     *,
     base_url: str,
-    bounds: tuple[float, float, float, float],
+    bounds: Bounds,
+    centre: tuple[float, float] | None = None,
     query: dict[str, str],
 ) -> dict[str, Any]:
-    """The TileJSON of `layer`; `query` (its filters) is carried into the tile URL."""
+    """The TileJSON of `layer`; `query` (its filters) is carried into the tile URL.
+    `centre` (lon, lat) is where a client opens: on a territory, at city zoom."""
     suffix = f"?{urlencode(sorted(query.items()))}" if query else ""
     west, south, east, north = bounds
-    centre_zoom = 10 if (east - west) < 5 else 5
+    if centre is None:
+        centre = (round((west + east) / 2, 6), round((south + north) / 2, 6))
     return {
         "tilejson": "3.0.0",
         "name": layer.name,
@@ -56,7 +79,7 @@ def tilejson(
         "minzoom": layer.minzoom,
         "maxzoom": layer.maxzoom,
         "bounds": [west, south, east, north],
-        "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), centre_zoom],
+        "center": [centre[0], centre[1], max(layer.minzoom, min(10, layer.maxzoom))],
         "vector_layers": [
             {
                 "id": layer.name,

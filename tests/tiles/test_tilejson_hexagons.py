@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import h3
 import pytest
+from sqlalchemy import text
 
 from tests.tiles.conftest import LAYER, add_points
 
@@ -25,6 +26,23 @@ async def test_tilejson_shape(tclient, layer):
     assert vector_layer["id"] == layer
     assert vector_layer["fields"]["id"] in {"Number", "String"}
     assert len(doc["center"]) == 3
+
+
+async def test_tilejson_centre_is_on_a_territory(tclient, session):
+    """A client that honours `center` opens on a commune (the most populous), not on the
+    empty middle of the territories' box (between Lille and Lyon)."""
+    lon, lat, zoom = (await tclient.get("/tiles/signalements.json")).json()["center"]
+    inside = await session.scalar(
+        text(
+            "SELECT nom FROM public_layers.communes"
+            " WHERE ST_Contains(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
+        ),
+        {"lon": lon, "lat": lat},
+    )
+    top = await session.scalar(
+        text("SELECT nom FROM public_layers.communes ORDER BY population DESC NULLS LAST LIMIT 1")
+    )
+    assert inside == top and 8 <= zoom <= 14
 
 
 async def test_tilejson_carries_filters_into_the_tile_url(tclient):
