@@ -2,7 +2,7 @@
 
 Writers need not call anything: triggers on the feature tables delete the
 cached tiles a write touches (and log the write, so that a tile rendered before it
-is not stored after it; see migration g005). `invalidate_point` is for writes the
+is not stored after it; see carto/tiles/sql/cache.sql). `invalidate_point` is for writes the
 triggers do not see (a layer fed from elsewhere); `prune_cache` bounds the table's
 size; `fold_pending` folds the writes' heat deltas into the grid (the worker loop).
 """

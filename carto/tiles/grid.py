@@ -2,7 +2,8 @@
 
 The heat grid is the XYZ grid itself: a heat cell at level L is the tile (x, y, L),
 so a tile at zoom z holds 2^(L - z) cells per side. Levels HEAT_MIN_LEVEL..HEAT_MAX_LEVEL
-are precomputed (the migration's `tiles.heat_min_level()`/`heat_max_level()`).
+are precomputed. The tiles schema's SQL (carto/tiles/sql/) takes these constants from
+here when it is applied (carto/tiles/schema.py), so that each is typed once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ HEAT_CELLS_LOG2 = 5  # 32 heat cells per tile side at the zoom whose level is ex
 HEAT_MIN_LEVEL = 5
 HEAT_MAX_LEVEL = 18
 MAX_ZOOM = 24
+# Side of the XYZ grid in EPSG:3857 metres: ST_TileEnvelope(0, 0, 0) and morecantile's
+# WebMercatorQuad z0 tile (test_tile_sql checks both).
+WORLD_SIZE = 40075016.68557849
+# Zoom bands of the simplified polygons (tiles.band): (band, minzoom, maxzoom, simplified).
+# A band is simplified to one MVT unit at its maxzoom; the last band is not simplified.
+ZOOM_BANDS = ((0, 0, 6, True), (1, 7, 9, True), (2, 10, 12, True), (3, 13, 30, False))
 
 __all__ = ["Tile", "TileRequest", "check_tile", "tiles_touching", "mercator_tms"]
 

@@ -3,8 +3,9 @@
 Every layer reads a view of the `public_layers` schema (the privacy boundary) and
 never a base table. Point layers are mirrored in `tiles.point_layer` (the heat
 grid's triggers read the same view with the same dims); polygon layers in
-`tiles.polygon_layer` (simplified copies per zoom band). `test_layers` checks the
-two registries agree.
+`tiles.polygon_layer` (simplified copies per zoom band). Those rows, and the
+triggers on each layer's `table`, are generated from this module when the tile SQL
+is applied (carto/tiles/schema.py, carto/tiles/sql/layers.sql).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class TileLayer:
     # Points only, every property in tiles.heat_point (id, the two dims, the weight) and
     # never NULL: dense tiles are read from there and encoded by carto/tiles/stored.py.
     stored_points: bool = False
+    # The table whose writes change the layer (its triggers keep the tiles current) and
+    # that table's key, the view's `id`. None: a layer kept by hand (tests, benchmarks).
+    table: str | None = None
+    table_key: str = "id"
 
     @property
     def dims(self) -> dict[str, Filter]:
@@ -96,6 +101,7 @@ POINT_LAYERS: tuple[TileLayer, ...] = (
         date_column="created_at",
         weights={"supports": "supports"},
         stored_points=True,
+        table="public.signalement",
     ),
     TileLayer(
         name="contributions",
@@ -118,6 +124,7 @@ POINT_LAYERS: tuple[TileLayer, ...] = (
         ),
         date_column="created_at",
         weights={"votes": "votes_for"},
+        table="public.contribution",
     ),
 )
 
@@ -129,6 +136,8 @@ POLYGON_LAYERS: tuple[TileLayer, ...] = (
         title="Communes",
         description="Limites communales, simplifiées par tranche de zoom.",
         properties={"id": "String", "nom": "String", "population": "Number"},
+        table="public.commune",
+        table_key="insee",
     ),
     TileLayer(
         name="intercommunalites",
@@ -137,6 +146,8 @@ POLYGON_LAYERS: tuple[TileLayer, ...] = (
         title="Intercommunalités",
         description="Intercommunalités (EPCI, EPT), simplifiées par tranche de zoom.",
         properties={"id": "String", "nom": "String", "nature": "String"},
+        table="public.intercommunalite",
+        table_key="siren",
     ),
     TileLayer(
         name="arrondissements",
@@ -145,6 +156,8 @@ POLYGON_LAYERS: tuple[TileLayer, ...] = (
         title="Arrondissements municipaux",
         description="Arrondissements (couche de référence).",
         properties={"id": "String", "nom": "String", "commune_insee": "String"},
+        table="public.arrondissement",
+        table_key="insee",
     ),
     TileLayer(
         name="reference_features",
@@ -160,6 +173,7 @@ POLYGON_LAYERS: tuple[TileLayer, ...] = (
             "layer_color": "String",
         },
         filters=(Filter("concertation", "concertation"), Filter("layer", "layer")),
+        table="public.reference_feature",
     ),
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from carto.tiles.filters import TileFilters
-from carto.tiles.grid import BUFFER, EXTENT, CellWindow, TileRequest
+from carto.tiles.grid import BUFFER, EXTENT, ZOOM_BANDS, CellWindow, TileRequest
 from carto.tiles.layers import NO_DIM, TileLayer, stored_columns
 
 MARGIN = BUFFER / EXTENT
@@ -20,12 +20,10 @@ MAX_POINTS_PER_TILE = 20_000  # beyond: the tile is answered with clusters (< 50
 ENVELOPE = "ST_TileEnvelope(:z, :x, :y)"
 BUFFERED = f"ST_TileEnvelope(:z, :x, :y, margin => {MARGIN})"
 
-# Zoom bands of tiles.band: simplified polygons per band.
-BANDS = ((0, 0, 6), (1, 7, 9), (2, 10, 12), (3, 13, 99))
-
 
 def band_for(z: int) -> int:
-    return next(band for band, low, high in BANDS if low <= z <= high)
+    """The zoom band (tiles.band) whose simplified polygons a tile at zoom z reads."""
+    return next(band for band, low, high, _simplified in ZOOM_BANDS if low <= z <= high)
 
 
 def tile_params(tile: TileRequest) -> dict[str, Any]:
@@ -75,7 +73,7 @@ SMALL_TILE = 64  # up to this many points, ST_AsMVT encodes faster than a call o
 
 
 def stored_point_sql(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str, Any]]:
-    """The features of a stored point layer near the tile (migration g008).
+    """The features of a stored point layer near the tile (carto/tiles/sql/points.sql).
 
     Index-only scans of the layer's SP-GiST index. The first row always exists: the
     tile envelope, the snapshot, `small` (at most SMALL_TILE points, counted on a scan

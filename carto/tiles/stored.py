@@ -3,7 +3,7 @@
 `tiles.heat_point` holds what such a layer's tile shows of each feature (position,
 id, two dimensions, weight), written by the layer's trigger in the same transaction
 as the feature, so a tile read from it matches the view at the same snapshot (the
-tile cache relies on that snapshot). Migration g008 says what this saves.
+tile cache relies on that snapshot). carto/tiles/sql/points.sql says what this saves.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from carto.tiles.grid import TileRequest
 from carto.tiles.layers import NO_DIM, TileLayer, stored_columns
 from carto.tiles.point_encoder import IntProperty, Property, TextProperty, encode_points
 
-# tiles.heat_point.rec (migration g008): x, y, id, weight, big-endian
+# tiles.heat_point.rec (carto/migrations/versions/g008_tiles.py): x, y, id, weight, big-endian
 RECORD = np.dtype([("x", ">f8"), ("y", ">f8"), ("id", ">i8"), ("w", ">f8")])
 
 

@@ -1,5 +1,6 @@
 """Concurrent writers of a point layer never wait for each other, and the heat grid and
-the tile cache stay exact (migration g005: heat deltas, per-tile write log and locks)."""
+the tile cache stay exact (heat deltas, per-tile write log and locks: carto/tiles/sql/cache.sql
+and heat.sql)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def two(demo_db, test_layer):
 def test_two_writers_in_the_same_cells_do_not_wait_for_each_other(two):
     a, b = two
     a.execute(INSERT, ("voirie", *LILLE))
-    # Same heat cells at every low level, same tiles at low zooms: before g005 the second
+    # Same heat cells at every low level, same tiles at low zooms: before the write log the second
     # insert waited for the first one's commit (the layer row and the shared cells).
     b.execute("SET lock_timeout = '2s'")
     b.execute(INSERT, ("voirie", LILLE[0] + 0.0001, LILLE[1]))

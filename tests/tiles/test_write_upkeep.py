@@ -1,4 +1,4 @@
-"""What a point write leaves for the tile side (migration g007): one pending heat delta
+"""What a point write leaves for the tile side (carto/tiles/sql/points.sql): one pending heat delta
 per changed point, tiles invalidated even when only a property changed, and a trigger
 compiled from the layer's row."""
 
