@@ -112,3 +112,39 @@ def check_text(value: str) -> None:
     """PostgreSQL text cannot hold NUL: refuse it here rather than fail in the driver."""
     if "\x00" in value:
         raise UnsupportedFilter("Caractère nul interdit dans une valeur.")
+
+
+def bbox_as_polygons(node: Any) -> Any:
+    """`BBOX(w, s, e, n)` literals as GeoJSON polygons: cql2 renders a BBOX as an SRID-0
+    `ST_MakeEnvelope`, which PostGIS refuses to compare with a 4326 column (a 500 for a
+    valid filter); a GeoJSON polygon is read as 4326 (CRS84, as OGC API Part 3 says)."""
+    if isinstance(node, list):
+        return [bbox_as_polygons(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    box = node.get("bbox")
+    if set(node) == {"bbox"} and isinstance(box, list) and len(box) in (4, 6):
+        west, south, east, north = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
+        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        return {"type": "Polygon", "coordinates": [ring]}
+    return {key: bbox_as_polygons(value) for key, value in node.items()}
+
+
+_ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝ"
+_PLAIN = "aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUY"
+
+
+def accenti_as_translate(node: Any) -> Any:
+    """ACCENTI(x) as PostgreSQL's built-in `translate(x, 'é…', 'e…')`: cql2 renders it as
+    `strip_accents(x)`, a function PostgreSQL does not have. Applied after the check, so
+    `translate` is only ever ours."""
+    if isinstance(node, list):
+        return [accenti_as_translate(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if str(node.get("op", "")).lower() == "accenti" and len(node.get("args", [])) == 1:
+        return {
+            "op": "translate",
+            "args": [accenti_as_translate(node["args"][0]), _ACCENTED, _PLAIN],
+        }
+    return {key: accenti_as_translate(value) for key, value in node.items()}

@@ -17,7 +17,7 @@ from cql2 import Expr
 from tipg import errors as tipg_errors
 from tipg.collections import Collection, PgCollection
 
-from carto.layers.cql import check_filter, check_text
+from carto.layers.cql import accenti_as_translate, bbox_as_polygons, check_filter, check_text
 
 INT_TYPES = frozenset({"smallint", "integer", "bigint", "smallserial", "serial", "bigserial"})
 BIGINT = 2**63
@@ -36,7 +36,9 @@ class GuardedCollection(PgCollection):
         **kwargs: Any,
     ) -> Expr | None:
         if cql is not None:
-            check_filter(cql.to_json(), {c.name for c in self.table_columns})
+            tree = cql.to_json()
+            check_filter(tree, {c.name for c in self.table_columns})
+            cql = Expr(accenti_as_translate(bbox_as_polygons(tree)))
         if ids:
             self._check_ids(ids)
         if bbox is not None and not all(math.isfinite(v) for v in bbox):
