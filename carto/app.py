@@ -128,4 +128,15 @@ def create_app(
     from carto.web import install_web  # /api/v1/config and the web map at /
 
     install_web(app)
+    _with_request_ids(app)
     return app
+
+
+def _with_request_ids(app: FastAPI) -> None:
+    """X-Request-ID outside everything, Starlette's error middleware included, so that an
+    unhandled 500 carries the id too (and its log lines)."""
+    from carto.request_id import RequestIdMiddleware, stamp_log_records
+
+    stamp_log_records()
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: RequestIdMiddleware(build())  # type: ignore[method-assign]

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carto.errors import CartoError
+from carto.request_id import with_request_id
 
 log = logging.getLogger("carto.errors")
 
@@ -79,7 +80,9 @@ def register_error_handlers(app: FastAPI) -> None:
         if _is_data_error(exc):
             log.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
             return JSONResponse(
-                {"error": "invalid_input", "message": "Valeur invalide ou hors limites."},
+                with_request_id(
+                    {"error": "invalid_input", "message": "Valeur invalide ou hors limites."}
+                ),
                 status_code=422,
             )
         return await _unexpected(request, exc)

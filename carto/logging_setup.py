@@ -17,6 +17,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         payload.update(getattr(record, "fields", {}) or {})
+        if request_id := getattr(record, "request_id", None):
+            payload["request_id"] = request_id
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
@@ -28,6 +30,8 @@ class KeyValueFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if fields:
             base += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+        if request_id := getattr(record, "request_id", None):
+            base += f" request_id={request_id}"
         return base
 
 

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from carto.accounts.deps import Principal, require_role
 from carto.db import SessionDep
 from carto.errors import InvalidInput
+from carto.parsing import finite_numbers
 from carto.settings import Settings
 from carto.territories.models import Authority
 
@@ -155,7 +156,7 @@ async def streets(
     """Street lines inside `bbox` (west,south,east,north) as GeoJSON; the web map draws
     them at street zoom when no external base map is configured."""
     try:
-        w, s, e, n = (float(v) for v in bbox.split(","))
+        w, s, e, n = finite_numbers(bbox, 4)
     except ValueError:
         raise InvalidInput("bbox attend quatre nombres : ouest,sud,est,nord.") from None
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):

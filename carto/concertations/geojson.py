@@ -16,6 +16,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from carto.errors import InvalidInput
+from carto.parsing import finite_numbers
 
 MAX_VERTICES = 5000
 MAX_RINGS = 50
@@ -138,7 +139,7 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     if not bbox:
         return None
     try:
-        west, south, east, north = (float(v) for v in bbox.split(","))
+        west, south, east, north = finite_numbers(bbox, 4)
     except ValueError:
         raise InvalidInput("bbox : quatre nombres attendus, ouest,sud,est,nord.") from None
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):

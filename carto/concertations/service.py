@@ -46,6 +46,7 @@ from carto.concertations.status import (
 )
 from carto.errors import Conflict, Forbidden, InvalidInput, NotFound
 from carto.geo import slugify
+from carto.parsing import parse_id
 from carto.territories.models import Authority
 
 
@@ -61,8 +62,8 @@ async def load_concertation(*, session: AsyncSession, ref: int | str) -> Concert
     """The concertation with this id or slug, or NotFound."""
     if isinstance(ref, str) and unsafe_text(ref):
         raise NotFound("Concertation introuvable.")
-    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
-        ident = int(ref)
+    ident = ref if isinstance(ref, int) else parse_id(ref)
+    if ident is not None:
         found = await session.get(Concertation, ident) if 0 < ident < 2**31 else None
     else:
         found = await session.scalar(select(Concertation).where(Concertation.slug == ref))

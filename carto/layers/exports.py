@@ -59,15 +59,31 @@ def _csv_quoted(ref: str) -> str:
     )
 
 
+# Typed cells: a spreadsheet reads them as the numbers, booleans and dates they are.
+_TYPED_KINDS = frozenset({"integer", "number", "boolean", "datetime", "date"})
+
+
+def _csv_cell(column: Column) -> str:
+    """SQL for one property as CSV text. Text (and JSON) cells starting with = + - @, a
+    tab or a carriage return get a leading ' (OWASP CSV injection): a spreadsheet shows
+    them as text instead of running them as a formula. Numeric columns are never
+    touched, so a -3 stays the number -3."""
+    value = f"(to_json(t.{quote_ident(column.name)}) #>> '{{}}')"
+    if column.kind in _TYPED_KINDS:
+        return value
+    return f"CASE WHEN {value} ~ '^[=+@\\t\\r-]' THEN '''' || {value} ELSE {value} END"
+
+
 def csv_sql(layer: Layer, flt: LayerFilter) -> tuple[str, dict[str, Any]]:
     """One text column: each row's CSV line (properties, longitude, latitude, WKT).
 
     PostgreSQL formats every cell (`to_json(x) #>> '{}'`: ISO 8601 dates, true/false,
-    JSON for structured values) and quotes it, so Python only joins lines.
+    JSON for structured values), neutralises formulas and quotes it, so Python only
+    joins lines.
     """
     where, params = where_sql(layer, flt)
     g = _geom(layer)
-    cells = [f"to_json(t.{quote_ident(c.name)}) #>> '{{}}'" for c in layer.properties]
+    cells = [_csv_cell(c) for c in layer.properties]
     cells += [
         f"round(ST_X(ST_PointOnSurface({g}))::numeric, {COORD_DIGITS})::text",
         f"round(ST_Y(ST_PointOnSurface({g}))::numeric, {COORD_DIGITS})::text",

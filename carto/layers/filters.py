@@ -7,13 +7,13 @@ and never reaches PostgreSQL; the SQL then only carries bound parameters.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from carto.errors import InvalidInput
 from carto.layers.catalog import Column, Layer, quote_ident
+from carto.parsing import finite_numbers
 
 RESERVED = frozenset({"bbox", "datetime", "f"})
 BBOX_FORMAT = "bbox invalide : quatre nombres attendus (ouest,sud,est,nord)."
@@ -53,12 +53,9 @@ class LayerFilter:
 
 def parse_bbox(value: str) -> LngLatBBox:
     try:
-        parts = [float(p) for p in value.split(",")]
+        west, south, east, north = finite_numbers(value, 4)
     except ValueError:
         raise InvalidInput(BBOX_FORMAT) from None
-    if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
-        raise InvalidInput(BBOX_FORMAT)
-    west, south, east, north = parts
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
         raise InvalidInput(
             "bbox invalide : longitudes entre -180 et 180, latitudes entre -90 et 90."

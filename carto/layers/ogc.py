@@ -40,6 +40,9 @@ from tipg.resources.enums import MediaType
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from carto.layers.catalog import GEOMETRY_COLUMN, SCHEMA
+from carto.layers.cql import UnsupportedFilter
+from carto.layers.ogc_guard import guarded
+from carto.request_id import with_request_id
 from carto.scaling.replica import ReplicaAwarePool, ReplicaMonitor
 
 log = logging.getLogger("carto.ogc")
@@ -71,7 +74,7 @@ def _publish(collection: Collection, comment: str | None) -> Collection:
     geom = next((c for c in geoms if c.name == GEOMETRY_COLUMN), geoms[0] if geoms else None)
     hidden = {c.name for c in geoms if c is not geom}
     title, _, rest = (comment or collection.table).partition("\n")
-    return collection.model_copy(
+    return guarded(collection).model_copy(
         update={
             "id": collection.table,
             "title": title.strip(),
@@ -239,12 +242,17 @@ _BAD_INPUT: dict[type[Exception], tuple[int, str, str]] = {
     tipg_errors.MissingDatetimeColumn: (422, "invalid_input", "cette couche n'a pas de date"),
     tipg_errors.NoPrimaryKey: (422, "invalid_input", "cette couche n'a pas d'identifiant"),
     InvalidFilter: (422, "invalid_input", "filtre CQL2 illisible"),
-    ValueError: (422, "invalid_input", "paramètre invalide"),
     ParseError: (422, "invalid_input", "filtre CQL2 illisible"),
-    ValidationError: (422, "invalid_input", "filtre CQL2 invalide"),
-    asyncpg.DataError: (422, "invalid_input", "valeur de filtre invalide"),
-    asyncpg.UndefinedColumnError: (422, "invalid_input", "propriété inconnue dans le filtre"),
-    asyncpg.UndefinedFunctionError: (422, "invalid_input", "opération non prise en charge"),
+}
+# Messages that may carry what the database or a library saw (the values of other
+# rows, file contents, SQL): a fixed French label only, the details go to the log
+# under the request id the answer carries.
+_OPAQUE: dict[type[Exception], tuple[int, str, str]] = {
+    ValueError: (422, "invalid_input", "Paramètre invalide."),
+    ValidationError: (422, "invalid_input", "Filtre CQL2 invalide."),
+    asyncpg.DataError: (422, "invalid_input", "Valeur de filtre invalide."),
+    asyncpg.UndefinedColumnError: (422, "invalid_input", "Propriété inconnue dans le filtre."),
+    asyncpg.UndefinedFunctionError: (422, "invalid_input", "Opération non prise en charge."),
 }
 
 
@@ -259,8 +267,23 @@ def _register_errors(app: FastAPI) -> None:
 
         return handler
 
+    def opaque(status: int, code: str, message: str) -> Any:
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            log.info("ogc %s on %s: %r", code, request.url.path, exc)
+            body = with_request_id({"error": code, "message": message})
+            return JSONResponse(body, status_code=status)
+
+        return handler
+
     for exc_type, (status, code, label) in _BAD_INPUT.items():
         app.add_exception_handler(exc_type, bad_input(status, code, label))
+    for exc_type, (status, code, label) in _OPAQUE.items():
+        app.add_exception_handler(exc_type, opaque(status, code, label))
+
+    @app.exception_handler(UnsupportedFilter)
+    async def _unsupported(request: Request, exc: UnsupportedFilter) -> JSONResponse:
+        log.info("ogc filter refused on %s: %s", request.url.path, exc)
+        return _error(400, "unsupported_filter", str(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -24,6 +24,8 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carto.parsing import parse_id
+
 PRIMARY_COOKIE = "carto_primary"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -33,7 +35,8 @@ def wants_primary(conn: HTTPConnection) -> bool:
     if "authorization" in conn.headers:
         return True
     until = conn.cookies.get(PRIMARY_COOKIE, "")
-    return until.isdigit() and int(until) >= time.time()
+    deadline = parse_id(until)
+    return deadline is not None and deadline >= time.time()
 
 
 def reads_from_replica(conn: HTTPConnection) -> bool:

@@ -28,6 +28,7 @@ from carto.accounts.deps import OptionalPrincipal
 from carto.apiclients.service import KeyScope, authenticate_key, check_scope
 from carto.db import SessionDep
 from carto.errors import CartoError, InvalidInput, NotFound
+from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
 from carto.routing.resolution import resolve
 from carto.settings import Settings
@@ -257,12 +258,12 @@ async def get_request(
     request: Request, session: SessionDep, service_request_id: str
 ) -> list[dict[str, Any]]:
     """One request, as a one-element list (as the specification has it)."""
-    if not service_request_id.isdigit():
-        raise NotFound(f"Demande « {service_request_id} » introuvable.")
+    ident = parse_id(service_request_id)
+    if ident is None:
+        raise NotFound(f"Demande « {service_request_id[:40]} » introuvable.")
     found = await fmt.requests(
-        session=session, base_url=str(request.base_url).rstrip("/"),
-        ids=[int(service_request_id)],
-    )  # fmt: skip
+        session=session, base_url=str(request.base_url).rstrip("/"), ids=[ident]
+    )
     if not found:
         raise NotFound(f"Demande n° {service_request_id} introuvable.")
     return found

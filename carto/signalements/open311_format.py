@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput, NotFound
 from carto.media.service import extension_of
+from carto.parsing import is_digits, parse_id
 from carto.routing.models import Category
 from carto.signalements.models import Signalement
 from carto.signalements.states import LABELS
@@ -55,9 +56,9 @@ def split(value: str | None) -> list[str]:
 
 def parse_ids(value: str) -> list[int]:
     ids = split(value)
-    if not ids or not all(i.isdigit() for i in ids) or len(ids) > MAX_REQUESTS:
+    if not ids or not all(is_digits(i) for i in ids) or len(ids) > MAX_REQUESTS:
         raise InvalidInput("service_request_id : des numéros séparés par des virgules.")
-    return [int(i) for i in ids]
+    return [n for n in map(parse_id, ids) if n is not None]  # too long: no such request
 
 
 async def services(*, session: AsyncSession) -> list[dict[str, Any]]:

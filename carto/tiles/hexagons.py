@@ -13,6 +13,7 @@ from typing import Any
 import h3
 
 from carto.errors import InvalidInput, TooLarge
+from carto.parsing import finite_numbers
 from carto.tiles import sql
 from carto.tiles.db import TileDB
 from carto.tiles.filters import TileFilters
@@ -29,7 +30,7 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     if not raw:
         return None
     try:
-        west, south, east, north = (float(v) for v in raw.split(","))
+        west, south, east, north = finite_numbers(raw, 4)
     except ValueError:
         raise InvalidInput("bbox attendu : ouest,sud,est,nord en degrés.") from None
     if not (-180 <= west < east <= 180 and -85.06 <= south < north <= 85.06):
