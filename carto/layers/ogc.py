@@ -33,11 +33,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tipg import errors as tipg_errors
 from tipg.collections import Catalog, Collection, PgCollection, pg_get_collection_index
-from tipg.database import close_db_connection, connect_to_db
+from tipg.database import close_db_connection, connection_factory
 from tipg.dependencies import FilterLang, OutputType, filter_query
 from tipg.factory import COMMON_CONFORMS, FEATURES_CONFORMS, OGCFeaturesFactory
 from tipg.resources.enums import MediaType
-from tipg.settings import DatabaseSettings, PostgresSettings
+from tipg.settings import DatabaseSettings
 
 from carto.layers.catalog import GEOMETRY_COLUMN, SCHEMA
 from carto.scaling.replica import ReplicaAwarePool, ReplicaMonitor
@@ -107,14 +107,11 @@ async def _refresh(app: FastAPI) -> None:
         if app.state.pool is None:
             if not app.state.ogc_url:
                 raise tipg_errors.MissingCollectionCatalog("no database URL")
-            await connect_to_db(
-                app,
-                schemas=[SCHEMA],
-                settings=PostgresSettings(
-                    database_url=app.state.ogc_url,
-                    db_min_conn_size=1,
-                    db_max_conn_size=app.state.ogc_max_connections,
-                ),
+            app.state.pool = await asyncpg.create_pool(
+                app.state.ogc_url,
+                min_size=1,
+                max_size=app.state.ogc_max_connections,
+                init=_reader_init,
                 server_settings={"application_name": "carto-ogc"},
             )
             if app.state.ogc_read_url and app.state.ogc_monitor is not None:
@@ -123,6 +120,19 @@ async def _refresh(app: FastAPI) -> None:
         catalog: Catalog | None = getattr(app.state, "collection_catalog", None)
         if catalog is None or dt.datetime.now() - catalog["last_updated"] > CATALOG_TTL:
             await register_catalog(app)
+
+
+_tipg_init = connection_factory([SCHEMA], "pg_temp")
+
+
+async def _reader_init(conn: asyncpg.Connection) -> None:
+    """tipg's connection set-up, which creates its catalog functions in `pg_temp`: a
+    CREATE, which the reader role's read-only transactions refuse, so read-only is off
+    for these statements only (RESET ALL on release brings the role's setting back too).
+    The reader may create nothing but temporary objects: it has no CREATE on any schema."""
+    await conn.execute("SET default_transaction_read_only = off")
+    await _tipg_init(conn)
+    await conn.execute("SET default_transaction_read_only = on")
 
 
 async def _replica_init(conn: asyncpg.Connection) -> None:
