@@ -257,6 +257,18 @@ _BAD_INPUT: dict[type[Exception], tuple[int, str, str]] = {
     asyncpg.UndefinedFunctionError: (422, "invalid_input", "opération non prise en charge"),
 }
 
+# What the reader role refuses (a filter reaching a table or a file, a write, a statement
+# over its timeout): answered without the database's text.
+_REFUSED: dict[type[Exception], tuple[int, str, str]] = {
+    asyncpg.InsufficientPrivilegeError: (400, "forbidden_operation", "Opération non autorisée."),
+    asyncpg.ReadOnlySQLTransactionError: (400, "forbidden_operation", "Opération non autorisée."),
+    asyncpg.QueryCanceledError: (
+        503,
+        "timeout",
+        "Requête trop longue : réessayez avec un filtre plus étroit.",
+    ),
+}
+
 
 def _register_errors(app: FastAPI) -> None:
     def bad_input(status: int, code: str, label: str) -> Any:
@@ -271,6 +283,16 @@ def _register_errors(app: FastAPI) -> None:
 
     for exc_type, (status, code, label) in _BAD_INPUT.items():
         app.add_exception_handler(exc_type, bad_input(status, code, label))
+
+    def refused(status: int, code: str, message: str) -> Any:
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            log.warning("ogc %s on %s: %r", code, request.url.path, exc)
+            return _error(status, code, message)  # the database's text names what it guards
+
+        return handler
+
+    for exc_type, (status, code, message) in _REFUSED.items():
+        app.add_exception_handler(exc_type, refused(status, code, message))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -18,7 +18,7 @@ roles (members of these groups) are the deployment's business: the embedded
 cluster creates its own, the README gives the SQL for an external PostGIS.
 
 Revision ID: p001
-Revises: 0001
+Revises: (none: depends on every other head)
 Create Date: 2026-12-07
 """
 
@@ -27,12 +27,13 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "p001"
-down_revision: str | None = "0001"
+down_revision: str | None = None  # a base of its own: it follows every other branch
 branch_labels: str | Sequence[str] | None = ("roles",)
 # After every table of the other branches exists (their later tables get the defaults).
+# The heads of today, minus those another head already depends on (c001, m001): Alembic
+# forgets a dependency once a dependent is applied, and would fail to "replace" it.
 depends_on: str | Sequence[str] | None = (
-    "0002", "a001", "c001", "g008", "k001", "l002", "m001", "n001", "r002", "s002", "t001",
-    "x001",
+    "0002", "a001", "g008", "k001", "l002", "n001", "r002", "s002", "t001", "x001",
 )  # fmt: skip
 
 APP = "carto_app"
