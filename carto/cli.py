@@ -370,16 +370,16 @@ def worker(
 
     from carto.logging_setup import configure_logging
     from carto.notifications.runner import run_standalone
-    from carto.runtime import database_url, upgrade
+    from carto.runtime import database_url, role_urls, upgrade
 
     settings = _settings(data_dir)
     configure_logging(settings.log_level, as_json=settings.log_json)
     try:
         url = database_url(settings, start=True)
-        upgrade(url)
+        upgrade(url)  # as the owner; the deliveries as the app role
     except CartoError as exc:
         _fail(exc)
-    handled = asyncio.run(run_standalone(settings, url, once=once))
+    handled = asyncio.run(run_standalone(settings, role_urls(settings, url).app, once=once))
     if once:
         console.print(f"{handled} notification(s) traitée(s).")
 
