@@ -13,7 +13,7 @@ from carto.db import make_async_engine, make_sessionmaker
 from carto.error_handlers import register_error_handlers
 from carto.health import expected_heads
 from carto.health import router as health_router
-from carto.runtime import database_url
+from carto.runtime import database_url, role_urls
 from carto.settings import Settings
 
 
@@ -32,18 +32,25 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = db_url or database_url(settings)
+        roles = role_urls(settings, db_url or database_url(settings))
+        app.state.role_urls = roles  # writes as `app`, anonymous reads as `reader`
         engine = make_async_engine(
-            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+            roles.app, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
         )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        reader_engine = make_async_engine(
+            roles.reader, pool_size=settings.reader_pool_size, max_overflow=0,
+            application_name="carto-reader",
+        )  # fmt: skip
+        app.state.reader_engine = reader_engine
+        app.state.reader_sessionmaker = make_sessionmaker(reader_engine)
         from carto.scaling.replica import close_read_side, open_read_side
 
         await open_read_side(app, settings)  # CARTO_READ_DATABASE_URL: replica engine, lag monitor
         from carto.layers.wiring import close_layers, open_layers
 
-        await open_layers(app, url)  # the OGC API's own asyncpg pool (tipg)
+        await open_layers(app, roles.reader)  # the OGC API's own asyncpg pool (tipg)
         from carto.tiles.point_encoder import warm_up
 
         warm_up()  # compiled here (or loaded from numba's cache), not on the first tile
@@ -65,6 +72,7 @@ def create_app(
 
             await close_tile_pool(app)
             await close_read_side(app)
+            await reader_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(

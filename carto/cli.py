@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypedDict
 
@@ -120,13 +121,38 @@ def db_upgrade(data_dir: DataDirOpt = None) -> None:
     console.print("Base à jour.")
 
 
-@db_app.command("url")
-def db_url(data_dir: DataDirOpt = None) -> None:
-    """Print the libpq URL of the database in use (for psql, QGIS...)."""
-    from carto.runtime import database_url
+class RoleChoice(StrEnum):
+    owner = "owner"
+    app = "app"
+    reader = "reader"
 
+
+@db_app.command("url")
+def db_url(
+    data_dir: DataDirOpt = None,
+    role: Annotated[
+        RoleChoice,
+        typer.Option(
+            "--role", help="owner (migrations, DDL), app (écritures) ou reader (QGIS, lectures)."
+        ),
+    ] = RoleChoice.owner,
+) -> None:
+    """Print the libpq URL of the database in use for a role (the reader's for QGIS)."""
+    from carto.runtime import database_url, embedded_cluster
+
+    settings = _settings(data_dir)
     try:
-        print(database_url(_settings(data_dir)))
+        if settings.uses_embedded_cluster:
+            print(embedded_cluster(settings).role_url(role.value))
+            return
+        configured = {
+            "owner": settings.database_url,
+            "app": settings.app_database_url,
+            "reader": settings.reader_database_url,
+        }[role.value]
+        if configured is None:
+            raise CartoError(f"CARTO_{role.value.upper()}_DATABASE_URL n'est pas défini.")
+        print(database_url(settings.model_copy(update={"database_url": configured})))
     except CartoError as exc:
         _fail(exc)
 
@@ -256,7 +282,12 @@ def _serve(settings: Settings, url: str, workers: int = 1) -> None:
 
     if workers > 1:
         # Workers rebuild the app from the environment (carto.asgi): hand them our choices.
+        from carto.runtime import role_urls
+
+        roles = role_urls(settings, url)
         os.environ["CARTO_DATABASE_URL"] = url
+        os.environ["CARTO_APP_DATABASE_URL"] = roles.app
+        os.environ["CARTO_READER_DATABASE_URL"] = roles.reader
         os.environ["CARTO_DATA_DIR"] = str(Path(settings.data_dir).resolve())
         uvicorn.run(
             "carto.asgi:create_app_from_env", factory=True, workers=workers,
@@ -277,11 +308,12 @@ def serve(
 ) -> None:
     """Serve against CARTO_DATABASE_URL, or the embedded cluster when unset."""
     from carto.logging_setup import configure_logging
-    from carto.runtime import database_url, upgrade
+    from carto.runtime import database_url, require_role_urls, upgrade
 
     settings = _settings(data_dir, host=host, port=port)
     configure_logging(settings.log_level, as_json=settings.log_json)
     try:
+        require_role_urls(settings)
         url = database_url(settings, start=True)
         upgrade(url)
         _load_configured_streets(settings, url)
@@ -338,16 +370,16 @@ def worker(
 
     from carto.logging_setup import configure_logging
     from carto.notifications.runner import run_standalone
-    from carto.runtime import database_url, upgrade
+    from carto.runtime import database_url, role_urls, upgrade
 
     settings = _settings(data_dir)
     configure_logging(settings.log_level, as_json=settings.log_json)
     try:
         url = database_url(settings, start=True)
-        upgrade(url)
+        upgrade(url)  # as the owner; the deliveries as the app role
     except CartoError as exc:
         _fail(exc)
-    handled = asyncio.run(run_standalone(settings, url, once=once))
+    handled = asyncio.run(run_standalone(settings, role_urls(settings, url).app, once=once))
     if once:
         console.print(f"{handled} notification(s) traitée(s).")
 

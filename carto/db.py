@@ -68,7 +68,9 @@ def _drop_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         raise DisconnectionError("connection closed by the server")
 
 
-def make_async_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def make_async_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, application_name: str = "carto"
+) -> AsyncEngine:
     """The app's engine. JIT is off: PostGIS cost estimates make PostgreSQL compile small
     OLTP queries (the routing statement, triggers), which costs far more than it saves.
 
@@ -80,7 +82,7 @@ def make_async_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) 
         with_driver(url, "asyncpg"),
         pool_size=pool_size + max_overflow,
         max_overflow=0,
-        connect_args={"server_settings": {"application_name": "carto", "jit": "off"}},
+        connect_args={"server_settings": {"application_name": application_name, "jit": "off"}},
     )
     event.listen(engine.sync_engine.pool, "checkout", _drop_closed)
     return engine
@@ -115,3 +117,22 @@ async def get_read_session(request: Request, session: SessionDep) -> AsyncIterat
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
+async def get_public_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session for an anonymous read of the `public_layers` views (exports): the replica
+    when `carto.scaling.routing` allows it, else the reader role's own small pool (which
+    can read nothing else), else the request's session (the test harness's borrowed one)."""
+    maker: async_sessionmaker[AsyncSession] | None
+    if reads_from_replica(request):  # only when a replica (and its sessionmaker) is set
+        maker = request.app.state.read_sessionmaker
+    else:
+        maker = getattr(request.app.state, "reader_sessionmaker", None)
+    if maker is None:
+        yield session
+        return
+    async with maker() as public:
+        yield public
+
+
+PublicSessionDep = Annotated[AsyncSession, Depends(get_public_session)]

@@ -19,7 +19,7 @@ import shutil
 import socket
 import stat
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +28,7 @@ import psycopg
 from filelock import FileLock
 
 from carto.errors import EmbeddedClusterError
+from carto.roles import LOGINS, ensure_login_roles
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ DB_NAME = "carto"
 DB_USER = "carto"
 SERVER_USER = "postgres"
 LOCK_TIMEOUT_S = 180
+# Clusters this process started or read, by port: how an app given the owner's URL
+# finds the app and reader logins of the same cluster (`role_url_for`).
+_KNOWN_CLUSTERS: dict[int, Path] = {}
 
 
 def find_pg_bin_dir(preferred: Path | None = None) -> Path:
@@ -82,6 +86,7 @@ class ClusterState:
     password: str
     user: str = DB_USER
     database: str = DB_NAME
+    roles: dict[str, str] = field(default_factory=dict)  # app/reader login passwords
 
     def url(self, driver: str | None = None) -> str:
         scheme = "postgresql" if driver is None else f"postgresql+{driver}"
@@ -89,6 +94,15 @@ class ClusterState:
             f"{scheme}://{self.user}:{quote(self.password, safe='')}"
             f"@127.0.0.1:{self.port}/{self.database}"
         )
+
+    def role_url(self, role: str, driver: str | None = None) -> str:
+        """The URL of the `owner` (the admin login), `app` or `reader` login."""
+        if role == "owner":
+            return self.url(driver)
+        if role not in self.roles:
+            raise EmbeddedClusterError(f"rôle {role} absent du cluster : lancez `carto db start`")
+        login = ClusterState(self.port, self.roles[role], LOGINS[role], self.database)
+        return login.url(driver)
 
 
 class EmbeddedCluster:
@@ -160,7 +174,9 @@ class EmbeddedCluster:
     def read_state(self) -> ClusterState | None:
         if not self.state_file.exists():
             return None
-        return ClusterState(**json.loads(self.state_file.read_text()))
+        state = ClusterState(**json.loads(self.state_file.read_text()))
+        _KNOWN_CLUSTERS[state.port] = self.root
+        return state
 
     def _write_state(self, state: ClusterState) -> None:
         tmp = self.state_file.with_suffix(".tmp")
@@ -224,6 +240,7 @@ class EmbeddedCluster:
                 log.info("initdb in %s", self.pgdata)
                 state = self._initdb()
             if self.is_running():
+                self._ensure_roles(state)
                 return False
             port = free_port(state.port)
             if port != state.port:
@@ -237,6 +254,7 @@ class EmbeddedCluster:
                 "-w", "-t", "120", "-o", options, "start",
             )  # fmt: skip
             self._ensure_database(state)
+            self._ensure_roles(state)
             return True
 
     def _ensure_database(self, state: ClusterState) -> None:
@@ -249,6 +267,18 @@ class EmbeddedCluster:
                 conn.execute(f'CREATE DATABASE "{state.database}"')
         with psycopg.connect(state.url(), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+    def _ensure_roles(self, state: ClusterState) -> None:
+        """The app and reader LOGIN roles, with passwords kept in cluster.json (0600):
+        made on a new cluster, added to an older one at its next start."""
+        missing = {role for role in LOGINS if role not in state.roles}
+        if missing:
+            state.roles.update({role: secrets.token_urlsafe(24) for role in missing})
+            self._write_state(state)
+        admin = ClusterState(state.port, state.password, state.user, "postgres").url()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            ensure_login_roles(conn, {role: state.roles[role] for role in LOGINS})
+        _KNOWN_CLUSTERS[state.port] = self.root
 
     def stop(self) -> bool:
         """Stop the server if it runs. True when it was running."""
@@ -278,7 +308,9 @@ class EmbeddedCluster:
             "-U", state.user, "-R", "-X", "stream", "-c", "fast",
             env={"PGPASSWORD": state.password},
         )  # fmt: skip
-        replica._write_state(ClusterState(free_port(), state.password, state.user, state.database))
+        replica._write_state(
+            ClusterState(free_port(), state.password, state.user, state.database, state.roles)
+        )
         with replica.lock:
             replica_state = replica.read_state()
             assert replica_state is not None
@@ -296,6 +328,15 @@ class EmbeddedCluster:
             )
         return state.url(driver)
 
+    def role_url(self, role: str, driver: str | None = None) -> str:
+        """`url()` for one of the roles: `owner` (the same), `app` or `reader`."""
+        state = self.read_state()
+        if state is None:
+            raise EmbeddedClusterError(
+                f"aucun cluster dans {self.root} : lancez `carto db start` d'abord"
+            )
+        return state.role_url(role, driver)
+
     def status(self) -> dict[str, Any]:
         state = self.read_state()
         return {
@@ -305,3 +346,18 @@ class EmbeddedCluster:
             "port": state.port if state else None,
             "bin_dir": str(self.bin_dir),
         }
+
+
+def role_url_for(owner_url: str, role: str) -> str | None:
+    """`role`'s URL on the same embedded cluster and database as `owner_url` (the admin
+    login's URL, as tests and `carto demo` pass it), or None when `owner_url` is not the
+    admin login of a cluster this process knows."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(owner_url)
+    root = _KNOWN_CLUSTERS.get(url.port or 0) if url.host == "127.0.0.1" else None
+    state = EmbeddedCluster(root).read_state() if root is not None else None
+    if state is None or state.user != url.username or role not in state.roles:
+        return None
+    login = ClusterState(state.port, state.roles[role], LOGINS[role], url.database or DB_NAME)
+    return login.url()

@@ -5,6 +5,7 @@ Also runs the migrations, so every entry point (CLI, tests, app) shares one path
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -13,8 +14,12 @@ from sqlalchemy.engine import Connection
 
 from carto import migrations
 from carto.db import libpq_url, make_sync_engine
-from carto.embedded import EmbeddedCluster
+from carto.embedded import EmbeddedCluster, role_url_for
+from carto.errors import CartoError
+from carto.roles import RoleUrls
 from carto.settings import Settings
+
+log = logging.getLogger("carto.runtime")
 
 
 def embedded_cluster(settings: Settings) -> EmbeddedCluster:
@@ -29,6 +34,42 @@ def database_url(settings: Settings, *, start: bool = False) -> str:
     if start:
         cluster.ensure_started()
     return cluster.url()
+
+
+def role_urls(settings: Settings, owner_url: str) -> RoleUrls:
+    """The app's and the reader's URLs next to `owner_url`: from the settings
+    (`CARTO_APP_DATABASE_URL`, `CARTO_READER_DATABASE_URL`), else the logins of the
+    embedded cluster `owner_url` points at. Otherwise (an external database without
+    them) the owner's URL, with a loud warning: `carto serve` refuses that case
+    before it gets here (`require_role_urls`); this fallback is for library use."""
+    owner = libpq_url(owner_url)
+    found: dict[str, str] = {}
+    for role, configured in (
+        ("app", settings.app_database_url),
+        ("reader", settings.reader_database_url),
+    ):
+        url = libpq_url(configured) if configured else role_url_for(owner, role)
+        if url is None:
+            log.warning(
+                "no %s role URL (CARTO_%s_DATABASE_URL): connecting as the schema owner; "
+                "see the README, 'Database roles'",
+                role,
+                role.upper(),
+            )
+            url = owner
+        found[role] = url
+    return RoleUrls(owner=owner, app=found["app"], reader=found["reader"])
+
+
+def require_role_urls(settings: Settings) -> None:
+    """An external database needs both role URLs before serving: the owner's rights
+    (DDL, every table) must not answer the Internet."""
+    if settings.database_url and not (settings.app_database_url and settings.reader_database_url):
+        raise CartoError(
+            "CARTO_DATABASE_URL est défini sans CARTO_APP_DATABASE_URL et "
+            "CARTO_READER_DATABASE_URL : le service ne se connecte pas avec le rôle "
+            "propriétaire du schéma. Créez les rôles (README, « Database roles »)."
+        )
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

@@ -22,6 +22,14 @@ class Settings(BaseSettings):
         default=None,
         description="External PostGIS (postgresql+psycopg://...). Unset: the embedded cluster.",
     )
+    app_database_url: str | None = Field(
+        default=None,
+        description="External PostGIS: the write-side login (member of carto_app).",
+    )
+    reader_database_url: str | None = Field(
+        default=None,
+        description="External PostGIS: the anonymous-read login (member of carto_reader).",
+    )
     data_dir: Path = Field(default=Path("var"), description="Embedded cluster, media, secrets.")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -45,6 +53,9 @@ class Settings(BaseSettings):
     read_check_s: float = Field(default=1.0, description="How often the replica lag is measured.")
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    reader_pool_size: int = Field(
+        default=4, description="Connections of each anonymous-read pool (OGC, tiles, exports)."
+    )
     max_page_size: int = 1000
     signalement_reopen_days: int = Field(
         default=30, description="How long a citizen may reopen their closed report (days)."
@@ -112,7 +123,9 @@ class Settings(BaseSettings):
         default=None, description="Attribution shown for the base map, e.g. '© OpenStreetMap'."
     )
 
-    @field_validator("database_url", "read_database_url", "smtp_host")
+    @field_validator(
+        "database_url", "app_database_url", "reader_database_url", "read_database_url", "smtp_host"
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None

@@ -33,11 +33,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tipg import errors as tipg_errors
 from tipg.collections import Catalog, Collection, PgCollection, pg_get_collection_index
-from tipg.database import close_db_connection, connect_to_db
+from tipg.database import close_db_connection, connection_factory
 from tipg.dependencies import FilterLang, OutputType, filter_query
 from tipg.factory import COMMON_CONFORMS, FEATURES_CONFORMS, OGCFeaturesFactory
 from tipg.resources.enums import MediaType
-from tipg.settings import DatabaseSettings, PostgresSettings
+from tipg.settings import DatabaseSettings
 
 from carto.layers.catalog import GEOMETRY_COLUMN, SCHEMA
 from carto.layers.cql import UnsupportedFilter
@@ -110,14 +110,11 @@ async def _refresh(app: FastAPI) -> None:
         if app.state.pool is None:
             if not app.state.ogc_url:
                 raise tipg_errors.MissingCollectionCatalog("no database URL")
-            await connect_to_db(
-                app,
-                schemas=[SCHEMA],
-                settings=PostgresSettings(
-                    database_url=app.state.ogc_url,
-                    db_min_conn_size=1,
-                    db_max_conn_size=app.state.ogc_max_connections,
-                ),
+            app.state.pool = await asyncpg.create_pool(
+                app.state.ogc_url,
+                min_size=1,
+                max_size=app.state.ogc_max_connections,
+                init=_reader_init,
                 server_settings={"application_name": "carto-ogc"},
             )
             if app.state.ogc_read_url and app.state.ogc_monitor is not None:
@@ -126,6 +123,19 @@ async def _refresh(app: FastAPI) -> None:
         catalog: Catalog | None = getattr(app.state, "collection_catalog", None)
         if catalog is None or dt.datetime.now() - catalog["last_updated"] > CATALOG_TTL:
             await register_catalog(app)
+
+
+_tipg_init = connection_factory([SCHEMA], "pg_temp")
+
+
+async def _reader_init(conn: asyncpg.Connection) -> None:
+    """tipg's connection set-up, which creates its catalog functions in `pg_temp`: a
+    CREATE, which the reader role's read-only transactions refuse, so read-only is off
+    for these statements only (RESET ALL on release brings the role's setting back too).
+    The reader may create nothing but temporary objects: it has no CREATE on any schema."""
+    await conn.execute("SET default_transaction_read_only = off")
+    await _tipg_init(conn)
+    await conn.execute("SET default_transaction_read_only = on")
 
 
 async def _replica_init(conn: asyncpg.Connection) -> None:
@@ -255,6 +265,18 @@ _OPAQUE: dict[type[Exception], tuple[int, str, str]] = {
     asyncpg.UndefinedFunctionError: (422, "invalid_input", "Opération non prise en charge."),
 }
 
+# What the reader role refuses (a filter reaching a table or a file, a write, a statement
+# over its timeout): answered without the database's text.
+_REFUSED: dict[type[Exception], tuple[int, str, str]] = {
+    asyncpg.InsufficientPrivilegeError: (400, "forbidden_operation", "Opération non autorisée."),
+    asyncpg.ReadOnlySQLTransactionError: (400, "forbidden_operation", "Opération non autorisée."),
+    asyncpg.QueryCanceledError: (
+        503,
+        "timeout",
+        "Requête trop longue : réessayez avec un filtre plus étroit.",
+    ),
+}
+
 
 def _register_errors(app: FastAPI) -> None:
     def bad_input(status: int, code: str, label: str) -> Any:
@@ -284,6 +306,16 @@ def _register_errors(app: FastAPI) -> None:
     async def _unsupported(request: Request, exc: UnsupportedFilter) -> JSONResponse:
         log.info("ogc filter refused on %s: %s", request.url.path, exc)
         return _error(400, "unsupported_filter", str(exc))
+
+    def refused(status: int, code: str, message: str) -> Any:
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            log.warning("ogc %s on %s: %r", code, request.url.path, exc)
+            return _error(status, code, message)  # the database's text names what it guards
+
+        return handler
+
+    for exc_type, (status, code, message) in _REFUSED.items():
+        app.add_exception_handler(exc_type, refused(status, code, message))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

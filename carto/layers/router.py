@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from carto.db import ReadSessionDep
+from carto.db import PublicSessionDep
 from carto.layers import qgis_project, service
 from carto.layers.filters import LayerFilter
 from carto.layers.gpkg import ExportPart
@@ -31,7 +31,7 @@ def _attachment(filename: str) -> dict[str, str]:
 
 
 async def _file_response(
-    session: ReadSessionDep, parts: list[ExportPart], fmt: service.Format, filename: str
+    session: PublicSessionDep, parts: list[ExportPart], fmt: service.Format, filename: str
 ) -> FileResponse:
     """Write the file in a temp dir, stream it, then remove the dir."""
     workdir = Path(tempfile.mkdtemp(prefix="carto-export-"))
@@ -50,7 +50,7 @@ async def _file_response(
 
 
 @router.get("/concertations/{slug}.qgs", response_class=Response)
-async def concertation_project(slug: str, request: Request, session: ReadSessionDep) -> Response:
+async def concertation_project(slug: str, request: Request, session: PublicSessionDep) -> Response:
     """A QGIS project showing the concertation live (OGC API and vector tiles)."""
     await service.concertation_exists(session, slug)
     body = await qgis_project.concertation_project(session, str(request.base_url), slug)
@@ -59,7 +59,7 @@ async def concertation_project(slug: str, request: Request, session: ReadSession
 
 
 @router.get("/concertations/{slug}.gpkg", response_class=FileResponse)
-async def concertation_geopackage(slug: str, session: ReadSessionDep) -> FileResponse:
+async def concertation_geopackage(slug: str, session: PublicSessionDep) -> FileResponse:
     """The concertation's contributions, perimeter and reference layers, styled for QGIS."""
     await service.concertation_exists(session, slug)
     layer, flt, catalog = await service.resolve(session, "contributions", {"concertation": slug})
@@ -70,7 +70,7 @@ async def concertation_geopackage(slug: str, session: ReadSessionDep) -> FileRes
 
 @router.get("/{layer}.{extension}", response_class=Response)
 async def export_layer(
-    layer: str, extension: str, request: Request, session: ReadSessionDep
+    layer: str, extension: str, request: Request, session: PublicSessionDep
 ) -> Response:
     """One public layer (with its related layers in a GeoPackage), filtered like OGC items."""
     fmt = service.export_format(extension)

@@ -23,8 +23,9 @@ def install_layers(app: FastAPI) -> None:
 
 
 async def open_layers(app: FastAPI, url: str) -> None:
-    """Give the OGC sub-app its own asyncpg pool on the app's database (and on the read
-    replica when one is configured: `carto.scaling.replica`)."""
+    """Give the OGC sub-app its own small asyncpg pool, as the reader role (`url`), on the
+    app's database (and on the read replica when one is configured:
+    `carto.scaling.replica`)."""
     ogc = getattr(app.state, "ogc_app", None)
     if ogc is not None:
         settings = app.state.settings
@@ -32,7 +33,7 @@ async def open_layers(app: FastAPI, url: str) -> None:
         await open_ogc(
             ogc,
             libpq_url(url),
-            max_connections=max(2, settings.db_pool_size // 2),
+            max_connections=max(2, settings.reader_pool_size),
             read_url=read_url,
             monitor=getattr(app.state, "replica", None),
         )

@@ -108,15 +108,10 @@ class PoolTileDB(TileDB):
             await conn.execute(sql, *(params[n] for n in names))
 
 
-class ReplicaTileDB(PoolTileDB):
-    """Reads (cache lookups included) on the read replica, the cache store on the primary.
-
-    `tiles.cache_put` refuses a tile rendered from a snapshot that missed the layer's last
-    write. A standby's `pg_current_snapshot()` lists no running transactions (it keeps
-    them apart), so the store gets the conservative `xmin:xmin:` snapshot instead: every
-    transaction from the oldest one running on is taken as unseen. Never a stale tile;
-    at worst a tile is not stored while a write is in flight.
-    """
+class SplitTileDB(PoolTileDB):
+    """Reads (cache lookups included) on one pool, writes (the cache store, the colour
+    scales) on another: reads as the reader role, which may write nothing, writes as
+    the app role."""
 
     def __init__(self, pool: asyncpg.Pool, writer: asyncpg.Pool):
         super().__init__(pool)
@@ -125,12 +120,33 @@ class ReplicaTileDB(PoolTileDB):
     async def write_row(
         self, statement: str, params: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
-        if "snapshot" in params:
-            xmin = str(params["snapshot"]).split(":", 1)[0]
-            params = {**params, "snapshot": f"{xmin}:{xmin}:"}
         sql, names = positional(statement)
         async with self.writer.acquire() as conn:
             return await conn.fetchrow(sql, *(params[n] for n in names))  # type: ignore[no-any-return]
+
+    async def execute(self, statement: str, params: Mapping[str, Any]) -> None:
+        sql, names = positional(statement)
+        async with self.writer.acquire() as conn:
+            await conn.execute(sql, *(params[n] for n in names))
+
+
+class ReplicaTileDB(SplitTileDB):
+    """Reads (cache lookups included) on the read replica, writes on the primary.
+
+    `tiles.cache_put` refuses a tile rendered from a snapshot that missed the layer's last
+    write. A standby's `pg_current_snapshot()` lists no running transactions (it keeps
+    them apart), so the store gets the conservative `xmin:xmin:` snapshot instead: every
+    transaction from the oldest one running on is taken as unseen. Never a stale tile;
+    at worst a tile is not stored while a write is in flight.
+    """
+
+    async def write_row(
+        self, statement: str, params: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        if "snapshot" in params:
+            xmin = str(params["snapshot"]).split(":", 1)[0]
+            params = {**params, "snapshot": f"{xmin}:{xmin}:"}
+        return await super().write_row(statement, params)
 
 
 # Generic plans: a tile statement's custom plan costs 0.15-0.25 ms to make, more than a
@@ -151,7 +167,9 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     (asyncpg still rolls back a transaction left open)."""
 
 
-async def _pool(request: Request, name: str = "tile_pool", engine: str = "engine") -> asyncpg.Pool:
+async def _pool(
+    request: Request, name: str = "tile_pool", engine: str = "engine", size: int | None = None
+) -> asyncpg.Pool:
     state = request.app.state
     pool = getattr(state, name, None)
     if pool is not None:
@@ -162,11 +180,12 @@ async def _pool(request: Request, name: str = "tile_pool", engine: str = "engine
     async with lock:
         pool = getattr(state, name, None)
         if pool is None:
-            url = getattr(state, engine).url.render_as_string(hide_password=False)
+            source = getattr(state, engine, None) or state.engine
+            url = source.url.render_as_string(hide_password=False)
             pool = await asyncpg.create_pool(
                 libpq_url(url),
                 min_size=1,
-                max_size=max(2, state.settings.db_pool_size),
+                max_size=max(2, size or state.settings.db_pool_size),
                 server_settings=POOL_SETTINGS,
                 reset=_keep_session,
             )
@@ -175,18 +194,19 @@ async def _pool(request: Request, name: str = "tile_pool", engine: str = "engine
 
 
 async def get_tile_db(request: Request, session: SessionDep) -> TileDB:
-    """The pool in a served app; the request's session when the app borrows one (tests)."""
+    """The pools in a served app (reads as the reader role, writes as the app role); the
+    request's session when the app borrows one (tests)."""
     if getattr(request.app.state, "sessionmaker", None) is None:
         return SessionTileDB(session)
-    primary = await _pool(request)
+    writer = await _pool(request, size=request.app.state.settings.reader_pool_size)
     if reads_from_replica(request):  # CARTO_READ_DATABASE_URL: carto.scaling.routing
-        return ReplicaTileDB(await _pool(request, "tile_read_pool", "read_engine"), primary)
-    return PoolTileDB(primary)
+        return ReplicaTileDB(await _pool(request, "tile_read_pool", "read_engine"), writer)
+    return SplitTileDB(await _pool(request, "tile_public_pool", "reader_engine"), writer)
 
 
 async def close_tile_pool(app: Any) -> None:
     """Close the tile pool, if one was opened (the app's lifespan calls this)."""
-    for name in ("tile_pool", "tile_read_pool"):
+    for name in ("tile_pool", "tile_public_pool", "tile_read_pool"):
         pool = getattr(app.state, name, None)
         if pool is not None:
             setattr(app.state, name, None)
