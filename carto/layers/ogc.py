@@ -289,9 +289,9 @@ def _register_errors(app: FastAPI) -> None:
 
         return handler
 
-    def opaque(status: int, code: str, message: str) -> Any:
+    def opaque(status: int, code: str, message: str, *, level: int = logging.INFO) -> Any:
         async def handler(request: Request, exc: Exception) -> JSONResponse:
-            log.info("ogc %s on %s: %r", code, request.url.path, exc)
+            log.log(level, "ogc %s on %s: %r", code, request.url.path, exc)
             body = with_request_id({"error": code, "message": message})
             return JSONResponse(body, status_code=status)
 
@@ -307,15 +307,10 @@ def _register_errors(app: FastAPI) -> None:
         log.info("ogc filter refused on %s: %s", request.url.path, exc)
         return _error(400, "unsupported_filter", str(exc))
 
-    def refused(status: int, code: str, message: str) -> Any:
-        async def handler(request: Request, exc: Exception) -> JSONResponse:
-            log.warning("ogc %s on %s: %r", code, request.url.path, exc)
-            return _error(status, code, message)  # the database's text names what it guards
-
-        return handler
-
-    for exc_type, (status, code, message) in _REFUSED.items():
-        app.add_exception_handler(exc_type, refused(status, code, message))
+    # What the reader role refused: the same opaque answer (the database's text names
+    # what it guards), logged as a warning since it is most likely an attack.
+    for exc_type, (status, code, label) in _REFUSED.items():
+        app.add_exception_handler(exc_type, opaque(status, code, label, level=logging.WARNING))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
