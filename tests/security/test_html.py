@@ -44,7 +44,7 @@ def payload_concertation(http: httpx.Client) -> dict[str, Any]:
     assert made.status_code == 201, made.text
     concertation = made.json()
     for n, title in enumerate(PAYLOADS):
-        point = [LILLE[0] + n * 0.002, LILLE[1]]
+        point = [LILLE[0] + (n - 1) * 0.012, LILLE[1]]
         feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": point},
                    "properties": {"title": title, "body": "Texte", "kind": "proposition",
                                   "theme": concertation["themes"][0]["slug"]}}  # fmt: skip
