@@ -5,6 +5,7 @@ where no script can read it, and still works under its Content-Security-Policy."
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,15 +43,17 @@ def test_report_payloads_run_nothing_and_the_map_draws_them(
         "console",
         lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
     )
+    page.set_viewport_size({"width": 1200, "height": 900})  # markers clear of the layer list
     page.goto(f"/api/v1/concertations/{trapped['id']}/synthesis.html")
     title = page.title()
+    page.locator("iframe").scroll_into_view_if_needed()
     frame = page.frame_locator("iframe")
     markers = frame.locator("path.leaflet-interactive")
     markers.first.wait_for()
     assert markers.count() == len(PAYLOADS)  # every contribution is on the map
     tips: list[str] = []
     for n in range(len(PAYLOADS)):
-        markers.nth(n).hover(force=True)
+        markers.nth(n).hover()
         frame.locator(".leaflet-tooltip").first.wait_for()
         tips += frame.locator(".leaflet-tooltip").all_inner_texts()
     for payload in PAYLOADS:  # shown as text, not run
@@ -91,3 +94,21 @@ def test_signed_in_web_app_keeps_no_token_in_reach_of_scripts(
     page.get_by_role("button", name="Déconnexion").click()
     page.get_by_role("link", name="Connexion").wait_for()
     assert not [c for c in context.cookies() if c["name"] == "carto_session"]
+
+
+def test_report_file_opens_offline_under_its_meta_policy(
+    context: BrowserContext, page: Page, trapped: dict[str, Any], live_server: str, tmp_path: Path
+) -> None:
+    """The report saved as a file (what `carto report concertation` writes): no header,
+    no network, its `<meta>` policy alone; the inlined Leaflet still draws the map."""
+    url = f"{live_server}/api/v1/concertations/{trapped['id']}/synthesis.html"
+    saved = tmp_path / "rapport.html"
+    saved.write_text(httpx.get(url, timeout=60).text, encoding="utf-8")
+    context.route(re.compile(r"^https?://"), lambda route: route.abort())  # offline
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(saved.as_uri())
+    markers = page.frame_locator("iframe").locator("path.leaflet-interactive")
+    markers.first.wait_for()
+    assert markers.count() == len(PAYLOADS)
+    assert page.title() == "Synthèse — Concertation piégée" and not dialogs
