@@ -64,7 +64,8 @@ def _origin(url: str | None) -> str:
     if not url:
         return ""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
+    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)  # {s}.tile.example.org: any subdomain
+    return f"{parts.scheme}://{host}" if parts.scheme in ("http", "https") else ""
 
 
 def web_app_policy(settings: Settings) -> str:

@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from carto.security_headers import web_app_policy
+from carto.settings import Settings
 from tests.security.conftest import bearer
 
 PAYLOADS = [
@@ -118,6 +120,14 @@ def test_the_web_app_policy_lets_maplibre_work(http: httpx.Client) -> None:
     assert "'self'" in policy["connect-src"]
     shell = http.get("/").text
     assert all("src=" in m["attrs"] for m in SCRIPT.finditer(shell)), "inline script in index"
+
+
+def test_the_base_map_origin_is_allowed_and_nothing_else() -> None:
+    settings = Settings(basemap_url="https://{s}.tiles.example.org/{z}/{x}/{y}.png")
+    policy = directives(web_app_policy(settings))
+    assert policy["connect-src"] == ["'self'", "https://*.tiles.example.org"]
+    assert "https://*.tiles.example.org" in policy["img-src"]
+    assert policy["script-src"] == ["'self'"]
 
 
 def test_ogc_nonce_changes_per_request(http: httpx.Client) -> None:
