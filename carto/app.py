@@ -80,6 +80,8 @@ def create_app(
         version="0.1.0",
         summary="Cartographie participative et signalements géolocalisés pour les collectivités.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, with its Content-Security-Policy
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.freeze_heap = freeze_heap
@@ -136,6 +138,10 @@ def create_app(
     from carto.web import install_web  # /api/v1/config and the web map at /
 
     install_web(app)
+    from carto.security_headers import SecurityHeaders, install_docs
+
+    install_docs(app)  # /docs
+    app.add_middleware(SecurityHeaders)  # CSP on HTML, nosniff, Referrer-Policy
     _with_request_ids(app)
     return app
 

@@ -24,6 +24,7 @@ from carto.accounts.deps import Principal, require_role
 from carto.db import SessionDep
 from carto.errors import InvalidInput
 from carto.parsing import finite_numbers
+from carto.security_headers import STRICT, web_app_policy
 from carto.settings import Settings
 from carto.territories.models import Authority
 
@@ -183,9 +184,10 @@ def _static_file(dist: Path, path: str) -> Path | None:
 class SpaFallback:
     """ASGI app run when no route matched: a built file, the SPA shell, or the usual 404."""
 
-    def __init__(self, dist: Path, default: ASGIApp):
+    def __init__(self, dist: Path, default: ASGIApp, policy: str = STRICT):
         self.dist = dist
         self.default = default
+        self.shell_headers = {"Cache-Control": "no-cache", "Content-Security-Policy": policy}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "/")
@@ -204,17 +206,19 @@ class SpaFallback:
         if not index.is_file():
             return HTMLResponse(_NOT_BUILT, status_code=503)
         found = _static_file(self.dist, path) if path != "/" else None
-        if found is not None:
+        if found is not None and found.name != "index.html":
             cache = "public, max-age=31536000, immutable" if _HASHED.match(path) else "no-cache"
             return FileResponse(found, headers={"Cache-Control": cache})
         if "." in path.rsplit("/", 1)[-1]:
             return None  # a missing file (favicon.ico, x.js): a real 404, not the page
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return FileResponse(index, headers=self.shell_headers)
 
 
 def install_web(app: FastAPI, dist: Path = WEB_DIST) -> None:
     """Add `/api/v1/config` and make unmatched page paths serve the web map."""
     app.include_router(router, prefix="/api/v1")
-    app.router.default = SpaFallback(dist, app.router.default)
+    settings = getattr(app.state, "settings", None) or Settings()
+    policy = web_app_policy(settings)
+    app.router.default = SpaFallback(dist, app.router.default, policy)
     if not (dist / "index.html").is_file():
         log.warning("web map not built (%s missing): run `make install`", dist / "index.html")

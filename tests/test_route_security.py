@@ -4,8 +4,9 @@ The table below lists every write route of the OpenAPI document with what it
 needs. A new route that is not in the table fails `test_every_write_route_is_declared`
 (no route forgotten). Then each protected route is called anonymously (401) and
 by a signed-in caller lacking the role (403), with real ids from the demo data,
-and must change nothing. The anonymous call carries a valid token in cookies: only
-the Authorization header counts, so there is no CSRF surface.
+and must change nothing. The anonymous call carries a valid token in cookies (the web
+app's `carto_session` among them) without the web app's `X-Requested-With` header:
+such a cookie does not count, so a cross-site request has no ambient authority (CSRF).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/signup"): ANONYMOUS,
     ("POST", "/api/v1/auth/password-reset"): ANONYMOUS,
     ("POST", "/api/v1/auth/password-reset/confirm"): ANONYMOUS,
+    ("DELETE", "/api/v1/auth/session"): ANONYMOUS,  # clears the web app's session cookie
     ("POST", "/api/v1/media"): ANONYMOUS,  # photos of anonymous reports (rate-limited)
     ("POST", "/api/v1/signalements"): ANONYMOUS,  # anonymous reports are accepted
     ("POST", "/api/v1/signalements/{signalement_id}/supports"): ANONYMOUS,
@@ -166,7 +168,7 @@ def write_routes(settings) -> set[tuple[str, str]]:
 
 
 async def test_no_credential_travels_in_a_cookie(client):
-    """Bearer tokens only: signing in sets no cookie, so browsers hold no ambient authority."""
+    """API clients sign in with no cookie: only the web app (its own header) gets one."""
     resp = await client.post(
         "/api/v1/auth/token", data={"username": "citoyen@demo.local", "password": "demo"}
     )
@@ -212,7 +214,8 @@ async def test_protected_route_refuses_anonymous_and_wrong_role(
     before = (await session.execute(text(FINGERPRINT))).scalar()
     # CSRF: a valid token in a cookie (what a browser would send cross-site) is ignored
     token = (await login(client, "admin@demo.local"))["Authorization"].split()[1]
-    cookies = {name: token for name in ("access_token", "token", "carto.token", "session")}
+    names = ("access_token", "token", "carto.token", "session", "carto_session")
+    cookies = {name: token for name in names}
     client.cookies.update(cookies)
     try:
         anonymous = await client.request(method, url, **request)

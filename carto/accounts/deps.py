@@ -16,6 +16,26 @@ from carto.errors import Forbidden, NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
+# The web app's session: the access token in an HttpOnly cookie (no script can read it),
+# counted only on requests that carry the web app's header (README, "Where the token lives").
+SESSION_COOKIE = "carto_session"
+WEB_CLIENT_HEADER = "x-requested-with"
+WEB_CLIENT = "carto-web"
+
+
+def request_token(
+    request: Request, bearer: Annotated[str | None, Depends(oauth2_scheme)]
+) -> str | None:
+    """The caller's access token: `Authorization: Bearer` (API clients), else the web
+    app's session cookie. The cookie counts only with `X-Requested-With: carto-web`: a
+    cross-site form, link or image cannot set that header, and a cross-origin script
+    would need a CORS pre-flight that Carto never grants (with SameSite=Strict, CSRF)."""
+    if bearer:
+        return bearer
+    if request.headers.get(WEB_CLIENT_HEADER) == WEB_CLIENT:
+        return request.cookies.get(SESSION_COOKIE)
+    return None
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -49,7 +69,7 @@ def principal_of(user: User) -> Principal:
 
 
 async def optional_principal(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(request_token)]
 ) -> Principal | None:
     """The caller when a valid token is given; None when no token; 401 on a bad token."""
     if not token:

@@ -7,12 +7,12 @@ from html import escape
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from carto.accounts import service
-from carto.accounts.deps import CurrentPrincipal
+from carto.accounts.deps import SESSION_COOKIE, WEB_CLIENT, WEB_CLIENT_HEADER, CurrentPrincipal
 from carto.accounts.models import User
 from carto.accounts.privacy import processing_register
 from carto.accounts.schemas import (
@@ -61,15 +61,34 @@ async def _mail(session: SessionDep, to: str, subject: str, text: str, key: str)
 
 @router.post("/auth/token", response_model=Token, dependencies=[Depends(rate_limited("login"))])
 async def issue_token(
-    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token:
-    """Exchange an e-mail and password for a bearer token."""
+    """Exchange an e-mail and password for a bearer token. The web app (header
+    `X-Requested-With: carto-web`) also gets it as an HttpOnly session cookie."""
     user = await service.authenticate(session=session, email=form.username, password=form.password)
     if user is None:
         raise NotAuthenticated("Adresse e-mail ou mot de passe incorrect.")
     settings = request.app.state.settings
     token = create_access_token(user.id, settings, request.app.state.secret_key)
+    if request.headers.get(WEB_CLIENT_HEADER) == WEB_CLIENT:
+        secure = request.url.scheme == "https" or (settings.public_url or "").startswith("https:")
+        response.set_cookie(
+            SESSION_COOKIE, token, max_age=settings.token_ttl_minutes * 60, path="/api",
+            httponly=True, secure=secure, samesite="strict",
+        )  # fmt: skip
     return Token(access_token=token, expires_in=settings.token_ttl_minutes * 60)
+
+
+@router.delete("/auth/session", status_code=204)
+async def end_web_session() -> Response:
+    """Sign-out of the web app: the session cookie is cleared (bearer tokens held by API
+    clients expire on their own)."""
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/api", httponly=True, samesite="strict")
+    return response
 
 
 @router.post(

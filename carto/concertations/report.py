@@ -1,22 +1,32 @@
-"""The synthesis as one self-contained HTML file: tables and a folium (Leaflet) map.
+"""The synthesis as one self-contained HTML file: tables and a Leaflet map.
 
 Self-contained means it opens offline and can be mailed or archived as is: Leaflet's
 script and style (vendored, BSD-2) are inlined, the map page sits in an `iframe
 srcdoc`, the data are embedded. Only the background map tiles come from the network,
-when there is one. Every participant text is HTML-escaped before it reaches the page.
+when there is one.
+
+Participant text never becomes code. The map's data go in as one JSON block
+(`<script type="application/json">`, `<` escaped) that a static script parses and
+shows through text nodes; the only scripts are Leaflet and that static script, both
+allowed by hash in the page's Content-Security-Policy (a `<meta>` for the offline
+file, the same policy as a header when served). The map's iframe is sandboxed
+without `allow-same-origin`: even a script that ran there could not reach the
+site's cookies or storage. (folium was dropped: it writes every value into
+generated JavaScript, which is how a title with a backtick became code.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
+import json
+from functools import cache
 from importlib import resources
 from typing import Any
 
-import folium
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from carto.concertations.synthesis import Runner, build_synthesis
+from carto.security_headers import sha256_source
 
 POINTS_SQL = """
     SELECT c.id, c.title, t.label AS theme, t.color, cardinality(c.flags) > 0 AS flagged,
@@ -25,47 +35,74 @@ POINTS_SQL = """
     WHERE c.concertation_id = :k AND c.visibility = 'published'
     ORDER BY c.id LIMIT 20000"""
 
-STATIC = resources.files("carto.concertations") / "static" / "leaflet"
+STATIC = resources.files("carto.concertations") / "static"
+OSM_TILES = "https://tile.openstreetmap.org"
 
 
-def _inline_leaflet(page: str) -> str:
-    script = (STATIC / "leaflet.js").read_text(encoding="utf-8")
-    style = (STATIC / "leaflet.css").read_text(encoding="utf-8")
-    page = page.replace('<script src="LEAFLET_JS"></script>', f"<script>{script}</script>")
-    return page.replace('<link rel="stylesheet" href="LEAFLET_CSS"/>', f"<style>{style}</style>")
+@cache
+def _static(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def _scripts() -> tuple[str, str]:
+    return _static("leaflet/leaflet.js"), _static("report_map.js")
+
+
+def report_policy(*, meta: bool = False) -> str:
+    """The report's Content-Security-Policy: its two static scripts by hash, nothing else.
+    `meta`: the `<meta>` form, without `frame-ancestors` (which only a header can carry)."""
+    hashes = " ".join(sha256_source(s) for s in _scripts())
+    policy = (
+        f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
+        f"img-src data: {OSM_TILES}; base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
+    return policy if meta else f"{policy}; frame-ancestors 'self'"
+
+
+def json_block(data: Any) -> str:
+    """JSON safe inside `<script type="application/json">`: no `<` can close the block."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def map_data(synthesis: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the map draws: the perimeter, the contributions, the hotspots."""
+    return {
+        "perimeter": synthesis["perimeter"],
+        "points": [
+            {
+                "lat": p["lat"],
+                "lon": p["lon"],
+                "color": p["color"],
+                "flagged": bool(p["flagged"]),
+                "label": f"{p['title']} ({p['theme']})"
+                + (" — signalée (campagne)" if p["flagged"] else ""),
+            }
+            for p in points
+        ],
+        "hotspots": [
+            {
+                "lat": h["lat"],
+                "lon": h["lon"],
+                "radius": max(h["radius_m"], 50.0),
+                "label": f"{h['size']} contributions — {h['theme_label']}",
+            }
+            for h in synthesis["hotspots"]["clusters"]
+        ],
+    }
 
 
 def map_page(synthesis: dict[str, Any], points: list[dict[str, Any]]) -> str:
-    """The map as a complete HTML page: perimeter, contributions by theme, hotspots."""
-    fmap = folium.Map(tiles=None, control_scale=True)
-    fmap.default_js = [("leaflet", "LEAFLET_JS")]
-    fmap.default_css = [("leaflet_css", "LEAFLET_CSS")]
-    folium.TileLayer("OpenStreetMap", name="Fond OpenStreetMap (en ligne)").add_to(fmap)
-    perimeter = folium.GeoJson(
-        synthesis["perimeter"], name="Périmètre",
-        style_function=lambda _: {"color": "#333333", "weight": 2, "fillOpacity": 0.03},
-    )  # fmt: skip
-    perimeter.add_to(fmap)
-    layer = folium.FeatureGroup(name="Contributions").add_to(fmap)
-    for p in points:
-        label = html.escape(f"{p['title']} ({p['theme']})") + (
-            " — signalée (campagne)" if p["flagged"] else ""
-        )
-        folium.CircleMarker(
-            [p["lat"], p["lon"]], radius=4, weight=1, color=p["color"], fill=True,
-            fill_opacity=0.3 if p["flagged"] else 0.8, dash_array="2" if p["flagged"] else None,
-            tooltip=label,
-        ).add_to(layer)  # fmt: skip
-    hotspots = folium.FeatureGroup(name="Points chauds").add_to(fmap)
-    for h in synthesis["hotspots"]["clusters"]:
-        folium.Circle(
-            [h["lat"], h["lon"]], radius=max(h["radius_m"], 50.0), color="#d62728", weight=2,
-            fill=False,
-            tooltip=html.escape(f"{h['size']} contributions — {h['theme_label']}"),
-        ).add_to(hotspots)  # fmt: skip
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.fit_bounds(perimeter.get_bounds())  # type: ignore[arg-type]
-    return _inline_leaflet(fmap.get_root().render())
+    """The map as a complete HTML page: Leaflet, the JSON data, the static script."""
+    leaflet, script = _scripts()
+    return (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        f"<style>{_static('leaflet/leaflet.css')}</style>"
+        "<style>html,body,#map{height:100%;margin:0}</style></head><body>"
+        '<div id="map"></div>'
+        f'<script type="application/json" id="map-data">{json_block(map_data(synthesis, points))}'
+        f"</script><script>{leaflet}</script><script>{script}</script></body></html>"
+    )
 
 
 def render_html(synthesis: dict[str, Any], points: list[dict[str, Any]], *, demo: bool) -> str:
@@ -74,7 +111,9 @@ def render_html(synthesis: dict[str, Any], points: list[dict[str, Any]], *, demo
         autoescape=select_autoescape(["html", "j2"]),
     )
     template = env.get_template("report.html.j2")
-    return template.render(s=synthesis, map_srcdoc=map_page(synthesis, points), demo=demo)
+    return template.render(
+        s=synthesis, map_srcdoc=map_page(synthesis, points), demo=demo, csp=report_policy(meta=True)
+    )
 
 
 async def build_report(run: Runner, concertation_id: int) -> str:

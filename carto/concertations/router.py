@@ -16,7 +16,7 @@ from carto.accounts.deps import CitizenPrincipal, CurrentPrincipal, OptionalPrin
 from carto.concertations import contributions, reactions, service
 from carto.concertations.campaign import declare_residence, network_hash
 from carto.concertations.geojson import parse_bbox
-from carto.concertations.report import build_report
+from carto.concertations.report import build_report, report_policy
 from carto.concertations.router_staff import router as staff_router
 from carto.concertations.schemas import (
     CommentInput,
@@ -132,7 +132,11 @@ async def synthesis_html(ref: str, session: SessionDep) -> HTMLResponse:
     """The synthesis as a self-contained HTML report with a map."""
     k = await service.load_concertation(session=session, ref=ref)
     page = await build_report(session_runner(session), k.id)
-    return HTMLResponse(page, headers={"Content-Disposition": f'inline; filename="{k.slug}.html"'})
+    headers = {
+        "Content-Disposition": f'inline; filename="{k.slug}.html"',
+        "Content-Security-Policy": report_policy(),
+    }
+    return HTMLResponse(page, headers=headers)
 
 
 @router.get("/contributions/{contribution_id}", response_model=ContributionFeature)

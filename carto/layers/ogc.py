@@ -44,6 +44,7 @@ from carto.layers.cql import UnsupportedFilter
 from carto.layers.ogc_guard import guarded
 from carto.request_id import with_request_id
 from carto.scaling.replica import ReplicaAwarePool, ReplicaMonitor
+from carto.security_headers import install_docs
 
 log = logging.getLogger("carto.ogc")
 
@@ -328,8 +329,18 @@ def _register_errors(app: FastAPI) -> None:
         return _error(exc.status_code, "http_error", message)
 
 
+class _NonceLoader(jinja2.PackageLoader):
+    """tipg's templates with this request's CSP nonce on every `<script>` tag: their
+    inline scripts run under `carto.security_headers.ogc_policy`, anything else does not."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        source, filename, uptodate = super().get_source(environment, template)
+        tagged = source.replace("<script", '<script nonce="{{ request.state.csp_nonce }}"')
+        return tagged, filename, uptodate
+
+
 def _templates() -> Jinja2Templates:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("tipg", "templates"), autoescape=True)
+    env = jinja2.Environment(loader=_NonceLoader("tipg", "templates"), autoescape=True)
     return Jinja2Templates(env=env)
 
 
@@ -372,7 +383,7 @@ def build_ogc_app() -> FastAPI:
         title=TITLE,
         description=DESCRIPTION,
         openapi_url="/api",
-        docs_url="/api.html",
+        docs_url=None,  # install_docs below: Swagger UI with its CSP
         redoc_url=None,
     )
     app.state.pool = None
@@ -394,4 +405,5 @@ def build_ogc_app() -> FastAPI:
     app.dependency_overrides[filter_query] = checked_filter_query
     app.add_middleware(CatalogMiddleware)
     _register_errors(app)
+    install_docs(app, "/api.html")
     return app

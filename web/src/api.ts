@@ -1,7 +1,14 @@
-// The one place that talks to the back end: fetch with the bearer token, and
-// errors turned into French messages the page can show as they are.
+// The one place that talks to the back end, and errors turned into French messages
+// the page can show as they are.
+//
+// The access token never reaches script-readable storage: at sign-in the server sets
+// it as an HttpOnly, SameSite=Strict cookie, which the browser sends with every call
+// below; the X-Requested-With header is what makes the server count that cookie (a
+// cross-site page cannot send it). Only a "signed in" flag is kept, so that an
+// anonymous visit does not ask /api/v1/me for nothing.
 
-const TOKEN_KEY = "carto.token";
+const SIGNED_IN_KEY = "carto.signedIn";
+const WEB_CLIENT = { "X-Requested-With": "carto-web" };
 
 export class ApiError extends Error {
   constructor(
@@ -13,13 +20,13 @@ export class ApiError extends Error {
   }
 }
 
-export function getToken(): string | null {
-  return window.localStorage.getItem(TOKEN_KEY);
+export function isSignedIn(): boolean {
+  return window.localStorage.getItem(SIGNED_IN_KEY) === "1";
 }
 
-export function setToken(token: string | null): void {
-  if (token) window.localStorage.setItem(TOKEN_KEY, token);
-  else window.localStorage.removeItem(TOKEN_KEY);
+export function setSignedIn(signedIn: boolean): void {
+  if (signedIn) window.localStorage.setItem(SIGNED_IN_KEY, "1");
+  else window.localStorage.removeItem(SIGNED_IN_KEY);
 }
 
 const STATUS_MESSAGES: Record<number, string> = {
@@ -63,14 +70,13 @@ interface RequestOptions {
   query?: Query;
   json?: unknown;
   form?: FormData | URLSearchParams;
+  /** false: a 401 answer here does not mean the session ended (sign-in, sign-up). */
   auth?: boolean;
 }
 
 /** Call the API; resolve with the parsed JSON, reject with an ApiError carrying a French message. */
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const token = getToken();
-  if (token && opts.auth !== false) headers.Authorization = `Bearer ${token}`;
+  const headers: Record<string, string> = { Accept: "application/json", ...WEB_CLIENT };
   let body: BodyInit | undefined;
   if (opts.json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -80,7 +86,12 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   }
   let resp: Response;
   try {
-    resp = await fetch(withQuery(path, opts.query), { method: opts.method ?? "GET", headers, body });
+    resp = await fetch(withQuery(path, opts.query), {
+      method: opts.method ?? "GET",
+      headers,
+      body,
+      credentials: "same-origin",
+    });
   } catch {
     throw new ApiError("Le serveur ne répond pas : vérifiez votre connexion.", 0, null);
   }
@@ -94,7 +105,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     }
   }
   if (!resp.ok) {
-    if (resp.status === 401 && token) setToken(null);
+    if (resp.status === 401 && opts.auth !== false) setSignedIn(false);
     throw new ApiError(messageOf(resp.status, data), resp.status, data);
   }
   return data as T;

@@ -45,8 +45,7 @@ function renderNav(): void {
                 type: "button",
                 class: "linklike",
                 onclick: () => {
-                  signOut();
-                  navigate("/");
+                  void signOut().then(() => navigate("/"));
                 },
               },
               `Déconnexion (${user.pseudonym})`,

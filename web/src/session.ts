@@ -1,6 +1,6 @@
 // Who is signed in, and what they may see: read once from /api/v1/me after sign-in.
 
-import { api, getToken, setToken } from "./api";
+import { api, isSignedIn, setSignedIn } from "./api";
 
 export interface RoleGrant {
   role: string;
@@ -37,9 +37,9 @@ function changed(): void {
   for (const fn of listeners) fn();
 }
 
-/** Load the signed-in user when a token is stored (a stale token is dropped). */
+/** Load the signed-in user when a session was opened (an expired one is forgotten). */
 export async function loadSession(): Promise<Me | null> {
-  if (!getToken()) {
+  if (!isSignedIn()) {
     current = null;
     return null;
   }
@@ -47,7 +47,7 @@ export async function loadSession(): Promise<Me | null> {
     current = await api<Me>("/api/v1/me");
   } catch {
     current = null;
-    setToken(null);
+    setSignedIn(false);
   }
   changed();
   return current;
@@ -56,19 +56,22 @@ export async function loadSession(): Promise<Me | null> {
 /** Sign in with the OAuth2 password form; resolves with the user. */
 export async function signIn(email: string, password: string): Promise<Me> {
   const form = new URLSearchParams({ username: email, password });
-  const token = await api<{ access_token: string }>("/api/v1/auth/token", {
-    method: "POST",
-    form,
-    auth: false,
-  });
-  setToken(token.access_token);
+  // The answer's token is not kept: the server also set it as an HttpOnly cookie.
+  await api<unknown>("/api/v1/auth/token", { method: "POST", form, auth: false });
+  setSignedIn(true);
   const user = await loadSession();
   if (!user) throw new Error("Connexion impossible.");
   return user;
 }
 
-export function signOut(): void {
-  setToken(null);
+/** Sign out: the server clears the session cookie. */
+export async function signOut(): Promise<void> {
+  try {
+    await api<unknown>("/api/v1/auth/session", { method: "DELETE", auth: false });
+  } catch {
+    // offline: the cookie still expires with the token
+  }
+  setSignedIn(false);
   current = null;
   changed();
 }
