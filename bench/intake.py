@@ -6,6 +6,7 @@ endpoint inserting one row with asyncpg. Carto's path adds validation, routing
 201 answer's id is looked up in the database: nothing acknowledged may be lost.
 
     python -m bench.intake [--seconds 60] [--clients 32] [--runs 3] [--workers 1 2]
+                           [--idempotency-key]
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def lost_ids(url: str, ids: list[str], table: str) -> int:
 def measure(url: str, make, args: argparse.Namespace) -> LoadResult:  # type: ignore[no-untyped-def]
     """A short unmeasured warm-up (first-request imports, pools, caches), then the load.
     Ids acknowledged during the warm-up are checked for loss too."""
-    warm = asyncio.run(run_load(url, make, clients=args.clients, seconds=args.warmup))
-    load = asyncio.run(run_load(url, make, clients=args.clients, seconds=args.seconds))
+    keyed = getattr(args, "keyed", False)
+    warm = asyncio.run(run_load(url, make, clients=args.clients, seconds=args.warmup, keyed=keyed))
+    load = asyncio.run(run_load(url, make, clients=args.clients, seconds=args.seconds, keyed=keyed))
     load.ids.extend(warm.ids)
     return load
 
@@ -84,6 +86,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds, not measured")
     parser.add_argument("--name", default="intake")
+    parser.add_argument(
+        "--idempotency-key", dest="keyed", action="store_true",
+        help="every request carries a fresh Idempotency-Key (the claim and record cost)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     result = Result(args.name, params=vars(args))

@@ -13,6 +13,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
@@ -76,6 +77,7 @@ async def _connect(
 async def _worker(
     url: str, make_body: Callable[[random.Random], dict[str, object]], deadline: float,
     budget: list[int], result: LoadResult, seed: int, stop: threading.Event | None = None,
+    keyed: bool = False,
 ) -> None:  # fmt: skip
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
@@ -89,8 +91,9 @@ async def _worker(
         while time.perf_counter() < deadline and budget[0] > 0 and not (stop and stop.is_set()):
             budget[0] -= 1
             body = urlencode(make_body(rng)).encode()
+            key = f"Idempotency-Key: {uuid.uuid4().hex}\r\n" if keyed else ""
             request = (
-                f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\n{key}"
                 "Content-Type: application/x-www-form-urlencoded\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode() + body
@@ -120,7 +123,7 @@ async def _worker(
 async def run_load(
     url: str, make_body: Callable[[random.Random], dict[str, object]], *,
     clients: int, seconds: float, max_requests: int = 2_000_000,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, keyed: bool = False,
 ) -> LoadResult:  # fmt: skip
     """Post from `clients` keep-alive connections for `seconds` (bounded by max_requests),
     or until `stop` is set (set from another thread)."""
@@ -130,7 +133,7 @@ async def run_load(
     deadline = started + seconds
     await asyncio.gather(
         *(
-            _worker(url, make_body, deadline, budget, result, seed=i, stop=stop)
+            _worker(url, make_body, deadline, budget, result, seed=i, stop=stop, keyed=keyed)
             for i in range(clients)
         )
     )

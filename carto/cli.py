@@ -71,7 +71,11 @@ def db_start(data_dir: DataDirOpt = None) -> None:
     settings = _settings(data_dir)
     try:
         if settings.uses_embedded_cluster:
-            started = embedded_cluster(settings).ensure_started()
+            from carto.embedded_owner import disown
+
+            cluster = embedded_cluster(settings)
+            started = cluster.ensure_started()
+            disown(cluster)  # the operator's now: no `carto demo` will stop it on exit
             console.print("Cluster démarré." if started else "Cluster déjà en marche.")
         upgrade(database_url(settings, start=True))
     except CartoError as exc:
@@ -306,43 +310,54 @@ def serve(
     data_dir: DataDirOpt = None,
     workers: Annotated[int, typer.Option(min=1, help="Processus uvicorn.")] = 1,
 ) -> None:
-    """Serve against CARTO_DATABASE_URL, or the embedded cluster when unset."""
+    """Serve against CARTO_DATABASE_URL, or the embedded cluster when unset (started
+    and stopped with the server when no one else runs it)."""
+    from carto.embedded_owner import join, leave
     from carto.logging_setup import configure_logging
-    from carto.runtime import database_url, require_role_urls, upgrade
+    from carto.runtime import database_url, embedded_cluster, require_role_urls, upgrade
 
     settings = _settings(data_dir, host=host, port=port)
     configure_logging(settings.log_level, as_json=settings.log_json)
+    cluster = embedded_cluster(settings) if settings.uses_embedded_cluster else None
+    owned = False
     try:
         require_role_urls(settings)
-        url = database_url(settings, start=True)
+        if cluster is not None:
+            owned = join(cluster, console.print)
+        url = database_url(settings)
         upgrade(url)
         _load_configured_streets(settings, url)
     except CartoError as exc:
+        leave(cluster, owned, console.print)
         _fail(exc)
-    _serve(settings, url, workers)
+    _exit_on_sigterm()
+    try:
+        _serve(settings, url, workers)
+    finally:
+        leave(cluster, owned, console.print)
 
 
 @app.command()
 def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None) -> None:
     """Start (or reuse) the embedded cluster, load the demo data, serve; stop all on exit."""
     from carto.demo.loader import DEMO_PASSWORD, load_demo
+    from carto.embedded_owner import join, leave
     from carto.logging_setup import configure_logging
     from carto.runtime import database_url, embedded_cluster, upgrade
 
     settings = _settings(data_dir, host=host, port=port)
     configure_logging(settings.log_level, as_json=settings.log_json)
     cluster = embedded_cluster(settings) if settings.uses_embedded_cluster else None
-    started = False
+    owned = False
     try:
         if cluster is not None:
-            started = cluster.ensure_started()
+            owned = join(cluster, console.print)
         url = database_url(settings)
         upgrade(url)
         summary = load_demo(url, console=console)
         _load_configured_streets(settings, url)
     except CartoError as exc:
-        if cluster is not None and started:
-            cluster.stop()
+        leave(cluster, owned, console.print)
         _fail(exc)
     console.print(f"\n[bold]Carto — démo[/bold] sur http://{settings.host}:{settings.port}/")
     console.print(f"Base : {url.split('@')[-1]}  (carto db url pour l'adresse complète)")
@@ -353,9 +368,7 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
     try:
         _serve(settings, url)
     finally:
-        if cluster is not None and started:
-            console.print("Arrêt du cluster PostGIS…")
-            cluster.stop()
+        leave(cluster, owned, console.print)
 
 
 @app.command()

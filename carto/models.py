@@ -5,6 +5,7 @@ from carto.apiclients import models as apiclients_models  # noqa: F401
 from carto.concertations import models as concertations_models  # noqa: F401
 from carto.concertations import participation_models  # noqa: F401
 from carto.db import Base
+from carto.idempotency import IdempotencyRecord  # noqa: F401
 from carto.media import models as media_models  # noqa: F401
 from carto.notifications import models as notifications_models  # noqa: F401
 from carto.ratelimit import RateCounter  # noqa: F401

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # Photos (carto.media)
     media_max_bytes: int = Field(default=10 * 1024 * 1024, description="One uploaded photo.")
     media_max_pixels: int = Field(default=50_000_000, description="Decoded size cap (bombs).")
+    media_max_pixels_anonymous: int = Field(
+        default=24_000_000, description="Decoded size cap without an account (CPU per upload)."
+    )
     media_max_side: int = 2048
     media_thumb_side: int = 400
     media_format: str = Field(default="jpeg", description="Re-encoding: 'jpeg' or 'webp'.")

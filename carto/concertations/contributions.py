@@ -263,9 +263,10 @@ async def _validated(
 
 async def create_contribution(
     *, session: AsyncSession, ref: int | str, feature: ContributionFeatureIn,
-    principal: Principal, ip_hash: str | None = None,
+    principal: Principal, ip_hash: str | None = None, commit: bool = True,
 ) -> ContributionFeature:  # fmt: skip
-    """Store a contribution after every check; 422 (nothing stored) on any refusal."""
+    """Store a contribution after every check; 422 (nothing stored) on any refusal.
+    `commit=False` leaves the commit to the caller (an idempotency key goes with it)."""
     k = await load_concertation(session=session, ref=ref)
     props = feature.properties
     staff_entry = props.channel != "online"
@@ -301,7 +302,8 @@ async def create_contribution(
         await flag_contribution_bursts(
             session=session, concertation_id=k.id, author_id=principal.user_id, ip_hash=ip_hash
         )
-    await session.commit()
+    if commit:
+        await session.commit()
     return await get_contribution(
         session=session, contribution_id=contribution.id, viewer=principal
     )

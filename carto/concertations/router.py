@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from carto.accounts.deps import CitizenPrincipal, CurrentPrincipal, OptionalPrincipal
 from carto.concertations import contributions, reactions, service
@@ -38,6 +38,7 @@ from carto.concertations.schemas import (
 from carto.concertations.synthesis import build_synthesis, session_runner
 from carto.db import ReadSessionDep, SessionDep
 from carto.errors import Forbidden
+from carto.idempotency import begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 
 router = APIRouter(tags=["concertations"])
@@ -90,14 +91,27 @@ async def concertation_contributions(
 )
 async def contribute(
     ref: str, feature: ContributionFeatureIn, principal: CurrentPrincipal, session: SessionDep,
-    ip_hash: IpHash,
-) -> ContributionFeature:  # fmt: skip
-    """Add a contribution (a GeoJSON Feature); staff may enter workshop or paper input."""
+    ip_hash: IpHash, request: Request,
+) -> ContributionFeature | Response:  # fmt: skip
+    """Add a contribution (a GeoJSON Feature); staff may enter workshop or paper input.
+    With an `Idempotency-Key`, a retry answers the first answer again."""
     if feature.properties.channel == "online" and "citizen" not in principal.roles:
         raise Forbidden("Il faut un compte participant pour contribuer en ligne.")
-    return await contributions.create_contribution(
-        session=session, ref=ref, feature=feature, principal=principal, ip_hash=ip_hash
-    )
+    claim = await claim_of(request, caller_scope(request, user_id=principal.user_id))
+    if claim is None:
+        return await contributions.create_contribution(
+            session=session, ref=ref, feature=feature, principal=principal, ip_hash=ip_hash
+        )
+    if (replay := await begin(session, claim)) is not None:
+        return replay
+    created = await contributions.create_contribution(
+        session=session, ref=ref, feature=feature, principal=principal, ip_hash=ip_hash,
+        commit=False,
+    )  # fmt: skip
+    response = JSONResponse(created.model_dump(mode="json", by_alias=True), status_code=201)
+    await record(session, claim, response)  # committed with the contribution
+    await session.commit()
+    return response
 
 
 @router.put(

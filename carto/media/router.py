@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 
+from carto.accounts.deps import OptionalPrincipal
 from carto.db import SessionDep
 from carto.errors import NotFound
 from carto.media import service
@@ -32,14 +33,17 @@ _NOT_FOUND = "Photo introuvable."
 async def upload_photo(
     request: Request,
     session: SessionDep,
+    principal: OptionalPrincipal,
     file: Annotated[UploadFile, File(description="La photo (JPEG, PNG ou WebP)")],
 ) -> PhotoRef:
-    """Store a photo stripped of its metadata; answer its id and public URLs."""
+    """Store a photo stripped of its metadata; answer its id and public URLs.
+    Without an account the pixel budget is smaller (CARTO_MEDIA_MAX_PIXELS_ANONYMOUS)."""
     settings: Settings = request.app.state.settings
     data = await read_upload(file, max_bytes=settings.media_max_bytes)
     ref = await service.store_photo(
-        session=session, data=data, filename=file.filename, settings=settings
-    )
+        session=session, data=data, filename=file.filename, settings=settings,
+        anonymous=principal is None,
+    )  # fmt: skip
     await session.commit()
     return ref
 

@@ -70,18 +70,26 @@ def safe_filename(filename: str | None) -> str | None:
 
 
 async def store_photo(
-    *, session: AsyncSession, data: bytes, filename: str | None, settings: Settings | None = None
-) -> PhotoRef:
+    *, session: AsyncSession, data: bytes, filename: str | None, settings: Settings | None = None,
+    anonymous: bool = False,
+) -> PhotoRef:  # fmt: skip
     """Verify, clean and store a photo in the caller's transaction (no commit).
 
+    Decoding and re-encoding run in a worker thread (Pillow releases the GIL while it
+    decodes), so the event loop keeps answering. An upload without an account gets the
+    smaller pixel budget (CARTO_MEDIA_MAX_PIXELS_ANONYMOUS), checked from the header
+    before any pixel is decoded: a tiny file of huge dimensions costs nothing.
     Raises InvalidInput (not an image, unreadable) or TooLarge (bytes or pixels).
     """
     cfg = settings or get_settings()
+    max_pixels = cfg.media_max_pixels
+    if anonymous:
+        max_pixels = min(max_pixels, cfg.media_max_pixels_anonymous)
     processed = await asyncio.to_thread(
         process,
         data,
         max_bytes=cfg.media_max_bytes,
-        max_pixels=cfg.media_max_pixels,
+        max_pixels=max_pixels,
         max_side=cfg.media_max_side,
         thumb_side=cfg.media_thumb_side,
         output=cfg.media_format,

@@ -1,7 +1,8 @@
 """Where the outbox worker runs: `carto worker` (its own process) or inside the app.
 
 Also carries the hourly housekeeping that retention needs (original photos after
-N days, idle rate-limit counters), since the worker is the one long-lived loop.
+N days, idle rate-limit counters, expired idempotency keys), since the worker is the
+one long-lived loop.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def make_worker(engine: AsyncEngine, settings: Settings) -> OutboxWorker:
 
 
 def housekeeping(settings: Settings) -> list[Periodic]:
-    """Retention jobs: delete photo originals past their period, forget idle counters."""
+    """Retention jobs: delete photo originals past their period, forget idle counters
+    and idempotency keys past their 24 hours."""
     from carto.accounts.privacy import load_providers
+    from carto.idempotency import purge_expired
     from carto.media.service import purge_originals
     from carto.ratelimit import purge_counters
 
@@ -44,6 +47,7 @@ def housekeeping(settings: Settings) -> list[Periodic]:
                 session=session, older_than_days=settings.media_original_retention_days
             )
             await purge_counters(session=session)
+            await purge_expired(session=session)
             cleared = {}
             for name, provider in load_providers().items():
                 if provider.retention is not None:

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.notifications.service import OutboxBatch, outbox_rows_sql
+from carto.personal_data import mask_contact_details
 from carto.routing.decision import RoutingDecision
 from carto.signalements.models import Signalement, SignalementEvent
 from carto.signalements.schemas import SignalementCreate
@@ -40,13 +41,15 @@ Outbox = Callable[[Signalement, SignalementEvent], OutboxBatch]
 
 
 def ticket_values(
-    data: SignalementCreate, decision: RoutingDecision, when: datetime, source: str
-) -> dict[str, Any]:
+    data: SignalementCreate, decision: RoutingDecision, when: datetime, source: str,
+    description: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The ticket's columns, routed at once. Every column is given: Python-side column
-    defaults are not applied to an INSERT inside a CTE."""
+    defaults are not applied to an INSERT inside a CTE. `description` is the public
+    text (contact details masked), the typed one when not given."""
     return {
         "category_code": decision.category_code,
-        "description": data.description,
+        "description": data.description if description is None else description,
         "address_string": data.address,
         "state": "routed",
         "geom": WKTElement(f"POINT({data.lon!r} {data.lat!r})", srid=4326),
@@ -77,7 +80,7 @@ TICKET_COLUMNS = (
 _TICKET_TYPES = {"authority_id": "int", "service_id": "int", "rule_id": "int",
                  "supports": "int", "due_at": "timestamptz", "created_at": "timestamptz",
                  "updated_at": "timestamptz"}  # fmt: skip
-REPORTER_COLUMNS = ("user_id", "email", "first_name", "last_name", "ip")
+REPORTER_COLUMNS = ("user_id", "email", "first_name", "last_name", "ip", "description_original")
 
 
 def _cast(name: str, kind: str) -> str:
@@ -108,7 +111,8 @@ INTAKE_SQL = f"""WITH sig AS (
 ), rep AS (
     INSERT INTO signalement_reporter (signalement_id, authority_id, {", ".join(REPORTER_COLUMNS)})
     SELECT sig.id, sig.authority_id, CAST(:r_user_id AS int), CAST(:r_email AS text),
-           CAST(:r_first_name AS text), CAST(:r_last_name AS text), CAST(:r_ip AS text)
+           CAST(:r_first_name AS text), CAST(:r_last_name AS text), CAST(:r_ip AS text),
+           CAST(:r_description_original AS text)
     FROM sig WHERE CAST(:with_reporter AS boolean)
 ), photo AS (
     INSERT INTO signalement_photo (signalement_id, photo_id, authority_id, position)
@@ -122,13 +126,16 @@ _INTAKE = text(INTAKE_SQL)
 _NO_OUTBOX = OutboxBatch().columns()
 
 
-def _reporter_row(data: SignalementCreate, user_id: int | None, ip: str | None) -> dict[str, Any]:
+def _reporter_row(
+    data: SignalementCreate, user_id: int | None, ip: str | None, original: str | None
+) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "email": str(data.email).lower() if data.email else None,
         "first_name": data.first_name,
         "last_name": data.last_name,
         "ip": ip,
+        "description_original": original,
     }
 
 
@@ -147,12 +154,17 @@ async def insert_report(
     in one statement (one round trip, one atomic write even outside a transaction).
 
     The notifications mention ids the statement creates: they are built for stand-in
-    ids (random marks no input can foresee) and the statement puts the real ones in."""
-    ticket = ticket_values(data, decision, when, source)
+    ids (random marks no input can foresee) and the statement puts the real ones in.
+
+    Contact details typed in the description are masked in the ticket (what every
+    public path reads); the typed text goes with the reporter's data (staff only)."""
+    public = mask_contact_details(data.description)
+    original = data.description if public != data.description else None
+    ticket = ticket_values(data, decision, when, source, public)
     note = f"Transmis à : {decision.service_name}, {decision.authority_name}."
     params: dict[str, Any] = {f"t_{c}": ticket[c] for c in TICKET_COLUMNS}
     params |= {"lon": data.lon, "lat": data.lat, "e_actor": user_id, "e_at": when, "e_note": note}
-    rep = _reporter_row(data, user_id, ip)
+    rep = _reporter_row(data, user_id, ip, original)
     params |= {f"r_{k}": v for k, v in rep.items()}
     params["with_reporter"] = any(v is not None for v in rep.values())
     params["photo_id"] = data.photo_id or None

@@ -105,6 +105,9 @@ class SignalementReporter(Base):
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
     ip: Mapped[str | None] = mapped_column(String(45))
+    description_original: Mapped[str | None] = mapped_column(
+        Text, doc="the description as typed, when contact details were masked in the public one"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -28,6 +28,7 @@ from carto.accounts.deps import OptionalPrincipal
 from carto.apiclients.service import KeyScope, authenticate_key, check_scope
 from carto.db import SessionDep
 from carto.errors import CartoError, InvalidInput, NotFound
+from carto.idempotency import begin, caller_scope, claim_of, record
 from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
 from carto.routing.resolution import resolve
@@ -193,26 +194,33 @@ def to_create(body: dict[str, Any]) -> SignalementCreate:
 @router.post("/requests.json", status_code=201, dependencies=[Depends(rate_limited("signalement"))])
 async def create_request(
     request: Request, session: SessionDep, principal: OptionalPrincipal
-) -> JSONResponse:
+) -> Response:
     """Create a service request; it is routed at once to the competent service."""
     body = await _body(request)
     settings: Settings = request.app.state.settings
     scope = await _key_scope(request, session, body)
     data = to_create(body)
+    user_id = principal.user_id if principal else None
+    client = None if scope is None else str(scope.client_id or f"env-{scope.name}")
+    claim = await claim_of(request, caller_scope(request, user_id=user_id, client=client))
+    if claim is not None and (replay := await begin(session, claim)) is not None:
+        return replay
     await _check_scope(session, scope, data)
-    reporter = ReporterInfo(
-        user_id=principal.user_id if principal else None,
-        ip=request.client.host if request.client else None,
-    )
+    reporter = ReporterInfo(user_id=user_id, ip=request.client.host if request.client else None)
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     created = await create_report(
-        session=session, data=data, reporter=reporter, source="open311", base_url=base
-    )
-    return JSONResponse(
+        session=session, data=data, reporter=reporter, source="open311", base_url=base,
+        commit=claim is None,
+    )  # fmt: skip
+    response = JSONResponse(
         [{"service_request_id": str(created.id), "service_notice": created.notice,
           "account_id": None}],
         status_code=201,
     )  # fmt: skip
+    if claim is not None:  # the key commits with the report, or neither does
+        await record(session, claim, response)
+        await session.commit()
+    return response
 
 
 def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:

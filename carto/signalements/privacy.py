@@ -27,7 +27,7 @@ async def export(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
             "numero": sig.id,
             "categorie": sig.category_code,
             "etat": sig.state,
-            "description": sig.description,
+            "description": rep.description_original or sig.description,
             "adresse": sig.address_string,
             "cree_le": sig.created_at.isoformat(),
             "email": rep.email,
@@ -43,7 +43,14 @@ async def anonymize(session: AsyncSession, user_id: int) -> None:
     await session.execute(
         update(SignalementReporter)
         .where(SignalementReporter.user_id == user_id)
-        .values(user_id=None, email=None, first_name=None, last_name=None, ip=None)
+        .values(
+            user_id=None,
+            email=None,
+            first_name=None,
+            last_name=None,
+            ip=None,
+            description_original=None,
+        )
     )
     # Supports keep counting, but no longer point at the person.
     await session.execute(
@@ -62,12 +69,14 @@ async def purge_closed_contacts(session: AsyncSession, settings: Any) -> int:
     result = await session.execute(
         text(
             """UPDATE signalement_reporter r
-               SET email = NULL, first_name = NULL, last_name = NULL, ip = NULL
+               SET email = NULL, first_name = NULL, last_name = NULL, ip = NULL,
+                   description_original = NULL
                FROM signalement s
                WHERE s.id = r.signalement_id AND s.status = 'closed'
                  AND s.closed_at < now() - make_interval(days => :days)
                  AND (r.email IS NOT NULL OR r.first_name IS NOT NULL
-                      OR r.last_name IS NOT NULL OR r.ip IS NOT NULL)"""
+                      OR r.last_name IS NOT NULL OR r.ip IS NOT NULL
+                      OR r.description_original IS NOT NULL)"""
         ),
         {"days": days},
     )
@@ -81,7 +90,8 @@ PROVIDER = PersonalDataProvider(
     processing=(
         Processing(
             name="Signalements",
-            data="Adresse e-mail, prénom et nom (facultatifs), compte, adresse IP de l'envoi",
+            data="Adresse e-mail, prénom et nom (facultatifs), compte, adresse IP de l'envoi, "
+            "coordonnées écrites dans la description (masquées dans le texte public)",
             purpose="Transmettre le signalement au service compétent, informer son auteur "
             "de son traitement, lutter contre les abus",
             legal_basis="Mission d'intérêt public",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal
 from carto.db import ReadSessionDep, SessionDep
+from carto.idempotency import begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
 from carto.signalements import lifecycle, privacy, queries, service
@@ -53,18 +54,28 @@ def client_ip(request: Request) -> str | None:
 )
 async def create(
     request: Request, session: SessionDep, principal: OptionalPrincipal, data: SignalementCreate
-) -> JSONResponse:
-    """Report a problem; it is routed at once (422 with the reason when it cannot be)."""
-    reporter = ReporterInfo(user_id=principal.user_id if principal else None, ip=client_ip(request))
+) -> Response:
+    """Report a problem; it is routed at once (422 with the reason when it cannot be).
+    With an `Idempotency-Key`, a retry answers the first answer again."""
+    user_id = principal.user_id if principal else None
+    claim = await claim_of(request, caller_scope(request, user_id=user_id))
+    if claim is not None and (replay := await begin(session, claim)) is not None:
+        return replay
+    reporter = ReporterInfo(user_id=user_id, ip=client_ip(request))
     new_id = await service.create_signalement(
-        session=session, data=data, reporter=reporter, source="web", base_url=base_url(request)
-    )
+        session=session, data=data, reporter=reporter, source="web", base_url=base_url(request),
+        commit=claim is None,
+    )  # fmt: skip
     public = await service.get_public(session=session, signalement_id=new_id)
-    return JSONResponse(
+    response = JSONResponse(
         public.model_dump(mode="json"),
         status_code=201,
         headers={"Location": f"/api/v1/signalements/{new_id}"},
     )
+    if claim is not None:  # the key commits with the report, or neither does
+        await record(session, claim, response)
+        await session.commit()
+    return response
 
 
 @router.get("/signalements", response_model=Queue)

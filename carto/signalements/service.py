@@ -285,6 +285,8 @@ async def get_staff(*, session: AsyncSession, signalement_id: int) -> Signalemen
         if rep is not None
         else None
     )
+    if rep is not None and rep.description_original:
+        fields["description"] = rep.description_original  # as typed: contacts unmasked
     return SignalementStaff(
         **fields,
         history=await _history(session, signalement_id),
