@@ -64,11 +64,19 @@ async def issue_token(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
     """Exchange an e-mail and password for a bearer token."""
-    user = await service.authenticate(session=session, email=form.username, password=form.password)
+    user = await service.authenticate(
+        session=session,
+        email=form.username,
+        password=form.password,
+        address=request.client.host if request.client else "unknown",
+        secret=request.app.state.secret_key,
+    )
     if user is None:
         raise NotAuthenticated("Adresse e-mail ou mot de passe incorrect.")
     settings = request.app.state.settings
-    token = create_access_token(user.id, settings, request.app.state.secret_key)
+    token = create_access_token(
+        user.id, settings, request.app.state.secret_key, version=user.token_version
+    )
     return Token(access_token=token, expires_in=settings.token_ttl_minutes * 60)
 
 
@@ -188,6 +196,16 @@ async def _me_user(principal: CurrentPrincipal, session: SessionDep) -> User:
 
 
 MeUser = Annotated[User, Depends(_me_user)]
+
+
+@router.post("/auth/logout-all", response_model=Accepted)
+async def log_out_everywhere(user: MeUser, session: SessionDep) -> Accepted:
+    """Log out everywhere: every token of the account stops working, this one too (a
+    stolen token dies with the others)."""
+    await service.revoke_tokens(session=session, user=user)
+    return Accepted(
+        message="Vous êtes déconnecté(e) partout : reconnectez-vous sur chaque appareil."
+    )
 
 
 @router.get("/me", response_model=UserMe)

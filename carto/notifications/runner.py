@@ -35,6 +35,7 @@ def make_worker(engine: AsyncEngine, settings: Settings) -> OutboxWorker:
 def housekeeping(settings: Settings) -> list[Periodic]:
     """Retention jobs: delete photo originals past their period, forget idle counters."""
     from carto.accounts.privacy import load_providers
+    from carto.accounts.throttle import purge as purge_login_throttle
     from carto.media.service import purge_originals
     from carto.ratelimit import purge_counters
 
@@ -44,6 +45,7 @@ def housekeeping(settings: Settings) -> list[Periodic]:
                 session=session, older_than_days=settings.media_original_retention_days
             )
             await purge_counters(session=session)
+            await purge_login_throttle(session=session)
             cleared = {}
             for name, provider in load_providers().items():
                 if provider.retention is not None:
