@@ -74,6 +74,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    from carto.hosts import AllowedHosts, allowed_hosts, public_url
+
+    app.state.public_url = public_url(settings)  # e-mailed links; never the Host header
     app.state.freeze_heap = freeze_heap
     app.state.secret_key = secret_key(settings)
     app.state.expected_heads = expected_heads()
@@ -128,4 +131,5 @@ def create_app(
     from carto.web import install_web  # /api/v1/config and the web map at /
 
     install_web(app)
+    app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings))  # outermost: runs first
     return app

@@ -282,12 +282,22 @@ def serve(
     settings = _settings(data_dir, host=host, port=port)
     configure_logging(settings.log_level, as_json=settings.log_json)
     try:
+        _require_public_url(settings)
         url = database_url(settings, start=True)
         upgrade(url)
         _load_configured_streets(settings, url)
     except CartoError as exc:
         _fail(exc)
     _serve(settings, url, workers)
+
+
+def _require_public_url(settings: Settings) -> None:
+    """E-mailed links come from CARTO_PUBLIC_URL: refuse to serve a non-loopback address
+    without it; workers (carto.asgi) get the URL derived here through the environment."""
+    from carto.hosts import public_url
+
+    os.environ["CARTO_PUBLIC_URL"] = public_url(settings)
+    os.environ["CARTO_HOST"] = settings.host  # workers derive the allowed Host names from it
 
 
 @app.command()

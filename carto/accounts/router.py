@@ -48,7 +48,8 @@ RESET_MESSAGE = (
 
 
 def _base_url(request: Request) -> str:
-    return (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    """CARTO_PUBLIC_URL (carto.hosts): never the request's Host, which a caller chooses."""
+    return str(request.app.state.public_url)
 
 
 async def _mail(session: SessionDep, to: str, subject: str, text: str, key: str) -> None:
