@@ -89,7 +89,7 @@ async def cast_vote(
     confirmed = await session.scalar(
         select(User.email_verified).where(User.id == principal.user_id)
     )
-    if not confirmed:  # kept, counted once the address is confirmed (migration u001)
+    if not confirmed:  # kept, counted once the address is confirmed (migration v016)
         flags.append("unconfirmed")
     statement = (
         insert(Vote)

@@ -9,7 +9,7 @@
   `contribution.votes_for/against`; confirming the address clears the flag (trigger
   on `app_user`), and the vote counts from then on.
 
-Revision ID: u001
+Revision ID: v016
 Revises: 0001
 Create Date: 2026-12-07
 """
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "u001"
+revision: str = "v016"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("accountsecurity",)
 depends_on: str | Sequence[str] | None = ("c001",)
