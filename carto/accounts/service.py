@@ -37,14 +37,13 @@ async def authenticate(
     (carto.accounts.throttle): RateLimited while throttled. There is no lock of the
     account itself, which a stranger could use to shut its owner out."""
     pair, at_address = throttle.keys(email=normalize_email(email), address=address, secret=secret)
-    await throttle.check(session=session, pair=pair, address=at_address)
+    await throttle.reserve(session=session, pair=pair, address=at_address)
+    await session.commit()  # counted (as a failure until proven otherwise) and unlocked
     user = await find_user(session=session, email=email)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not user.is_active or not ok:
-        await throttle.record_failure(session=session, pair=pair, address=at_address)
-        await session.commit()
         return None
-    await throttle.record_success(session=session, pair=pair)
+    await throttle.record_success(session=session, pair=pair, address=at_address)
     user.last_login_at = datetime.now(UTC)
     await session.commit()
     return user

@@ -30,9 +30,18 @@ PAIR_MEMORY_S = 24 * 3600  # a pair's failures are forgotten a day after the fir
 ADDRESS_LIMIT = 20  # failures per address, all accounts together, per window
 ADDRESS_WINDOW_S = 15 * 60
 
-_BLOCKED = text(
-    "SELECT max(extract(epoch FROM blocked_until - now())) FROM login_throttle"
-    " WHERE key = ANY(:keys) AND blocked_until > now()"
+_ENSURE = text(
+    "INSERT INTO login_throttle (key, failures, window_start, updated_at)"
+    " SELECT k, 0, now(), now() FROM unnest(CAST(:keys AS text[])) AS k ON CONFLICT DO NOTHING"
+)
+_LOCK = text(  # both rows, in key order (no deadlock), locked until the caller commits
+    "SELECT extract(epoch FROM blocked_until - now()) AS wait FROM login_throttle"
+    " WHERE key = ANY(:keys) ORDER BY key FOR UPDATE"
+)
+_GIVE_BACK = text(
+    "UPDATE login_throttle SET failures = greatest(failures - 1, 0),"
+    " blocked_until = CASE WHEN failures - 1 < :limit THEN NULL ELSE blocked_until END"
+    " WHERE key = :key"
 )
 _FAIL = text(
     """
@@ -76,10 +85,16 @@ def pair_delay(failures: int) -> int:
     return min(MAX_DELAY_S, BASE_DELAY_S * 2 ** min(failures - FREE_FAILURES, 20))
 
 
-async def check(*, session: AsyncSession, pair: str, address: str) -> None:
-    """Raise RateLimited (429, Retry-After) while either key is blocked."""
-    wait = await session.scalar(_BLOCKED, {"keys": [pair, address]})
+async def reserve(*, session: AsyncSession, pair: str, address: str) -> None:
+    """Count this attempt as a failure before the password is checked, on rows locked
+    for the moment, so that guesses sent together cannot all slip in before the first
+    is counted; raise RateLimited (429, Retry-After) while either key is blocked.
+    A success gives the attempt back (`record_success`). The caller commits at once."""
+    await session.execute(_ENSURE, {"keys": [pair, address]})
+    rows = (await session.execute(_LOCK, {"keys": [pair, address]})).all()
+    wait = max((float(r.wait) for r in rows if r.wait is not None and r.wait > 0), default=None)
     if wait is not None:
+        await session.commit()
         seconds = max(1, math.ceil(float(wait)))
         raise RateLimited(
             "Trop de tentatives de connexion depuis votre adresse : réessayez dans "
@@ -87,9 +102,10 @@ async def check(*, session: AsyncSession, pair: str, address: str) -> None:
             detail="login throttled",
             retry_after=seconds,
         )
+    await _record_failure(session=session, pair=pair, address=address)
 
 
-async def record_failure(*, session: AsyncSession, pair: str, address: str) -> None:
+async def _record_failure(*, session: AsyncSession, pair: str, address: str) -> None:
     """Count one failure against both keys and block them as the policy says."""
     failures = int(await session.scalar(_FAIL, {"key": pair, "memory": PAIR_MEMORY_S}) or 0)
     delay = pair_delay(failures)
@@ -100,10 +116,11 @@ async def record_failure(*, session: AsyncSession, pair: str, address: str) -> N
         await session.execute(_BLOCK_TO_WINDOW_END, {"w": ADDRESS_WINDOW_S, "key": address})
 
 
-async def record_success(*, session: AsyncSession, pair: str) -> None:
-    """The pair starts afresh; the address count stays (a success on one's own account
-    must not reset a spraying count)."""
+async def record_success(*, session: AsyncSession, pair: str, address: str) -> None:
+    """The pair starts afresh; the address gets its reserved attempt back, no more (a
+    success on one's own account must not reset a spraying count)."""
     await session.execute(text("DELETE FROM login_throttle WHERE key = :key"), {"key": pair})
+    await session.execute(_GIVE_BACK, {"key": address, "limit": ADDRESS_LIMIT})
 
 
 async def purge(*, session: AsyncSession) -> int:
