@@ -84,6 +84,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    from carto.hosts import AllowedHosts, allowed_hosts, public_url
+
+    app.state.public_url = public_url(settings)  # e-mailed links; never the Host header
     app.state.freeze_heap = freeze_heap
     app.state.secret_key = secret_key(settings)
     app.state.expected_heads = expected_heads()
@@ -142,6 +145,7 @@ def create_app(
 
     install_docs(app)  # /docs
     app.add_middleware(SecurityHeaders)  # CSP on HTML, nosniff, Referrer-Policy
+    app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings))  # runs before the rest
     _with_request_ids(app)
     return app
 

@@ -322,6 +322,7 @@ def serve(
     owned = False
     try:
         require_role_urls(settings)
+        _require_public_url(settings)
         if cluster is not None:
             owned = join(cluster, console.print)
         url = database_url(settings)
@@ -335,6 +336,15 @@ def serve(
         _serve(settings, url, workers)
     finally:
         leave(cluster, owned, console.print)
+
+
+def _require_public_url(settings: Settings) -> None:
+    """E-mailed links come from CARTO_PUBLIC_URL: refuse to serve a non-loopback address
+    without it; workers (carto.asgi) get the URL derived here through the environment."""
+    from carto.hosts import public_url
+
+    os.environ["CARTO_PUBLIC_URL"] = public_url(settings)
+    os.environ["CARTO_HOST"] = settings.host  # workers derive the allowed Host names from it
 
 
 @app.command()

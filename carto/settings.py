@@ -38,7 +38,14 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = 60 * 12
     public_url: str | None = Field(
-        default=None, description="Base URL used in e-mailed links; the request's when unset."
+        default=None,
+        description="Base URL of every e-mailed link (https://carto.example.fr); required "
+        "unless bound to a loopback address, where http://host:port is used.",
+    )
+    allowed_hosts: str = Field(
+        default="",
+        description="Host names the server answers (comma-separated); default: the public "
+        "URL's host, plus localhost/127.0.0.1/::1 when bound to loopback. Others get 400.",
     )
     log_level: str = "INFO"
     log_json: bool = False

@@ -132,6 +132,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         secret_key="test-secret-key-" + "x" * 32,
         rate_limits="off",
         notifications_worker=False,
+        public_url="http://test",
+        allowed_hosts="test,t,testserver",  # the ASGI test clients' Host names
     )
 
 

@@ -32,6 +32,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/signalements/{signalement_id}/supports"): ANONYMOUS,
     ("POST", "/open311/v2/requests.json"): ANONYMOUS,
     ("POST", "/api/v1/me/delete"): SIGNED_IN,
+    ("POST", "/api/v1/auth/logout-all"): SIGNED_IN,
     ("POST", "/api/v1/comments/{comment_id}/reports"): SIGNED_IN,
     ("POST", "/api/v1/contributions/{contribution_id}/reports"): SIGNED_IN,
     ("POST", "/api/v1/concertations/{ref}/contributions"): "citizen",
@@ -86,7 +87,10 @@ FINGERPRINT = """SELECT md5(string_agg(t, '|')) FROM (
     UNION ALL SELECT (SELECT count(*) FROM concertation)::text
     UNION ALL SELECT (SELECT count(*) || ':' || count(revoked_at) FROM api_client)
     UNION ALL SELECT (SELECT string_agg(name, ',' ORDER BY id) FROM service)
-    UNION ALL SELECT (SELECT string_agg(state, ',' ORDER BY id) FROM signalement)) s(t)"""
+    UNION ALL SELECT (SELECT string_agg(state || ':' || supports || ':' || service_id, ','
+                                        ORDER BY id) FROM signalement)
+    UNION ALL SELECT (SELECT count(*) FROM signalement_support)::text
+    UNION ALL SELECT (SELECT count(*) FROM concertation_authority)::text) s(t)"""
 
 
 def _resolve(spec: dict, schema: dict) -> dict:
@@ -227,4 +231,153 @@ async def test_protected_route_refuses_anonymous_and_wrong_role(
         headers = await login(client, WRONG_ROLE[needed])
         wrong = await client.request(method, url, headers=headers, **request)
         assert wrong.status_code == 403, (needed, wrong.text)
+    assert (await session.execute(text(FINGERPRINT))).scalar() == before
+
+
+# --- Actions that name a second object -------------------------------------------------
+# A write whose body names another ticket, service, authority or comment must check the
+# caller's rights on that object too, not only on the one in the path (finding 3: an
+# agent merged their ticket *into* another authority's). Every write route whose body
+# has such a field is declared here with a call by an account that has rights on one
+# side only; it must be refused and change nothing.
+SECOND_OBJECT_FIELDS = {"into", "service_id", "service_ids", "authority_id", "authorities",
+                        "parent_id"}  # fmt: skip
+MEL_ADMIN = "admin.mel@matrice.local"  # made by the test: administers the MEL only
+MEL_AGENT = "agent.voirie.mel@demo.local"
+OPEN_TICKET = "s.state NOT IN ('resolved', 'rejected', 'duplicate')"
+IDS = {
+    "mel": "SELECT id FROM authority WHERE slug = 'mel'",
+    "foreign_authority": "SELECT id FROM authority WHERE slug = 'lyon-metropole'",
+    "foreign_service": "SELECT min(v.id) FROM service v JOIN authority a ON a.id = v.authority_id"
+    " WHERE a.slug = 'lyon-metropole'",
+    "own_service": "SELECT min(g.service_id) FROM role_grant g JOIN app_user u ON u.id = g.user_id"
+    f" WHERE u.email = '{MEL_AGENT}'",
+    "own_ticket": f"SELECT min(s.id) FROM signalement s WHERE {OPEN_TICKET} AND s.service_id ="
+    f" (SELECT min(g.service_id) FROM role_grant g JOIN app_user u ON u.id = g.user_id"
+    f" WHERE u.email = '{MEL_AGENT}')",
+    "foreign_ticket": f"SELECT min(s.id) FROM signalement s JOIN authority a"
+    f" ON a.id = s.authority_id WHERE {OPEN_TICKET} AND a.slug = 'lyon-metropole'",
+    "comment_elsewhere": "SELECT min(m.id) FROM contribution_comment m WHERE m.contribution_id"
+    " <> (SELECT min(id) FROM contribution) AND m.visibility = 'published'",
+    "contribution": "SELECT min(id) FROM contribution",
+}
+# (method, path) -> (actor, concrete path, body, expected status); {name} from IDS.
+SECOND_OBJECT: dict[tuple[str, str], tuple[str, str, dict, int]] = {
+    ("POST", "/api/v1/signalements/{signalement_id}/merge"): (
+        MEL_AGENT, "/api/v1/signalements/{own_ticket}/merge", {"into": "{foreign_ticket}"}, 403,
+    ),
+    # The target service may be any authority's (a ticket goes to whoever is competent):
+    # the foreign case is a foreign ticket sent to the caller's own service.
+    ("POST", "/api/v1/signalements/{signalement_id}/transfer"): (
+        MEL_AGENT, "/api/v1/signalements/{foreign_ticket}/transfer",
+        {"service_id": "{own_service}", "reason": "Chez nous"}, 403,
+    ),
+    ("POST", "/api/v1/admin/services"): (
+        MEL_ADMIN, "/api/v1/admin/services",
+        {"authority_id": "{foreign_authority}", "name": "Service pirate"}, 403,
+    ),
+    ("POST", "/api/v1/admin/api-clients"): (
+        MEL_ADMIN, "/api/v1/admin/api-clients",
+        {"name": "Clé pirate", "authority_id": "{mel}", "service_ids": ["{foreign_service}"]}, 422,
+    ),
+    ("POST", "/api/v1/admin/competences"): (
+        MEL_ADMIN, "/api/v1/admin/competences",
+        {"category": "voirie", "level": "authority", "authority_id": "{mel}",
+         "scope_kind": "commune", "scope_code": "69123"}, 403,  # Lyon's tickets to the MEL
+    ),
+    ("PATCH", "/api/v1/admin/competences/{rule_id}"): (
+        MEL_ADMIN, "/api/v1/admin/competences/{mel_rule}",
+        {"level": "authority", "authority_id": "{foreign_authority}"}, 403,  # pushed onto Lyon
+    ),
+    ("POST", "/api/v1/concertations"): (
+        MEL_ADMIN, "/api/v1/concertations", {"authorities": ["mel", "lyon-metropole"]}, 403,
+    ),
+    ("POST", "/api/v1/contributions/{contribution_id}/comments"): (
+        "citoyen@demo.local", "/api/v1/contributions/{contribution}/comments",
+        {"body": "Réponse égarée", "parent_id": "{comment_elsewhere}"}, 422,
+    ),
+}  # fmt: skip
+IDS["mel_rule"] = (  # a current rule of the MEL's territory, in the MEL admin's hands
+    "SELECT min(r.id) FROM competence_rule r JOIN authority a ON a.slug = 'mel'"
+    " WHERE r.scope_kind = 'intercommunalite' AND r.scope_code = a.code AND r.valid_to IS NULL"
+)
+
+
+def _body_fields(spec: dict, schema: dict | None, depth: int = 0) -> set[str]:
+    """Property names of a request body, one level into arrays and nested objects."""
+    if schema is None or depth > 2:
+        return set()
+    schema = _resolve(spec, schema)
+    names: set[str] = set()
+    for option in schema.get("anyOf", []) + schema.get("allOf", []):
+        names |= _body_fields(spec, option, depth)
+    for name, prop in schema.get("properties", {}).items():
+        names.add(name)
+        names |= _body_fields(spec, _resolve(spec, prop).get("items", prop), depth + 1)
+    return names
+
+
+def test_every_route_naming_a_second_object_is_declared(settings):
+    spec = create_app(settings).openapi()
+    naming = set()
+    for method, path in write_routes(settings):
+        content = spec["paths"][path][method.lower()].get("requestBody", {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        if _body_fields(spec, schema) & SECOND_OBJECT_FIELDS:
+            naming.add((method, path))
+    assert naming - SECOND_OBJECT.keys() == set(), "declare these in SECOND_OBJECT"
+    assert SECOND_OBJECT.keys() - naming == set(), "SECOND_OBJECT lists stale routes"
+
+
+def _fill(value, ids: dict[str, object]):  # type: ignore[no-untyped-def]
+    """Replace "{name}" placeholders (whole values become ints, ids in paths strings)."""
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    return value
+
+
+async def _mel_admin(session) -> None:  # type: ignore[no-untyped-def]
+    """An administrator of the MEL alone (the demo's admin runs every authority)."""
+    await session.execute(
+        text(
+            "INSERT INTO app_user (email, pseudonym, password_hash, is_active, email_verified)"
+            " SELECT :e, 'Admin MEL', password_hash, true, true FROM app_user"
+            " WHERE email = 'citoyen@demo.local'"
+        ),
+        {"e": MEL_ADMIN},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO role_grant (user_id, role, authority_id) SELECT u.id, 'admin', a.id"
+            " FROM app_user u, authority a WHERE u.email = :e AND a.slug = 'mel'"
+        ),
+        {"e": MEL_ADMIN},
+    )
+
+
+SECOND = sorted(SECOND_OBJECT)
+
+
+@pytest.mark.parametrize(("method", "path"), SECOND, ids=[f"{m} {p}" for m, p in SECOND])
+async def test_second_object_of_another_authority_is_refused(
+    client, session, settings, method, path
+):
+    await _mel_admin(session)
+    actor, concrete_path, body, expected = SECOND_OBJECT[(method, path)]
+    ids: dict[str, object] = {}
+    for name, query in IDS.items():
+        ids[name] = (await session.execute(text(query))).scalar()
+    url = concrete_path.format(**ids)
+    assert "None" not in url, (url, ids)
+    sample = sample_request(create_app(settings).openapi(), method, path).get("json", {})
+    payload = {**sample, **_fill(body, ids)}
+    assert None not in payload.values(), payload
+    before = (await session.execute(text(FINGERPRINT))).scalar()
+    headers = await login(client, actor)
+    resp = await client.request(method, url, json=payload, headers=headers)
+    assert resp.status_code == expected, (resp.status_code, resp.text)
     assert (await session.execute(text(FINGERPRINT))).scalar() == before

@@ -80,7 +80,17 @@ async def optional_principal(
     user = await get_user(session=session, user_id=int(claims["sub"]))
     if user is None or not user.is_active:
         raise NotAuthenticated("Compte inconnu ou désactivé.")
+    if not token_is_current(claims, user):
+        raise NotAuthenticated(
+            "Session fermée (mot de passe changé ou déconnexion) : reconnectez-vous."
+        )
     return principal_of(user)
+
+
+def token_is_current(claims: dict[str, object], user: User) -> bool:
+    """The token was issued since the account's last password change or "log out everywhere"
+    (the account row is loaded for every request anyway: one integer comparison)."""
+    return claims.get("tv", 0) == user.token_version
 
 
 async def current_principal(

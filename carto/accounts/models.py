@@ -31,9 +31,13 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Unused since migration v016 (login_throttle replaces the per-account lock).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", doc="in every token; bumped to revoke them all"
+    )
     deleted_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), doc="account deleted: e-mail and pseudonym scrubbed"
     )
@@ -61,3 +65,17 @@ class RoleGrant(Base):
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
 
     user: Mapped[User] = relationship(back_populates="grants")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one key: (account, address) or an address across accounts.
+
+    Keys are keyed hashes (no raw address or e-mail); see carto.accounts.throttle."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -48,7 +48,8 @@ RESET_MESSAGE = (
 
 
 def _base_url(request: Request) -> str:
-    return (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    """CARTO_PUBLIC_URL (carto.hosts): never the request's Host, which a caller chooses."""
+    return str(request.app.state.public_url)
 
 
 async def _mail(session: SessionDep, to: str, subject: str, text: str, key: str) -> None:
@@ -68,11 +69,19 @@ async def issue_token(
 ) -> Token:
     """Exchange an e-mail and password for a bearer token. The web app (header
     `X-Requested-With: carto-web`) also gets it as an HttpOnly session cookie."""
-    user = await service.authenticate(session=session, email=form.username, password=form.password)
+    user = await service.authenticate(
+        session=session,
+        email=form.username,
+        password=form.password,
+        address=request.client.host if request.client else "unknown",
+        secret=request.app.state.secret_key,
+    )
     if user is None:
         raise NotAuthenticated("Adresse e-mail ou mot de passe incorrect.")
     settings = request.app.state.settings
-    token = create_access_token(user.id, settings, request.app.state.secret_key)
+    token = create_access_token(
+        user.id, settings, request.app.state.secret_key, version=user.token_version
+    )
     if request.headers.get(WEB_CLIENT_HEADER) == WEB_CLIENT:
         secure = request.url.scheme == "https" or (settings.public_url or "").startswith("https:")
         response.set_cookie(
@@ -207,6 +216,16 @@ async def _me_user(principal: CurrentPrincipal, session: SessionDep) -> User:
 
 
 MeUser = Annotated[User, Depends(_me_user)]
+
+
+@router.post("/auth/logout-all", response_model=Accepted)
+async def log_out_everywhere(user: MeUser, session: SessionDep) -> Accepted:
+    """Log out everywhere: every token of the account stops working, this one too (a
+    stolen token dies with the others)."""
+    await service.revoke_tokens(session=session, user=user)
+    return Accepted(
+        message="Vous êtes déconnecté(e) partout : reconnectez-vous sur chaque appareil."
+    )
 
 
 @router.get("/me", response_model=UserMe)

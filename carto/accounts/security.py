@@ -46,10 +46,13 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def create_access_token(user_id: int, settings: Settings, key: str) -> str:
+def create_access_token(user_id: int, settings: Settings, key: str, *, version: int = 0) -> str:
+    """A bearer token; `version` is the account's token version (`tv`), so that bumping
+    the account's counter revokes every token issued before."""
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
+        "tv": version,
         "iat": now,
         "exp": now + timedelta(minutes=settings.token_ttl_minutes),
         "typ": "access",

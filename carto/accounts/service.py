@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carto.accounts import throttle
 from carto.accounts.models import RoleGrant, User
 from carto.accounts.privacy import load_providers
 from carto.accounts.security import hash_password, verify_password
-from carto.errors import InvalidInput, NotAuthenticated, RateLimited
+from carto.errors import InvalidInput, NotAuthenticated
 
-LOCK_AFTER_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=15)
 DELETED_PSEUDONYM = "participant supprimé"
 _PERSONAL_IN_PSEUDONYM = re.compile(r"@|(?:\d[\s.-]?){8,}")
 
@@ -29,32 +28,23 @@ async def find_user(*, session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-async def authenticate(*, session: AsyncSession, email: str, password: str) -> User | None:
+async def authenticate(
+    *, session: AsyncSession, email: str, password: str, address: str, secret: str
+) -> User | None:
     """The active user with these credentials, or None (same timing either way).
 
-    Five failures in a row lock the account for 15 minutes (RateLimited), so a
-    password cannot be guessed online; the lock expires by itself."""
+    Failures slow down the (account, address) pair and count against the address
+    (carto.accounts.throttle): RateLimited while throttled. There is no lock of the
+    account itself, which a stranger could use to shut its owner out."""
+    pair, at_address = throttle.keys(email=normalize_email(email), address=address, secret=secret)
+    await throttle.reserve(session=session, pair=pair, address=at_address)
+    await session.commit()  # counted (as a failure until proven otherwise) and unlocked
     user = await find_user(session=session, email=email)
-    now = datetime.now(UTC)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise RateLimited(
-            f"Trop de tentatives de connexion : réessayez dans {minutes} minute(s).",
-            retry_after=int((user.locked_until - now).total_seconds()) + 1,
-        )
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not ok:
         return None
-    if not ok:
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER_FAILURES:
-            user.locked_until = now + LOCK_DURATION
-            user.failed_logins = 0
-        await session.commit()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    await throttle.record_success(session=session, pair=pair, address=at_address)
+    user.last_login_at = datetime.now(UTC)
     await session.commit()
     return user
 
@@ -109,9 +99,15 @@ def password_fingerprint(user: User) -> str:
 
 
 async def set_password(*, session: AsyncSession, user: User, password: str) -> None:
+    """A new password also closes every session: tokens issued before stop working."""
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    user.token_version += 1
+    await session.commit()
+
+
+async def revoke_tokens(*, session: AsyncSession, user: User) -> None:
+    """Log out everywhere ("se déconnecter partout"): every token issued so far dies."""
+    user.token_version += 1
     await session.commit()
 
 

@@ -77,12 +77,20 @@ async def cast_vote(
     *, session: AsyncSession, contribution_id: int, data: VoteInput, principal: Principal,
     ip_hash: str | None = None,
 ) -> VoteResult:  # fmt: skip
-    """Agree or disagree; a second vote by the same participant replaces the first."""
+    """Agree or disagree; a second vote by the same participant replaces the first.
+
+    A vote from an account whose address is unconfirmed is stored flagged
+    `unconfirmed`: the counters and the synthesis leave it out until confirmation."""
     c, k = await _open(session, contribution_id)
     outside = await declared_outside(
         session=session, concertation_id=k.id, user_id=principal.user_id
     )
     flags = ["outside_perimeter"] if outside else []
+    confirmed = await session.scalar(
+        select(User.email_verified).where(User.id == principal.user_id)
+    )
+    if not confirmed:  # kept, counted once the address is confirmed (migration v016)
+        flags.append("unconfirmed")
     statement = (
         insert(Vote)
         .values(
@@ -117,7 +125,7 @@ async def cast_vote(
     votes_for, votes_against, _ = await _counts(session, c.id)
     return VoteResult(
         contribution_id=c.id, value=data.value, reason=data.reason, replaced=not inserted,
-        votes_for=votes_for, votes_against=votes_against,
+        votes_for=votes_for, votes_against=votes_against, counted=bool(confirmed),
     )  # fmt: skip
 
 

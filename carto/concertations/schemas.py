@@ -283,6 +283,9 @@ class VoteResult(BaseModel):
     replaced: bool
     votes_for: int
     votes_against: int
+    counted: bool = Field(
+        default=True, description="false until the voter's e-mail address is confirmed"
+    )
 
 
 class SupportResult(BaseModel):

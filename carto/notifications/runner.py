@@ -37,6 +37,7 @@ def housekeeping(settings: Settings) -> list[Periodic]:
     """Retention jobs: delete photo originals past their period, forget idle counters
     and idempotency keys past their 24 hours."""
     from carto.accounts.privacy import load_providers
+    from carto.accounts.throttle import purge as purge_login_throttle
     from carto.idempotency import purge_expired
     from carto.media.service import purge_originals
     from carto.ratelimit import purge_counters
@@ -48,6 +49,7 @@ def housekeeping(settings: Settings) -> list[Periodic]:
             )
             await purge_counters(session=session)
             await purge_expired(session=session)
+            await purge_login_throttle(session=session)
             cleared = {}
             for name, provider in load_providers().items():
                 if provider.retention is not None:

@@ -55,21 +55,30 @@ async def concerned_authorities(
 
 
 async def _check_admin(
-    session: AsyncSession, rule: CompetenceRule | RuleCreate, admin_of: Collection[int]
+    session: AsyncSession,
+    rule: CompetenceRule | RuleCreate,
+    admin_of: Collection[int],
+    *,
+    handler: bool = True,
 ) -> None:
+    """The caller administers an authority of the rule's territory (naming oneself the
+    handler gives no right on another territory), and, with `handler`, the authority the
+    rule hands the tickets to: a rule may not take tickets from, or push them onto, an
+    authority the caller does not run."""
     if rule.scope_kind == "everywhere":
         raise Forbidden(
             "Les règles valables partout viennent du fichier de déploiement ; "
             "elles ne se modifient pas par l'API."
         )
     concerned = await concerned_authorities(
-        session=session,
-        scope_kind=rule.scope_kind,
-        scope_code=rule.scope_code,
-        authority_id=rule.authority_id,
+        session=session, scope_kind=rule.scope_kind, scope_code=rule.scope_code, authority_id=None
     )
     if not concerned.intersection(admin_of):
         raise Forbidden("Vous n'administrez aucune collectivité concernée par cette règle.")
+    if handler and rule.authority_id is not None and rule.authority_id not in admin_of:
+        raise Forbidden(
+            "Vous n'administrez pas la collectivité à qui cette règle confie les signalements."
+        )
 
 
 async def _check_references(session: AsyncSession, data: RuleCreate) -> None:
@@ -219,7 +228,7 @@ async def update_rule(
 ) -> RulePublic:
     """Close the rule at `valid_from` (default now) and open its new version there."""
     old = await _open_rule(session, rule_id)
-    await _check_admin(session, old, admin_of)
+    await _check_admin(session, old, admin_of, handler=False)
     start = data.valid_from or datetime.now(UTC)
     if old.valid_from is not None and start <= old.valid_from:
         raise InvalidInput("La nouvelle version doit commencer après le début de l'actuelle.")
@@ -258,7 +267,7 @@ async def close_rule(
 ) -> RulePublic:
     """Withdraw a rule from `at` (default now); it stays on the tickets it routed."""
     rule = await _open_rule(session, rule_id)
-    await _check_admin(session, rule, admin_of)
+    await _check_admin(session, rule, admin_of, handler=False)
     end = at or datetime.now(UTC)
     if rule.valid_from is not None and end <= rule.valid_from:
         raise InvalidInput("La fin de validité doit suivre le début de la règle.")

@@ -190,7 +190,9 @@ async def merge(
     note: str | None = None, now: datetime | None = None, notify_people: bool = True,
     base_url: str = "", commit: bool = True,
 ) -> None:  # fmt: skip
-    """Close `signalement_id` as a duplicate of `into`, which gains its supports."""
+    """Close `signalement_id` as a duplicate of `into`, which gains its supports.
+
+    The actor must be staff of both tickets: the target changes too."""
     if into == signalement_id:
         raise InvalidInput("Un signalement ne peut pas être le doublon de lui-même.")
     first, second = sorted((signalement_id, into))  # lock in id order: no deadlock
@@ -198,6 +200,11 @@ async def merge(
     dup, target = locks[signalement_id], locks[into]
     if not is_staff(actor, dup):
         raise Forbidden(NOT_STAFF)
+    if not is_staff(actor, target):  # the target gains supports and a public history line
+        raise Forbidden(
+            f"Vous ne traitez pas le signalement n° {into} : seuls ses agents et les "
+            "administrateurs de sa collectivité peuvent y fusionner un doublon."
+        )
     if find(dup.state, "duplicate") is None:
         raise Conflict(f"Ce signalement est « {LABELS[dup.state]} » : plus de fusion possible.")
     if target.state in CLOSED:

@@ -197,7 +197,6 @@ async def create_request(
 ) -> Response:
     """Create a service request; it is routed at once to the competent service."""
     body = await _body(request)
-    settings: Settings = request.app.state.settings
     scope = await _key_scope(request, session, body)
     data = to_create(body)
     user_id = principal.user_id if principal else None
@@ -207,7 +206,7 @@ async def create_request(
         return replay
     await _check_scope(session, scope, data)
     reporter = ReporterInfo(user_id=user_id, ip=request.client.host if request.client else None)
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    base = str(request.app.state.public_url)  # e-mailed links: never the Host header
     created = await create_report(
         session=session, data=data, reporter=reporter, source="open311", base_url=base,
         commit=claim is None,

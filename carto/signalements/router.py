@@ -37,9 +37,8 @@ assert privacy.PROVIDER  # registers the reporters' data for export and erasure
 
 
 def base_url(request: Request) -> str:
-    """Where links in e-mails point: CARTO_PUBLIC_URL, else the request's own origin."""
-    settings: Settings = request.app.state.settings
-    return (settings.public_url or str(request.base_url)).rstrip("/")
+    """Where links in e-mails point: CARTO_PUBLIC_URL (carto.hosts), never the Host header."""
+    return str(request.app.state.public_url)
 
 
 def client_ip(request: Request) -> str | None:

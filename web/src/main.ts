@@ -51,6 +51,29 @@ function renderNav(): void {
               `Déconnexion (${user.pseudonym})`,
             ),
           )
+        : null,
+      user
+        ? h(
+            "li",
+            null,
+            h(
+              "button",
+              {
+                type: "button",
+                class: "linklike",
+                title: "Ferme aussi les sessions ouvertes sur vos autres appareils",
+                onclick: async () => {
+                  try {
+                    await api("/api/v1/auth/logout-all", { method: "POST" });
+                  } finally {
+                    signOut();
+                    navigate("/");
+                  }
+                },
+              },
+              "Se déconnecter partout",
+            ),
+          )
         : h("li", null, link(`/connexion?next=${encodeURIComponent(path)}`, "Connexion", (p) => p === "/connexion")),
     ),
   );
