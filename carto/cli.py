@@ -321,8 +321,8 @@ def serve(
     cluster = embedded_cluster(settings) if settings.uses_embedded_cluster else None
     owned = False
     try:
-        require_role_urls(settings)
         _require_public_url(settings)
+        require_role_urls(settings)
         if cluster is not None:
             owned = join(cluster, console.print)
         url = database_url(settings)
