@@ -56,6 +56,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/signalements/{signalement_id}/transitions"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/transfer"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/merge"): "agent",
+    ("POST", "/api/v1/services/{service_id}/rounds"): "agent",  # or an admin of its authority
+    ("PUT", "/api/v1/services/{service_id}/depot"): "admin",
 }
 WRONG_ROLE = {  # a demo account lacking the needed role
     "citizen": "agent.voirie.mel@demo.local",  # agents hold no citizen role
@@ -84,6 +86,7 @@ FINGERPRINT = """SELECT md5(string_agg(t, '|')) FROM (
     UNION ALL SELECT (SELECT count(*) FROM concertation)::text
     UNION ALL SELECT (SELECT count(*) || ':' || count(revoked_at) FROM api_client)
     UNION ALL SELECT (SELECT string_agg(name, ',' ORDER BY id) FROM service)
+    UNION ALL SELECT (SELECT count(*) FROM service_depot)::text
     UNION ALL SELECT (SELECT string_agg(state, ',' ORDER BY id) FROM signalement)) s(t)"""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -26,7 +26,9 @@ class DepotPublic(LonLat):
 class RoundIn(BaseModel):
     """Which open tickets of the service to visit, from where, within how long."""
 
-    signalement_ids: list[int] = Field(min_length=1, max_length=MAX_STOPS)
+    signalement_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        min_length=1, max_length=MAX_STOPS
+    )
     start: LonLat | None = Field(None, description="départ ; par défaut le dépôt du service")
     budget_minutes: int | None = Field(None, ge=10, le=24 * 60, description="temps disponible")
     speed_kmh: float = Field(15.0, gt=0, le=90, description="vitesse moyenne entre deux arrêts")
