@@ -1,13 +1,16 @@
 """The street graph of the loaded OSM extract, for crew rounds.
 
 `carto import streets` stores every highway way with its node ids; ways meet where
-they share a node. osmnx assembles those rows into its usual graph (a networkx
-MultiDiGraph in EPSG:4326, both directions of every way, great-circle `length`s)
-and keeps it as GraphML under the data dir, one file per import: a new import has
-a new key, so the next round rebuilds the graph and the stale file is removed. Each
-process also keeps the current graph in memory, with a SciPy sparse matrix of edge
-lengths for fast many-source shortest paths (C Dijkstra; networkx's pure-Python
-one would be ~50x slower for a 30-stop round).
+they share a node. Those rows become osmnx's usual graph (a networkx MultiDiGraph in
+EPSG:4326, both directions of every way, great-circle `length`s by osmnx), cached
+under the data dir, one file per import: a new import has a new key, so the next
+round rebuilds the graph and the stale file is removed. The file is a pickle, not
+osmnx's GraphML: on the Helsinki extract GraphML reads back in ~1.0 s, five times
+slower than rebuilding from the rows (~0.2 s), a pickle in ~0.03 s (bench/rounds.py).
+It is written and read only by Carto, in the data dir that also holds the secret key.
+Each process also keeps the current graph in memory, with a SciPy sparse matrix of
+edge lengths for many-source shortest paths in C (the same distance matrix with
+networkx's Dijkstra takes ~15x the whole round: bench/rounds.py).
 
 The graph is undirected for distances: rounds are planned for crews on foot or in
 service vehicles, and one-way restrictions are not imported yet.
@@ -19,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,14 +135,15 @@ def _length_matrix(edges: list[tuple[int, int, float]], n: int) -> csr_array:
 
 
 def _cache_path(data_dir: Path, key: str) -> Path:
-    return data_dir / CACHE_DIR / f"{key}.graphml"
+    return data_dir / CACHE_DIR / f"{key}.pickle"
 
 
 def _load_or_build(data_dir: Path, key: str, rows: list[SegmentRow] | None) -> StreetGraph:
-    """The cached GraphML of `key`, else the graph built from `rows` (then cached)."""
+    """The cached graph of `key`, else the graph built from `rows` (then cached)."""
     path = _cache_path(data_dir, key)
     if path.is_file():
-        return StreetGraph.of(key, ox.io.load_graphml(path))
+        with path.open("rb") as fh:
+            return StreetGraph.of(key, pickle.load(fh))  # noqa: S301 - Carto's own file
     if not rows:
         raise StreetsMissing(
             "Les rues importées ne forment pas de réseau : relancez « carto import streets "
@@ -147,9 +152,10 @@ def _load_or_build(data_dir: Path, key: str, rows: list[SegmentRow] | None) -> S
     graph = build_graph(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    ox.io.save_graphml(graph, tmp)
+    with tmp.open("wb") as fh:
+        pickle.dump(graph, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)  # atomic: another process never reads half a file
-    for stale in path.parent.glob("*.graphml"):
+    for stale in path.parent.glob("*.pickle"):
         if stale != path:
             with contextlib.suppress(OSError):
                 stale.unlink()

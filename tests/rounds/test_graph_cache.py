@@ -42,7 +42,7 @@ async def test_new_import_rebuilds_the_graph(async_engine, demo_db, tmp_path, mo
         load(demo_db, HELSINKI_PBF, force=True)
         first = await current(store, async_engine)
         assert first.graph.number_of_nodes() > 5000
-        files = list((tmp_path / "street_graph").glob("*.graphml"))
+        files = list((tmp_path / "street_graph").glob("*.pickle"))
         assert [f.stem for f in files] == [first.key]
         assert await current(store, async_engine) is first  # same import: kept in memory
 
@@ -54,7 +54,7 @@ async def test_new_import_rebuilds_the_graph(async_engine, demo_db, tmp_path, mo
         assert sorted(second.graph.nodes) == [1, 2, 3]
         assert second.graph.has_edge(1, 2) and second.graph.has_edge(2, 1)
         assert not second.graph.has_edge(1, 3)
-        files = list((tmp_path / "street_graph").glob("*.graphml"))
+        files = list((tmp_path / "street_graph").glob("*.pickle"))
         assert [f.stem for f in files] == [second.key]  # the stale graph is gone
 
         # The same file imported again (--force) is a new import, hence a new graph; the
