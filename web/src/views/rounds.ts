@@ -3,7 +3,7 @@
 // the route with numbered stops on the map, a GPX file for a phone and a printable sheet.
 
 import { Marker } from "maplibre-gl";
-import { ApiError, api, getToken, withQuery } from "../api";
+import { api } from "../api";
 import { announce, errorBox, h, mount, uid } from "../dom";
 import type { CartoMap, LngLat } from "../map";
 
@@ -59,12 +59,11 @@ function roundQuery(ids: number[], start: LngLat | null, budget: number | null):
   return { ids: ids.join(","), start_lon: start?.lng ?? null, start_lat: start?.lat ?? null, budget_minutes: budget };
 }
 
-/** Fetch a file with the session's token (the API takes no cookie), as a Blob. */
-async function fetchFile(path: string, query: Record<string, string | number | null>): Promise<Blob> {
-  const token = getToken();
-  const resp = await fetch(withQuery(path, query), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (!resp.ok) throw new ApiError(`Téléchargement impossible (${resp.status}).`, resp.status, null);
-  return resp.blob();
+/** A GPX or HTML answer as a Blob. Through `api()`, so the request is authenticated
+ * however the session travels (bearer header or session cookie); text comes back as is. */
+async function fetchFile(path: string, query: Record<string, string | number | null>, type: string): Promise<Blob> {
+  const text = await api<string>(path, { query });
+  return new Blob([text], { type });
 }
 
 function saveAs(blob: Blob, name: string): void {
@@ -100,13 +99,13 @@ function roundSection(round: Round, ids: number[], start: LngLat | null, budget:
   const base = `/api/v1/services/${round.service_id}`;
   const gpx = h("button", { type: "button", class: "btn" }, "Télécharger le GPX");
   gpx.addEventListener("click", () => {
-    fetchFile(`${base}/rounds.gpx`, query).then((b) => saveAs(b, `tournee-${round.service_id}.gpx`), (e: Error) => announce(e.message, "error"));
+    fetchFile(`${base}/rounds.gpx`, query, "application/gpx+xml").then((b) => saveAs(b, `tournee-${round.service_id}.gpx`), (e: Error) => announce(e.message, "error"));
   });
   const print = h("button", { type: "button", class: "btn btn-ghost" }, "Imprimer la feuille de tournée");
   print.addEventListener("click", () => {
-    fetchFile(`${base}/rounds.html`, query).then(
+    fetchFile(`${base}/rounds.html`, query, "text/html").then(
       (b) => {
-        const url = URL.createObjectURL(new Blob([b], { type: "text/html" }));
+        const url = URL.createObjectURL(b);
         if (!window.open(url, "_blank")) saveAs(b, `tournee-${round.service_id}.html`);
       },
       (e: Error) => announce(e.message, "error"),
