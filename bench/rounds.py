@@ -74,9 +74,8 @@ def straight_nn_length(graph: StreetGraph, points: list[Point]) -> float:
     streets (snapped inside the depot's part of the network, as `plan_round` does)."""
     lon = np.array([DEPOT[0], *(p.lon for p in points)])
     lat = np.array([DEPOT[1], *(p.lat for p in points)])
-    depot = int(ox.distance.nearest_nodes(graph.graph, DEPOT[0], DEPOT[1]))
-    part = graph.part(int(graph.component[graph.index[depot]]))
-    rows = [graph.index[int(n)] for n in ox.distance.nearest_nodes(part, lon, lat)]
+    depot, _ = graph.nearest([DEPOT[0]], [DEPOT[1]])
+    rows, _ = graph.nearest(lon, lat, part=int(graph.component[depot[0]]))
     network = dijkstra(graph.lengths, directed=False, indices=rows)[:, rows]
     x = lon * np.cos(np.radians(DEPOT[1]))  # local equirectangular: fine over a city
     straight = np.hypot(x[:, None] - x[None, :], lat[:, None] - lat[None, :])

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import osmnx as ox
 from scipy.sparse.csgraph import dijkstra
 
 from carto.errors import InvalidInput
@@ -74,25 +73,22 @@ def plan_round(
     """Order `points` into a closed round from `start` along the streets."""
     xs = [start.lon, *(p.lon for p in points)]
     ys = [start.lat, *(p.lat for p in points)]
-    found, found_m = ox.distance.nearest_nodes(graph.graph, xs, ys, return_dist=True)
-    nodes, snaps = np.array(found, dtype=np.int64), np.array(found_m, dtype=np.float64)
+    rows, snaps = graph.nearest(xs, ys)
     if snaps[0] > max_snap_m:
         raise InvalidInput(
             f"Le point de départ est à plus de {max_snap_m:.0f} m de toute rue chargée."
         )
     # Stops snap to the part of the network the start is on: a footway island next to
     # a stop must not hide the street 20 m further.
-    main = graph.component[graph.index[int(nodes[0])]]
-    main_nodes, main_snaps = np.zeros(0, np.int64), np.zeros(0)
-    if points:
-        main_nodes, main_snaps = ox.distance.nearest_nodes(
-            graph.part(main), xs[1:], ys[1:], return_dist=True
-        )
+    main = int(graph.component[rows[0]])
+    main_rows, main_snaps = (
+        graph.nearest(xs[1:], ys[1:], part=main) if points else (rows[:0], snaps[:0])
+    )
     apart: list[SetApart] = []
     keep: list[int] = [0]
     for i, p in enumerate(points, start=1):
         if main_snaps[i - 1] <= max_snap_m:
-            nodes[i], snaps[i] = main_nodes[i - 1], main_snaps[i - 1]
+            rows[i], snaps[i] = main_rows[i - 1], main_snaps[i - 1]
             keep.append(i)
         elif snaps[i] <= max_snap_m:
             apart.append(
@@ -100,7 +96,6 @@ def plan_round(
             )
         else:
             apart.append(SetApart(p.id, "no_street", f"aucune rue à moins de {max_snap_m:.0f} m"))
-    rows = np.array([graph.index[int(n)] for n in nodes], dtype=np.int64)
     dist_keep, pred = dijkstra(
         graph.lengths, directed=False, indices=rows[keep], return_predecessors=True
     )

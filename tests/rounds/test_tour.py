@@ -33,6 +33,12 @@ def components(graph: StreetGraph) -> tuple[np.ndarray, int]:
     return labels, int(labels[depot])
 
 
+def main_part(graph: StreetGraph):  # type: ignore[no-untyped-def]
+    """The depot's component as an osmnx graph (to check snapping against osmnx itself)."""
+    labels, main = components(graph)
+    return graph.graph.subgraph(graph.node_ids[labels == main].tolist())
+
+
 def random_stops(graph: StreetGraph, n: int, seed: int) -> list[Point]:
     """Points 10-20 m off random street vertices the depot can reach."""
     rng = np.random.default_rng(seed)
@@ -63,9 +69,8 @@ def test_round_visits_each_stop_once_along_edges_and_beats_nearest_neighbour(gra
     # The route passes by every stop's street vertex, in the announced order.
     by_id = {p.id: p for p in stops}
     ordered = [by_id[s.id] for s in plan.stops]
-    labels, main = components(graph)
     snapped = ox.distance.nearest_nodes(
-        graph.part(main), [p.lon for p in ordered], [p.lat for p in ordered]
+        main_part(graph), [p.lon for p in ordered], [p.lat for p in ordered]
     )
     at = 0
     for node in snapped:
@@ -95,7 +100,7 @@ def test_stop_on_another_part_of_the_network_is_unreachable(graph):
     labels, main = components(graph)
     islands = np.flatnonzero(labels != main)  # the extract has footway islands
     _, gap = ox.distance.nearest_nodes(
-        graph.part(main), graph.lon[islands], graph.lat[islands], return_dist=True
+        main_part(graph), graph.lon[islands], graph.lat[islands], return_dist=True
     )
     far = int(islands[np.argmax(gap)])  # the island vertex farthest from the main network
     assert gap.max() > 50
@@ -105,6 +110,16 @@ def test_stop_on_another_part_of_the_network_is_unreachable(graph):
     assert [(a.id, a.reason) for a in plan.set_apart] == [(5, "unreachable")]
     assert plan.set_apart[0].message == "aucun chemin par les rues depuis le point de départ"
     assert sorted(s.id for s in plan.stops) == [1, 2, 3]
+
+
+def test_nearest_vertex_agrees_with_osmnx(graph):
+    rng = np.random.default_rng(5)
+    lon = rng.uniform(graph.lon.min(), graph.lon.max(), 200)
+    lat = rng.uniform(graph.lat.min(), graph.lat.max(), 200)
+    rows, metres = graph.nearest(lon, lat)
+    nodes, expected = ox.distance.nearest_nodes(graph.graph, lon, lat, return_dist=True)
+    assert graph.node_ids[rows].tolist() == [int(n) for n in nodes]
+    assert np.allclose(metres, expected)
 
 
 def test_start_far_from_streets_is_refused(graph):
