@@ -75,3 +75,28 @@ async def test_new_import_rebuilds_the_graph(async_engine, demo_db, tmp_path, mo
         with psycopg.connect(demo_db) as conn:
             conn.execute("TRUNCATE street_segment, street_import")
             conn.commit()
+
+
+def test_cli_import_builds_the_graph(demo_db, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from carto.cli import app
+    from carto.settings import get_settings
+
+    monkeypatch.setenv("CARTO_DATABASE_URL", demo_db)
+    get_settings.cache_clear()
+    lone = tmp_path / "lone.osm"
+    lone.write_text(LONE)
+    try:
+        result = CliRunner().invoke(
+            app, ["import", "streets", str(lone), "--data-dir", str(tmp_path), "--force"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "1 tronçons de voirie chargés." in result.output
+        assert "Réseau des tournées : 3 nœuds." in result.output
+        assert len(list((tmp_path / "street_graph").glob("*.pickle"))) == 1
+    finally:
+        get_settings.cache_clear()
+        with psycopg.connect(demo_db) as conn:
+            conn.execute("TRUNCATE street_segment, street_import")
+            conn.commit()

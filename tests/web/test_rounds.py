@@ -84,7 +84,8 @@ def test_agent_prepares_a_round_and_downloads_the_gpx(page: Page, helsinki: list
     )
     # The route and the numbered stops are on the map.
     route = page.evaluate(
-        "() => window.cartoMap.map.getSource('round')?.serialize().data.geometry.coordinates.length ?? 0"
+        "() => window.cartoMap.map.getSource('round')?.serialize()"
+        ".data.geometry.coordinates.length ?? 0"
     )
     assert route > 4
     expect(page.get_by_role("img", name="Arrêt 1 : signalement", exact=False)).to_have_count(1)
