@@ -62,6 +62,7 @@ bench: install  ## all benchmarks; writes bench/results/*.json and bench/RESULTS
 	$(BIN)/python -m bench.crash --seconds 15 --runs 3
 	$(BIN)/python -m bench.export_million
 	$(BIN)/python -m bench.tiles.run --france 1000000
+	$(BIN)/python -m bench.rounds
 
 clean-var:
 	-$(BIN)/carto db stop

@@ -114,7 +114,7 @@ def write_results_table() -> Path:
         "# Benchmark results",
         "",
         "Generated from `bench/results/*.json`: `make bench` writes routing, intake, crash,",
-        "exports and tiles; `tiles_10m` (`python -m bench.tiles.run --france 10000000",
+        "exports, tiles and rounds; `tiles_10m` (`python -m bench.tiles.run --france 10000000",
         "--name tiles_10m`) and `scaling` (`python -m bench.scaling`) run on their own.",
         "Each figure is a median of several runs, next to a baseline measured in the same",
         "run; compare ratios, not absolute times, across runs: this 2-core virtual",

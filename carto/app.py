@@ -113,6 +113,9 @@ def create_app(
     from carto.signalements.router import router as signalements_router
 
     app.include_router(signalements_router, prefix="/api/v1")
+    from carto.rounds.router import router as rounds_router  # crew rounds along the streets
+
+    app.include_router(rounds_router, prefix="/api/v1")
     from carto.concertations.router import router as concertations_router
 
     app.include_router(concertations_router, prefix="/api/v1")

@@ -217,6 +217,7 @@ def import_streets(
     """Load the streets of an OSM extract (street name and road class on each report)."""
     import psycopg
 
+    from carto.rounds.graph import prepare_graph
     from carto.routing.streets import load_streets
     from carto.runtime import database_url, upgrade
 
@@ -225,9 +226,11 @@ def import_streets(
         upgrade(url)
         with psycopg.connect(url) as conn, console.status(f"Lecture de {osm_file.name}…"):
             count = load_streets(conn, osm_file, force=force)
+            graph = prepare_graph(conn, _settings(data_dir).data_dir)  # tournées: built once
     except CartoError as exc:
         _fail(exc)
     console.print(f"{count} tronçons de voirie chargés." if count else "Extrait déjà chargé.")
+    console.print(f"Réseau des tournées : {graph.graph.number_of_nodes()} nœuds.")
 
 
 def _load_configured_streets(settings: Settings, url: str) -> None:

@@ -49,7 +49,8 @@ PRIVATE = {
     "/api/v1/me", "/api/v1/me/export", "/api/v1/me/signalements", "/api/v1/admin/services",
     "/api/v1/admin/competences", "/api/v1/admin/api-clients", "/api/v1/admin/authorities",
     "/api/v1/admin/signalements/transfers", "/api/v1/moderation/queue", "/api/v1/signalements",
-    "/api/v1/services", "/api/v1/signalements/stats",
+    "/api/v1/services", "/api/v1/signalements/stats", "/api/v1/services/{service_id}/depot",
+    "/api/v1/services/{service_id}/rounds.gpx", "/api/v1/services/{service_id}/rounds.html",
 }  # fmt: skip
 
 
@@ -193,7 +194,7 @@ def _fill(seeded: Seeded, path: str) -> list[str]:
         "signalement_id": ids["signalement"], "service_request_id": ids["signalement"],
         "service_code": ["voirie", "proprete"], "ref": ids["ref"], "slug": ids["slug"],
         "contribution_id": ids["contribution"], "layer_id": ids["layer_id"],
-        "extension": list(FORMATS),
+        "extension": list(FORMATS), "service_id": ["1"],  # staff routes: 401 anonymously
         "layer": sorted(public_views(ids["db"][0])) if path.startswith("/exports/")
         else list(TILE_LAYERS),
     }  # fmt: skip
@@ -217,6 +218,8 @@ QUERIES = {
     },  # fmt: skip
     "/api/v1/auth/verify": {"token": "lien-invalide-de-test"},
     "/open311/v2/requests.json": {},
+    "/api/v1/services/{service_id}/rounds.gpx": {"ids": "1"},
+    "/api/v1/services/{service_id}/rounds.html": {"ids": "1"},
 }
 
 

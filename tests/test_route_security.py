@@ -59,6 +59,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/signalements/{signalement_id}/transitions"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/transfer"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/merge"): "agent",
+    ("POST", "/api/v1/services/{service_id}/rounds"): "agent",  # or an admin of its authority
+    ("PUT", "/api/v1/services/{service_id}/depot"): "admin",
 }
 WRONG_ROLE = {  # a demo account lacking the needed role
     "citizen": "agent.voirie.mel@demo.local",  # agents hold no citizen role
@@ -87,6 +89,7 @@ FINGERPRINT = """SELECT md5(string_agg(t, '|')) FROM (
     UNION ALL SELECT (SELECT count(*) FROM concertation)::text
     UNION ALL SELECT (SELECT count(*) || ':' || count(revoked_at) FROM api_client)
     UNION ALL SELECT (SELECT string_agg(name, ',' ORDER BY id) FROM service)
+    UNION ALL SELECT (SELECT count(*) FROM service_depot)::text
     UNION ALL SELECT (SELECT string_agg(state || ':' || supports || ':' || service_id, ','
                                         ORDER BY id) FROM signalement)
     UNION ALL SELECT (SELECT count(*) FROM signalement_support)::text

@@ -21,6 +21,7 @@ import psycopg
 import shapely
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import BigInteger, DateTime, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +47,10 @@ HIGHWAY_CLASSES = {
 }  # fmt: skip
 
 
+# (osm_id, name, ref, highway, road_class, WKB, node ids)
+WayRow = tuple[int, str | None, str | None, str, str, bytes, list[int]]
+
+
 class StreetSegment(Base):
     """One OSM highway way, as a LineString in EPSG:4326."""
 
@@ -58,6 +63,9 @@ class StreetSegment(Base):
     highway: Mapped[str] = mapped_column(String(40))
     road_class: Mapped[str] = mapped_column(String(40), index=True)
     geom: Mapped[WKBElement] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True))
+    node_ids: Mapped[list[int] | None] = mapped_column(
+        ARRAY(BigInteger), doc="OSM node ids, one per vertex: ways meet where they share one"
+    )
 
 
 class StreetImport(Base):
@@ -96,7 +104,7 @@ def road_class(highway: str, ref: str | None) -> str:
 class _WayReader(osmium.SimpleHandler):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[tuple[int, str | None, str | None, str, str, bytes]] = []
+        self.rows: list[WayRow] = []
         self._wkb = osmium.geom.WKBFactory()
 
     def way(self, way: osmium.osm.Way) -> None:
@@ -108,10 +116,23 @@ class _WayReader(osmium.SimpleHandler):  # type: ignore[misc]
         except Exception:  # noqa: BLE001 - ways with missing nodes at the extract's edge
             return
         ref = way.tags.get("ref")
+        nodes = _vertex_nodes(way)
         self.rows.append(
             (way.id, way.tags.get("name"), ref, highway, road_class(highway, ref),
-             bytes.fromhex(wkb_hex))
+             bytes.fromhex(wkb_hex), nodes)
         )  # fmt: skip
+
+
+def _vertex_nodes(way: osmium.osm.Way) -> list[int]:
+    """The node ids of the way's vertices: the linestring drops repeated locations, so do we."""
+    nodes: list[int] = []
+    last: tuple[int, int] | None = None
+    for node in way.nodes:
+        at = (node.x, node.y)
+        if node.location.valid() and at != last:
+            nodes.append(node.ref)
+            last = at
+    return nodes
 
 
 def _sha256(path: Path) -> str:
@@ -122,8 +143,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_ways(path: Path) -> Iterator[tuple[int, str | None, str | None, str, str, bytes]]:
-    """Highway ways of an OSM file as (osm_id, name, ref, highway, road_class, WKB)."""
+def read_ways(path: Path) -> Iterator[WayRow]:
+    """Highway ways of an OSM file as (osm_id, name, ref, highway, road_class, WKB, node ids)."""
     reader = _WayReader()
     try:
         reader.apply_file(str(path), locations=True)
@@ -142,7 +163,12 @@ def load_streets(conn: psycopg.Connection, path: Path, *, force: bool = False) -
     with conn.transaction():
         if (
             not force
-            and conn.execute("SELECT 1 FROM street_import WHERE sha256 = %s", (sha,)).fetchone()
+            and conn.execute(
+                # loaded before node ids were kept (migration t002): load again
+                "SELECT 1 FROM street_import WHERE sha256 = %s AND NOT EXISTS"
+                " (SELECT 1 FROM street_segment WHERE node_ids IS NULL)",
+                (sha,),
+            ).fetchone()
         ):
             return 0
         conn.execute("TRUNCATE street_segment, street_import")
@@ -150,11 +176,12 @@ def load_streets(conn: psycopg.Connection, path: Path, *, force: bool = False) -
         with (
             conn.cursor() as cur,
             cur.copy(
-                "COPY street_segment (osm_id, name, ref, highway, road_class, geom) FROM STDIN"
+                "COPY street_segment (osm_id, name, ref, highway, road_class, geom, node_ids)"
+                " FROM STDIN"
             ) as copy,
         ):
-            for osm_id, name, ref, highway, klass, wkb in read_ways(path):
-                copy.write_row((osm_id, name, ref, highway, klass, _ewkb_hex(wkb)))
+            for osm_id, name, ref, highway, klass, wkb, nodes in read_ways(path):
+                copy.write_row((osm_id, name, ref, highway, klass, _ewkb_hex(wkb), nodes))
                 count += 1
         conn.execute(
             "INSERT INTO street_import (path, sha256, segments) VALUES (%s, %s, %s)",

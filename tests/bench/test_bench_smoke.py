@@ -71,3 +71,16 @@ def test_crash_bench_loses_nothing(tmp_path):
     assert figures["acknowledged but lost"]["value"] == 0
     assert figures["e-mails queued (all runs)"]["value"] > 0
     assert figures["e-mails never delivered"]["value"] == 0
+
+
+@pytest.mark.slow
+def test_rounds_bench_runs_and_never_lengthens_the_tour(tmp_path):
+    data = run_bench(
+        "bench.rounds", ["--rounds", "4", "--baseline-rounds", "1", "--name", "smoke"], tmp_path
+    )
+    figures = {f["name"]: f for f in data["figures"]}
+    p95 = figures["round of 30 stops, p95"]
+    assert p95["baseline"] > 0 and len(p95["runs"]) == 4
+    length = figures["round length (median)"]
+    assert 0 < length["value"] <= length["baseline"]
+    assert all(s >= 0 for s in figures["saving against nearest neighbour (median)"]["runs"])

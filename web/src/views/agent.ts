@@ -4,17 +4,19 @@
 import { api, itemsOf } from "../api";
 import { categories } from "../categories";
 import { formatAge, formatDay, h, mount, uid } from "../dom";
-import { STATE_COLORS, STATE_LABELS, stateLabel } from "../labels";
+import { OPEN_STATES, STATE_COLORS, STATE_LABELS, stateLabel } from "../labels";
 import { heading, navigate, type ViewContext } from "../router";
 import { isAgent, me } from "../session";
 import { locate, signalementSummary, timeline, type Signalement } from "./follow";
 import { nameOf } from "./report_context";
+import { roundForm } from "./rounds";
 import { mergeForm, transferForm, transitionForm } from "./ticket_actions";
 
 export interface QueueItem {
   id: number | string;
   state: string;
   service_code: string;
+  service_id?: number;
   commune?: string | { name?: string } | null;
   created_at: string;
   due_at?: string | null;
@@ -81,13 +83,43 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
     const xs = features.map((f) => f.geometry.coordinates);
     map.fit([Math.min(...xs.map((c) => c[0])), Math.min(...xs.map((c) => c[1])), Math.max(...xs.map((c) => c[0])), Math.max(...xs.map((c) => c[1]))], 15);
   }
-  map.setPopup("queue-points", (fs) => h("a", { href: `/agent/signalements/${fs[0].properties?.id}` }, `Ouvrir le signalement n° ${fs[0].properties?.id}`));
+  // Tickets ticked for a round: checkboxes in the table, or the map popup's button.
+  const picked = new Set<number>();
+  const roundOut = h("div", { id: "round-result" });
+  const selected = () => items.filter((i) => picked.has(Number(i.id)) && i.service_id !== undefined).map((i) => ({ id: Number(i.id), service_id: i.service_id as number }));
+  const round = roundForm(map, selected, roundOut);
+  const boxes = new Map<number, HTMLInputElement>();
+  const toggle = (id: number, on: boolean): void => {
+    if (on) picked.add(id);
+    else picked.delete(id);
+    const box = boxes.get(id);
+    if (box) box.checked = on;
+    round.refresh();
+  };
+  map.setPopup("queue-points", (fs) => {
+    const id = Number(fs[0].properties?.id);
+    const item = items.find((i) => Number(i.id) === id);
+    const add = item && OPEN_STATES.includes(item.state) ? h("button", { type: "button", class: "btn btn-small btn-ghost" }, picked.has(id) ? "Retirer de la tournée" : "Ajouter à la tournée") : null;
+    add?.addEventListener("click", () => {
+      toggle(id, !picked.has(id));
+      add.textContent = picked.has(id) ? "Retirer de la tournée" : "Ajouter à la tournée";
+    });
+    return h("div", null, h("a", { href: `/agent/signalements/${id}` }, `Ouvrir le signalement n° ${id}`), add ? h("br") : null, add);
+  });
   map.setListProvider(() => ({ title: "Signalements de la file", items: items.map((i) => h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id} — ${stateLabel(i.state)}`)) }));
 
+  const pickBox = (i: QueueItem): HTMLElement | null => {
+    if (!OPEN_STATES.includes(i.state)) return null;
+    const box = h("input", { type: "checkbox", name: "tournee", value: String(i.id), "aria-label": `Ajouter le n° ${i.id} à la tournée` });
+    box.addEventListener("change", () => toggle(Number(i.id), box.checked));
+    boxes.set(Number(i.id), box);
+    return box;
+  };
   const rows = items.map((i) =>
     h(
       "tr",
       { class: isOverdue(i) ? "overdue" : null },
+      h("td", null, pickBox(i)),
       h("td", null, h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id}`)),
       h(
         "td",
@@ -121,11 +153,13 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
             "table",
             { class: "queue" },
             h("caption", null, `${items.length} signalement${items.length > 1 ? "s" : ""}`),
-            h("thead", null, h("tr", null, ["Réf.", "Signalement", "État", "Âge"].map((t) => h("th", { scope: "col" }, t)))),
+            h("thead", null, h("tr", null, ["Tournée", "Réf.", "Signalement", "État", "Âge"].map((t) => h("th", { scope: "col" }, t)))),
             h("tbody", null, rows),
           ),
         )
       : h("p", null, "Aucun signalement ne correspond à ces filtres."),
+    items.length ? round.form : null,
+    roundOut,
   );
 }
 
