@@ -2,12 +2,12 @@
 // competence table (filters, edit form, versions: an edit closes the rule and
 // opens a new version, the history stays visible).
 
-import { api, itemsOf } from "../api";
-import { categories } from "../categories";
+import { api, itemsOf } from "../api/client";
+import { categories } from "../api/categories";
 import { field, formatDateTime, h, mount, uid } from "../dom";
 import { fromLocalInput, onSubmit, outlet, requireRole, setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
-import { myAuthorities, type AuthorityRef } from "./admin";
+import { myAuthorities, type AuthorityRef } from "../api/accounts";
 
 interface ServiceAdmin {
   id: number;

@@ -1,30 +1,17 @@
 // Agents: the queue of their service (filters, oldest first) and the ticket
 // (map, photo, history, explanation, transitions, transfer, merge).
 
-import { api, itemsOf } from "../api";
-import { categories } from "../categories";
+import { api, itemsOf } from "../api/client";
+import { categories } from "../api/categories";
 import { formatAge, formatDay, h, mount, uid } from "../dom";
-import { STATE_COLORS, STATE_LABELS, stateLabel } from "../labels";
+import { STATE_COLORS, stateLabel } from "../labels";
 import { heading, navigate, type ViewContext } from "../router";
 import { isAgent, me } from "../session";
-import { locate, signalementSummary, timeline, type Signalement } from "./follow";
-import { nameOf } from "./report_context";
-import { mergeForm, transferForm, transitionForm } from "./ticket_actions";
+import type { QueueItem, Signalement } from "../api/signalements";
+import { nameOf } from "../widgets/report_context";
+import { locate, signalementSummary, timeline } from "../widgets/signalement";
+import { mergeForm, transferForm, transitionForm } from "../widgets/ticket_actions";
 
-export interface QueueItem {
-  id: number | string;
-  state: string;
-  service_code: string;
-  commune?: string | { name?: string } | null;
-  created_at: string;
-  due_at?: string | null;
-  overdue?: boolean;
-  location?: { type: "Point"; coordinates: [number, number] };
-  description?: string | null;
-  summary?: string | null;
-  category?: string;
-  supports?: number;
-}
 
 const QUEUE_STATES = ["routed", "acknowledged", "in_progress", "reopened", "resolved", "rejected", "duplicate"];
 
@@ -60,7 +47,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   const form = h(
     "form",
     { class: "filters", "aria-label": "Filtres de la file" },
-    select("state", "État (ouverts par défaut)", QUEUE_STATES.map((s) => [s, STATE_LABELS[s]]), filters.state),
+    select("state", "État (ouverts par défaut)", QUEUE_STATES.map((s) => [s, stateLabel(s)]), filters.state),
     select("service_code", "Catégorie", cats.map((c) => [c.code, c.label]), filters.service_code),
     h("div", { class: "field" }, h("label", { for: commune.id }, "Commune"), commune),
     h("label", { for: overdue.id, class: "check" }, overdue, " En retard seulement"),

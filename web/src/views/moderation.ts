@@ -2,11 +2,11 @@
 // reported, contributions flagged as a possible campaign. Each action is logged
 // by the server and closes the item's open reports.
 
-import { api, ApiError } from "../api";
+import { api, ApiError } from "../api/client";
 import { errorBox, field, formatDateTime, h, mount, uid } from "../dom";
 import { requireRole, setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
-import { loadConcertations } from "./concertations";
+import { loadConcertations } from "../api/concertations";
 
 interface QueueItem {
   target: "contribution" | "comment";

@@ -1,11 +1,11 @@
 // The synthesis dashboard of a concertation: key figures, bar charts drawn as
 // SVG (the same figures in a table for screen readers), rankings, the HTML report.
 
-import { api } from "../api";
+import { api } from "../api/client";
 import { h, mount, s } from "../dom";
 import { heading, type ViewContext } from "../router";
-import { findConcertation } from "./concertations";
-import { bboxOf } from "./concertation_map";
+import { findConcertation } from "../api/concertations";
+import { bboxOf } from "../widgets/concertation_map";
 
 interface Bar {
   label: string;

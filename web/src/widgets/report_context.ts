@@ -1,7 +1,7 @@
 // What the report form shows once place and category are known: who will
 // receive the report and why, and open reports nearby to support instead.
 
-import { api, itemsOf } from "../api";
+import { api, itemsOf } from "../api/client";
 import { errorBox, formatDay, h, mount } from "../dom";
 import { icon } from "../icons";
 import { stateLabel } from "../labels";
