@@ -45,6 +45,9 @@ ACTION_LABELS = {
     "reopened": "Rouvrir",
 }
 REQUESTABLE = tuple(ACTION_LABELS)
+# History events other than a plain state change (signalement_event.kind), as the
+# timeline names them.
+EVENT_LABELS = {"transfer": "Transféré", "merge": "Fusionné"}
 
 
 @dataclass(frozen=True)

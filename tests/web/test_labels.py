@@ -24,6 +24,7 @@ def ts_object_keys(source: str, name: str) -> dict[str, str]:
 SHOWN = (
     "signalement_state",
     "signalement_action",
+    "signalement_event",
     "answer_status",
     "contribution_kind",
     "concertation_status",

@@ -3,12 +3,11 @@
 
 import type { HistoryEntry, Photo, Signalement } from "../api/signalements";
 import { categoryLabel } from "../api/categories";
+import { termLabel, terms } from "../api/vocabulary";
 import { formatDateTime, h } from "../dom";
 import { capitalize, stateLabel } from "../labels";
 import type { CartoMap } from "../map";
 import { explanationOf, nameOf } from "./report_context";
-
-const EVENT_LABELS: Record<string, string> = { transfer: "Transféré", merge: "Fusionné", support: "Soutenu" };
 
 export function photosOf(s: Signalement): Photo[] {
   if (s.photos?.length) return s.photos;
@@ -29,7 +28,7 @@ export function timeline(history: HistoryEntry[] | undefined): HTMLElement {
         "li",
         { "data-state": e.state },
         h("span", { class: `badge state-${e.state}` }, capitalize(e.label ?? stateLabel(e.state))),
-        e.event && EVENT_LABELS[e.event] ? ` ${EVENT_LABELS[e.event]}${e.to_service ? ` à ${e.to_service}` : ""}` : "",
+        e.event && terms("signalement_event").some((t) => t.code === e.event) ? ` ${termLabel("signalement_event", e.event)}${e.to_service ? ` à ${e.to_service}` : ""}` : "",
         " ",
         h("time", { datetime: e.at }, formatDateTime(e.at)),
         e.actor ? h("span", { class: "meta" }, ` par ${e.actor}`) : null,
