@@ -37,3 +37,60 @@ export async function loadConcertations(): Promise<Concertation[]> {
 export async function findConcertation(slug: string): Promise<Concertation> {
   return api<Concertation>(`/api/v1/concertations/${encodeURIComponent(slug)}`);
 }
+
+export interface ThemeInput {
+  slug?: string;
+  label: string;
+  color: string;
+}
+
+export interface ReferenceLayer {
+  id: number;
+  slug: string;
+  title: string;
+  role: string;
+  rule: string | null;
+  features: number;
+  color: string;
+  message: string;
+}
+
+export interface ConcertationDetail extends Concertation {
+  kind: string;
+  authorities: string[];
+  archived_at: string | null;
+  reference_layers: ReferenceLayer[];
+}
+
+export interface Facet {
+  label: string;
+  count: number;
+  color?: string;
+}
+
+export interface Ranked {
+  id: number;
+  title: string | null;
+  theme_label: string;
+  supports: number;
+  votes_for: number;
+  votes_against: number;
+}
+
+export interface TextTheme {
+  label: string;
+  size: number;
+  top_terms: string[];
+}
+
+export interface Synthesis {
+  totals: Record<string, number>;
+  by_theme: Facet[];
+  by_kind: Facet[];
+  by_channel: Facet[];
+  by_answer: Facet[];
+  by_commune: { nom: string; contributions: number; per_1000: number | null }[];
+  most_supported: Ranked[];
+  most_disputed: Ranked[];
+  text_themes: TextTheme[];
+}

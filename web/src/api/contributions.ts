@@ -40,3 +40,16 @@ export interface Contribution {
 export async function loadContributions(c: Concertation): Promise<Contribution[]> {
   return itemsOf<Contribution>(await api(`/api/v1/concertations/${c.id}/contributions`, { query: { limit: 1000 } }));
 }
+
+export interface CommentItem {
+  id: number;
+  author: string;
+  body: string | null;
+  created_at: string;
+  replies?: CommentItem[];
+}
+
+export interface VoteResult {
+  votes_for: number;
+  votes_against: number;
+}

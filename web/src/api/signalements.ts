@@ -55,3 +55,36 @@ export interface QueueItem {
   category?: string;
   supports?: number;
 }
+
+export interface Reporter {
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  has_account: boolean;
+}
+
+export interface MyItem {
+  id: number | string;
+  state: string;
+  service_code: string;
+  created_at?: string;
+  description?: string;
+}
+
+export interface Created {
+  id: number | string;
+  reference?: string;
+  service_request_id?: string;
+}
+
+export interface Nearby {
+  id: number | string;
+  state?: string;
+  description?: string;
+  summary?: string;
+  address?: string | null;
+  distance_m?: number;
+  supports?: number;
+  supporters?: number;
+  created_at?: string;
+}

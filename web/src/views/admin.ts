@@ -10,35 +10,10 @@ import { heading, navigate, type ViewContext } from "../router";
 import { loadConcertations, type Concertation } from "../api/concertations";
 import { concertationKindOptions } from "../labels";
 import { bboxOf } from "../widgets/concertation_map";
-
-
-interface ThemeInput {
-  slug?: string;
-  label: string;
-  color: string;
-}
-
-interface ReferenceLayer {
-  id: number;
-  slug: string;
-  title: string;
-  role: string;
-  rule: string | null;
-  features: number;
-  color: string;
-  message: string;
-}
-
-interface ConcertationDetail extends Concertation {
-  kind: string;
-  authorities: string[];
-  archived_at: string | null;
-  reference_layers: ReferenceLayer[];
-}
+import type { ConcertationDetail, ThemeInput } from "../api/concertations";
 
 const GEOMETRIES: [string, string][] = [["Point", "Points"], ["LineString", "Lignes"], ["Polygon", "Zones"]];
 const PALETTE = ["#1d4ed8", "#15803d", "#b45309", "#be185d", "#7c3aed", "#0f766e"];
-
 
 /** The themes editor: one row per theme (label and colour); existing themes keep their slug. */
 function themesEditor(initial: ThemeInput[]): { element: HTMLElement; values: () => ThemeInput[] } {

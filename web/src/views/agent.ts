@@ -11,7 +11,7 @@ import type { QueueItem, Signalement } from "../api/signalements";
 import { nameOf } from "../widgets/report_context";
 import { locate, signalementSummary, timeline } from "../widgets/signalement";
 import { mergeForm, transferForm, transitionForm } from "../widgets/ticket_actions";
-
+import type { Reporter } from "../api/signalements";
 
 const QUEUE_STATES = ["routed", "acknowledged", "in_progress", "reopened", "resolved", "rejected", "duplicate"];
 
@@ -114,13 +114,6 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
         )
       : h("p", null, "Aucun signalement ne correspond à ces filtres."),
   );
-}
-
-interface Reporter {
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  has_account: boolean;
 }
 
 /** The reporter's contact, shown to the service's staff only (the API decides). */

@@ -10,6 +10,7 @@ import { heading, navigate, type ViewContext } from "../router";
 import { me } from "../session";
 import { locate, signalementSummary, timeline } from "../widgets/signalement";
 import type { Signalement } from "../api/signalements";
+import type { MyItem } from "../api/signalements";
 
 /** States a reporter may reopen from (within the delay the server enforces). */
 const REOPENABLE = new Set(["resolved", "rejected"]);
@@ -58,14 +59,6 @@ export async function followView({ panel, map, params }: ViewContext): Promise<v
     timeline(s.history),
     h("p", { class: "muted" }, "Cette page est publique : elle ne montre aucune donnée personnelle."),
   );
-}
-
-interface MyItem {
-  id: number | string;
-  state: string;
-  service_code: string;
-  created_at?: string;
-  description?: string;
 }
 
 export async function myReportsView({ panel }: ViewContext): Promise<void> {

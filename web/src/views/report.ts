@@ -10,18 +10,8 @@ import { heading, type ViewContext } from "../router";
 import { me } from "../session";
 import { showSignalements } from "../widgets/layers";
 import { nearbyBlock, previewBlock } from "../widgets/report_context";
-
-interface PhotoRef {
-  id: string;
-  url: string;
-  thumbnail_url?: string;
-}
-
-interface Created {
-  id: number | string;
-  reference?: string;
-  service_request_id?: string;
-}
+import type { Created } from "../api/signalements";
+import type { PhotoRef } from "../api/media";
 
 export function territoryJumps(map: CartoMap): HTMLElement | null {
   const ts = map.config.territories;

@@ -7,20 +7,7 @@ import { icon } from "../icons";
 import type { Answer, Contribution } from "../api/contributions";
 import { answerOptions, kindLabel } from "../labels";
 import { isAdmin, me } from "../session";
-
-
-interface CommentItem {
-  id: number;
-  author: string;
-  body: string | null;
-  created_at: string;
-  replies?: CommentItem[];
-}
-
-interface VoteResult {
-  votes_for: number;
-  votes_against: number;
-}
+import type { CommentItem, VoteResult } from "../api/contributions";
 
 function loginLink(): HTMLElement {
   const next = encodeURIComponent(window.location.pathname);

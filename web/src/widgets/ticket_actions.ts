@@ -5,12 +5,7 @@ import { api, ApiError, itemsOf } from "../api/client";
 import { announce, errorBox, field, h, mount } from "../dom";
 import { transitions } from "../labels";
 import type { Signalement } from "../api/signalements";
-
-interface ServiceOption {
-  id: number;
-  name: string;
-  authority?: string;
-}
+import type { ServiceOption } from "../api/routing";
 
 function actionForm(
   title: string,
