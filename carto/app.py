@@ -107,6 +107,9 @@ def create_app(
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(accounts_pages)
     app.include_router(routing_router, prefix="/api/v1")
+    from carto.vocabulary.router import router as vocabulary_router  # codes and labels
+
+    app.include_router(vocabulary_router, prefix="/api/v1")
     from carto.apiclients.router import router as apiclients_router
 
     app.include_router(apiclients_router, prefix="/api/v1")

@@ -36,8 +36,18 @@ LABELS = {
     "duplicate": "doublon",
 }
 # What the transitions route accepts ("duplicate" goes through a merge, "routed" through
-# intake or a transfer).
-REQUESTABLE = ("acknowledged", "in_progress", "resolved", "rejected", "reopened")
+# intake or a transfer), with the label of the agent's action for each.
+ACTION_LABELS = {
+    "acknowledged": "Prendre en compte",
+    "in_progress": "Démarrer le traitement",
+    "resolved": "Marquer comme résolu",
+    "rejected": "Rejeter (motif obligatoire)",
+    "reopened": "Rouvrir",
+}
+REQUESTABLE = tuple(ACTION_LABELS)
+# History events other than a plain state change (signalement_event.kind), as the
+# timeline names them.
+EVENT_LABELS = {"transfer": "Transféré", "merge": "Fusionné"}
 
 
 @dataclass(frozen=True)

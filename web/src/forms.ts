@@ -1,7 +1,7 @@
 // Small helpers the staff screens share: a form that calls the API and shows the
 // server's French message, date fields, and a guard for role-only pages.
 
-import { ApiError } from "./api";
+import { ApiError } from "./api/client";
 import { announce, errorBox, h, mount } from "./dom";
 import { navigate } from "./router";
 import { hasRole, me } from "./session";

@@ -1,23 +1,40 @@
-// French labels and colours of the lifecycle states, kinds and statuses.
+// How the server's codes are shown: their French labels come from the vocabulary the
+// server serves (api/vocabulary); only colours, which are presentation, live here.
 
-export const STATE_LABELS: Record<string, string> = {
-  new: "Nouveau",
-  submitted: "Reçu",
-  routed: "Transmis au service",
-  open: "Ouvert",
-  acknowledged: "Pris en compte",
-  in_progress: "En cours de traitement",
-  resolved: "Résolu",
-  rejected: "Rejeté",
-  reopened: "Rouvert",
-  closed: "Clos",
-  merged: "Fusionné",
-  duplicate: "Doublon",
-  transferred: "Transféré",
-};
+import { terms, termLabel } from "./api/vocabulary";
+
+export function capitalize(text: string): string {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/** A lifecycle state as a badge shows it ("Pris en compte"). */
+export function stateLabel(state: string | null | undefined): string {
+  return capitalize(termLabel("signalement_state", state));
+}
+
+/** [code, label] of every lifecycle state, in the server's order. */
+export function stateOptions(): [string, string][] {
+  return terms("signalement_state").map((t) => [t.code, capitalize(t.label)]);
+}
+
+/** Transitions an agent may ask for; the server decides which are allowed (409 otherwise). */
+export function transitions(): { to: string; label: string }[] {
+  return terms("signalement_action").map((t) => ({ to: t.code, label: t.label }));
+}
+
+export const kindLabel = (code: string | null | undefined): string => termLabel("contribution_kind", code);
+
+/** [code, label] of the official answers' decisions. */
+export function answerOptions(): [string, string][] {
+  return terms("answer_status").map((t) => [t.code, t.label]);
+}
+
+/** [code, label] of the kinds of concertation. */
+export function concertationKindOptions(): [string, string][] {
+  return terms("concertation_kind").map((t) => [t.code, t.label]);
+}
 
 export const STATE_COLORS: Record<string, string> = {
-  new: "#c2410c",
   submitted: "#c2410c",
   routed: "#c2410c",
   reopened: "#b91c1c",
@@ -25,43 +42,19 @@ export const STATE_COLORS: Record<string, string> = {
   in_progress: "#1d4ed8",
   resolved: "#15803d",
   rejected: "#4b5563",
-  merged: "#6b7280",
   duplicate: "#6b7280",
 };
 
-/** Transitions an agent may ask for; the server decides which are allowed (409 otherwise). */
-export const TRANSITIONS: { to: string; label: string }[] = [
-  { to: "acknowledged", label: "Prendre en compte" },
-  { to: "in_progress", label: "Démarrer le traitement" },
-  { to: "resolved", label: "Marquer comme résolu" },
-  { to: "rejected", label: "Rejeter (motif obligatoire)" },
-  { to: "reopened", label: "Rouvrir" },
-];
-
-export const KIND_LABELS: Record<string, string> = {
-  proposition: "Proposition",
-  constat: "Constat",
-  question: "Question",
+/** A distinct colour per category, for the map and legends (fixed order, AA on white). */
+export const CATEGORY_COLORS: Record<string, string> = {
+  voirie: "#7c3aed",
+  dechets: "#0f766e",
+  proprete: "#b45309",
+  eclairage: "#a16207",
+  "espaces-verts": "#15803d",
+  mobilier: "#be185d",
 };
 
-/** The official answers' decisions (the server's ANSWER_LABELS). */
-export const ANSWER_LABELS: Record<string, string> = {
-  retenue: "Retenue",
-  a_l_etude: "À l'étude",
-  non_retenue: "Non retenue",
-  hors_sujet: "Hors sujet",
-  hors_competence: "Pas de notre compétence",
-};
-
-export const CONCERTATION_STATUS: Record<string, string> = {
-  draft: "En préparation",
-  open: "Ouverte",
-  closed: "Close",
-  archived: "Archivée",
-};
-
-export function stateLabel(state: string | null | undefined): string {
-  return state ? STATE_LABELS[state] ?? state : "";
+export function categoryColor(code: string): string {
+  return CATEGORY_COLORS[code] ?? "#1d4f91";
 }
-
-export const OPEN_STATES = ["submitted", "routed", "acknowledged", "in_progress", "reopened"];

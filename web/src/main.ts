@@ -1,9 +1,11 @@
 // Boot: read the config, draw the map, restore the session, route.
 
 import "./style.css";
-import { api } from "./api";
+import { api } from "./api/client";
+import { loadConfig } from "./api/config";
+import { loadVocabulary } from "./api/vocabulary";
 import { h, mount } from "./dom";
-import { CartoMap, type WebConfig } from "./map";
+import { CartoMap } from "./map";
 import { heading, navigate, onNavigate, route, setNotFound, startRouter } from "./router";
 import { hasRole, isAdmin, isAgent, loadSession, me, onSessionChange, signOut } from "./session";
 import { adminConcertationView, adminConcertationsView, adminHomeView } from "./views/admin";
@@ -81,15 +83,11 @@ function renderNav(): void {
 
 async function boot(): Promise<void> {
   const panel = document.getElementById("panel")!;
-  let config: WebConfig = { basemap: null, territories: [] };
-  try {
-    config = await api<WebConfig>("/api/v1/config");
-  } catch {
-    // The map still works without the territories' extents.
-  }
+  const config = await loadConfig();
   const cmap = new CartoMap(document.getElementById("map")!, config);
   (window as unknown as { cartoMap: CartoMap }).cartoMap = cmap;
-  await Promise.all([loadSession(), cmap.ready]);
+  // Labels fall back to the codes if the vocabulary cannot be read.
+  await Promise.all([loadSession(), cmap.ready, loadVocabulary().catch(() => undefined)]);
   onSessionChange(renderNav);
   onNavigate(renderNav);
 

@@ -19,26 +19,11 @@ import {
 } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
-import { withQuery } from "./api";
+import { withQuery } from "./api/client";
+import type { Basemap, WebConfig } from "./api/config";
 import { h, mount, type Child } from "./dom";
 
 setWorkerUrl(workerUrl);
-
-export interface Basemap {
-  kind: "raster" | "style";
-  url: string;
-  attribution?: string | null;
-}
-
-export interface Territory {
-  name: string;
-  bbox: [number, number, number, number];
-}
-
-export interface WebConfig {
-  basemap: Basemap | null;
-  territories: Territory[];
-}
 
 export type LngLat = { lng: number; lat: number };
 export type ClickHandler = (at: LngLat) => void;

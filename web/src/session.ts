@@ -1,6 +1,6 @@
 // Who is signed in, and what they may see: read once from /api/v1/me after sign-in.
 
-import { api, isSignedIn, setSignedIn } from "./api";
+import { api, isSignedIn, setSignedIn } from "./api/client";
 
 export interface RoleGrant {
   role: string;

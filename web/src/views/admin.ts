@@ -2,53 +2,18 @@
 // concertation's settings (dates, description, perimeter, themes, reference
 // layers, archive). Every check is the server's: its French refusal is shown.
 
-import { api, itemsOf } from "../api";
+import { myAuthorities, type AuthorityRef } from "../api/accounts";
+import { api } from "../api/client";
 import { field, formatDay, h, mount, uid } from "../dom";
 import { codesOf, fromLocalInput, onSubmit, outlet, requireRole, setFlash, takeFlash, toLocalInput } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
-import { bboxOf } from "./concertation_map";
-import type { Concertation } from "./concertations";
-import { loadConcertations } from "./concertations";
+import { loadConcertations, type Concertation } from "../api/concertations";
+import { concertationKindOptions } from "../labels";
+import { bboxOf } from "../widgets/concertation_map";
+import type { ConcertationDetail, ThemeInput } from "../api/concertations";
 
-export interface AuthorityRef {
-  id: number;
-  slug: string;
-  name: string;
-  kind: string;
-  code: string;
-}
-
-interface ThemeInput {
-  slug?: string;
-  label: string;
-  color: string;
-}
-
-interface ReferenceLayer {
-  id: number;
-  slug: string;
-  title: string;
-  role: string;
-  rule: string | null;
-  features: number;
-  color: string;
-  message: string;
-}
-
-interface ConcertationDetail extends Concertation {
-  kind: string;
-  authorities: string[];
-  archived_at: string | null;
-  reference_layers: ReferenceLayer[];
-}
-
-const KINDS: [string, string][] = [["autre", "Autre projet"], ["plu", "Plan local d'urbanisme"], ["plantation", "Plantations"]];
 const GEOMETRIES: [string, string][] = [["Point", "Points"], ["LineString", "Lignes"], ["Polygon", "Zones"]];
 const PALETTE = ["#1d4ed8", "#15803d", "#b45309", "#be185d", "#7c3aed", "#0f766e"];
-
-export async function myAuthorities(): Promise<AuthorityRef[]> {
-  return itemsOf<AuthorityRef>(await api("/api/v1/admin/authorities"));
-}
 
 /** The themes editor: one row per theme (label and colour); existing themes keep their slug. */
 function themesEditor(initial: ThemeInput[]): { element: HTMLElement; values: () => ThemeInput[] } {
@@ -122,7 +87,7 @@ function concertationTable(items: Concertation[]): HTMLElement {
 function createForm(authorities: AuthorityRef[]): HTMLElement {
   const title = h("input", { type: "text", name: "title", required: true, minlength: 3, maxlength: 200 });
   const description = h("textarea", { name: "description", rows: 4, maxlength: 20000 });
-  const kind = h("select", { name: "kind" }, KINDS.map(([v, l]) => h("option", { value: v }, l)));
+  const kind = h("select", { name: "kind" }, concertationKindOptions().map(([v, l]) => h("option", { value: v }, l)));
   const organisers = authorities.map((a) => h("input", { type: "checkbox", name: "authorities", value: a.slug, id: uid("org") }));
   const now = new Date();
   const opens = h("input", { type: "datetime-local", name: "opens_at", required: true, value: toLocalInput(now.toISOString()) });

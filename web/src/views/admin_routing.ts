@@ -2,40 +2,13 @@
 // competence table (filters, edit form, versions: an edit closes the rule and
 // opens a new version, the history stays visible).
 
-import { api, itemsOf } from "../api";
-import { categories } from "../categories";
+import { api, itemsOf } from "../api/client";
+import { categories } from "../api/categories";
 import { field, formatDateTime, h, mount, uid } from "../dom";
 import { fromLocalInput, onSubmit, outlet, requireRole, setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
-import { myAuthorities, type AuthorityRef } from "./admin";
-
-interface ServiceAdmin {
-  id: number;
-  authority_id: number;
-  authority: string;
-  slug: string;
-  name: string;
-  email: string | null;
-  webhook_url: string | null;
-}
-
-interface Rule {
-  id: number;
-  category: string;
-  level: string;
-  authority_id: number | null;
-  authority: string | null;
-  scope_kind: string;
-  scope_code: string | null;
-  road_class: string | null;
-  service_slug: string;
-  valid_from: string | null;
-  valid_to: string | null;
-  active: boolean;
-  source: string;
-  note: string | null;
-  replaces_id: number | null;
-}
+import { myAuthorities, type AuthorityRef } from "../api/accounts";
+import type { Rule, ServiceAdmin } from "../api/routing";
 
 const LEVELS: Record<string, string> = {
   commune: "La commune du lieu",

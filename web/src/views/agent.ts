@@ -1,32 +1,19 @@
 // Agents: the queue of their service (filters, oldest first) and the ticket
 // (map, photo, history, explanation, transitions, transfer, merge).
 
-import { api, itemsOf } from "../api";
-import { categories } from "../categories";
+import { api, itemsOf } from "../api/client";
+import { categories } from "../api/categories";
 import { formatAge, formatDay, h, mount, uid } from "../dom";
-import { OPEN_STATES, STATE_COLORS, STATE_LABELS, stateLabel } from "../labels";
+import { STATE_COLORS, stateLabel } from "../labels";
 import { heading, navigate, type ViewContext } from "../router";
 import { isAgent, me } from "../session";
-import { locate, signalementSummary, timeline, type Signalement } from "./follow";
-import { nameOf } from "./report_context";
-import { roundForm } from "./rounds";
-import { mergeForm, transferForm, transitionForm } from "./ticket_actions";
-
-export interface QueueItem {
-  id: number | string;
-  state: string;
-  service_code: string;
-  service_id?: number;
-  commune?: string | { name?: string } | null;
-  created_at: string;
-  due_at?: string | null;
-  overdue?: boolean;
-  location?: { type: "Point"; coordinates: [number, number] };
-  description?: string | null;
-  summary?: string | null;
-  category?: string;
-  supports?: number;
-}
+import type { QueueItem, Signalement } from "../api/signalements";
+import { nameOf } from "../widgets/report_context";
+import { roundForm } from "../widgets/rounds";
+import { locate, signalementSummary, timeline } from "../widgets/signalement";
+import { mergeForm, transferForm, transitionForm } from "../widgets/ticket_actions";
+import type { Reporter } from "../api/signalements";
+import { isOpenCode } from "../api/vocabulary";
 
 const QUEUE_STATES = ["routed", "acknowledged", "in_progress", "reopened", "resolved", "rejected", "duplicate"];
 
@@ -62,7 +49,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   const form = h(
     "form",
     { class: "filters", "aria-label": "Filtres de la file" },
-    select("state", "État (ouverts par défaut)", QUEUE_STATES.map((s) => [s, STATE_LABELS[s]]), filters.state),
+    select("state", "État (ouverts par défaut)", QUEUE_STATES.map((s) => [s, stateLabel(s)]), filters.state),
     select("service_code", "Catégorie", cats.map((c) => [c.code, c.label]), filters.service_code),
     h("div", { class: "field" }, h("label", { for: commune.id }, "Commune"), commune),
     h("label", { for: overdue.id, class: "check" }, overdue, " En retard seulement"),
@@ -99,7 +86,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   map.setPopup("queue-points", (fs) => {
     const id = Number(fs[0].properties?.id);
     const item = items.find((i) => Number(i.id) === id);
-    const add = item && OPEN_STATES.includes(item.state) ? h("button", { type: "button", class: "btn btn-small btn-ghost" }, picked.has(id) ? "Retirer de la tournée" : "Ajouter à la tournée") : null;
+    const add = item && isOpenCode("signalement_state", item.state) ? h("button", { type: "button", class: "btn btn-small btn-ghost" }, picked.has(id) ? "Retirer de la tournée" : "Ajouter à la tournée") : null;
     add?.addEventListener("click", () => {
       toggle(id, !picked.has(id));
       add.textContent = picked.has(id) ? "Retirer de la tournée" : "Ajouter à la tournée";
@@ -109,7 +96,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   map.setListProvider(() => ({ title: "Signalements de la file", items: items.map((i) => h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id} — ${stateLabel(i.state)}`)) }));
 
   const pickBox = (i: QueueItem): HTMLElement | null => {
-    if (!OPEN_STATES.includes(i.state)) return null;
+    if (!isOpenCode("signalement_state", i.state)) return null;
     const box = h("input", { type: "checkbox", name: "tournee", value: String(i.id), "aria-label": `Ajouter le n° ${i.id} à la tournée` });
     box.addEventListener("change", () => toggle(Number(i.id), box.checked));
     boxes.set(Number(i.id), box);
@@ -161,13 +148,6 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
     items.length ? round.form : null,
     roundOut,
   );
-}
-
-interface Reporter {
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  has_account: boolean;
 }
 
 /** The reporter's contact, shown to the service's staff only (the API decides). */

@@ -1,50 +1,22 @@
 // Concertations: the list, and one concertation's map of contributions with
 // theme filters, heatmap toggle, the contribution form, and the archive once closed.
 
-import { api, ApiError, itemsOf } from "../api";
+import { api, ApiError } from "../api/client";
+import { findConcertation, isOpen, loadConcertations, type Concertation, type Theme } from "../api/concertations";
+import { loadContributions, type Contribution } from "../api/contributions";
 import { errorBox, field, formatDay, h, mount, uid } from "../dom";
-import { KIND_LABELS } from "../labels";
+import { kindLabel } from "../labels";
+import { terms } from "../api/vocabulary";
 import { heading, type ViewContext } from "../router";
 import { me } from "../session";
-import { ConcertationLayers, bboxOf, type Theme } from "./concertation_map";
-import { contributionCard, type Contribution } from "./contribution";
-import { DrawTool, type GeometryType } from "./draw";
+import { ConcertationLayers, bboxOf } from "../widgets/concertation_map";
+import { contributionCard } from "../widgets/contribution";
+import { DrawTool } from "../widgets/draw";
 
-export interface Concertation {
-  id: number;
-  slug: string;
-  title: string;
-  description?: string;
-  status: string;
-  status_label?: string;
-  opens_at?: string;
-  closes_at?: string;
-  perimeter: GeoJSON.Geometry;
-  themes: Theme[];
-  allowed_geometry_types?: GeometryType[];
-  allowed_kinds?: string[];
-  contributions?: number;
-}
-
-const OPEN_STATUSES = new Set(["ouverte", "open"]);
 const PAGE = 20;
 
 function newestFirst(items: Contribution[]): Contribution[] {
   return [...items].sort((a, b) => (b.properties.created_at ?? "").localeCompare(a.properties.created_at ?? "") || b.id - a.id);
-}
-
-export const isOpen = (c: Concertation): boolean => OPEN_STATUSES.has(c.status);
-
-export async function loadConcertations(): Promise<Concertation[]> {
-  return itemsOf<Concertation>(await api("/api/v1/concertations"));
-}
-
-export async function findConcertation(slug: string): Promise<Concertation> {
-  return api<Concertation>(`/api/v1/concertations/${encodeURIComponent(slug)}`);
-}
-
-export async function loadContributions(c: Concertation): Promise<Contribution[]> {
-  return itemsOf<Contribution>(await api(`/api/v1/concertations/${c.id}/contributions`, { query: { limit: 1000 } }));
 }
 
 function statusBadge(c: Concertation): HTMLElement {
@@ -86,8 +58,8 @@ function contributionForm(c: Concertation, ctx: ViewContext, onDone: () => void,
   const title = h("input", { type: "text", name: "title", required: true, minlength: 3, maxlength: 200 });
   const body = h("textarea", { name: "body", rows: 4, maxlength: 5000 });
   const theme = h("select", { name: "theme", required: true }, c.themes.map((t) => h("option", { value: t.slug }, t.label)));
-  const kinds = c.allowed_kinds?.length ? c.allowed_kinds : Object.keys(KIND_LABELS);
-  const kind = h("select", { name: "kind", required: true }, kinds.map((k) => h("option", { value: k }, KIND_LABELS[k] ?? k)));
+  const kinds = c.allowed_kinds?.length ? c.allowed_kinds : terms("contribution_kind").map((t) => t.code);
+  const kind = h("select", { name: "kind", required: true }, kinds.map((k) => h("option", { value: k }, kindLabel(k))));
   const out = h("div");
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Publier la contribution");
   const form = h(

@@ -1,13 +1,13 @@
 // Planners: a layer panel (points, heatmaps, filters), download buttons for
 // every public layer, and the OGC API address to paste into QGIS.
 
-import { categories } from "../categories";
+import { categories } from "../api/categories";
 import { announce, h, mount, uid } from "../dom";
 import { icon } from "../icons";
-import { STATE_LABELS } from "../labels";
+import { stateOptions } from "../labels";
 import type { CartoMap } from "../map";
 import { heading, type ViewContext } from "../router";
-import { showContributionTiles, showHeatmap, showSignalements } from "./layers";
+import { showContributionTiles, showHeatmap, showSignalements } from "../widgets/layers";
 
 const EXPORT_LAYERS: [string, string][] = [
   ["signalements", "Signalements"],
@@ -44,7 +44,7 @@ async function layerPanel(map: CartoMap): Promise<HTMLElement> {
   };
   const cat = h("select", { id: uid("l") }, h("option", { value: "" }, "Toutes"), cats.map((c) => h("option", { value: c.code }, c.label)));
   cat.addEventListener("change", () => ((state.service_code = cat.value), apply()));
-  const st = h("select", { id: uid("l") }, h("option", { value: "" }, "Tous"), Object.entries(STATE_LABELS).filter(([k]) => !["submitted", "open", "closed", "transferred"].includes(k)).map(([k, v]) => h("option", { value: k }, v)));
+  const st = h("select", { id: uid("l") }, h("option", { value: "" }, "Tous"), stateOptions().filter(([k]) => k !== "submitted").map(([k, v]) => h("option", { value: k }, v)));
   st.addEventListener("change", () => ((state.st = st.value), apply()));
   apply();
   return h(

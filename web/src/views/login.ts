@@ -1,6 +1,6 @@
 // Sign in (citizens, agents, administrators) and sign up (citizens).
 
-import { api, ApiError } from "../api";
+import { api, ApiError } from "../api/client";
 import { errorBox, field, h, mount } from "../dom";
 import { heading, navigate, type ViewContext } from "../router";
 import { isAgent, signIn } from "../session";

@@ -2,38 +2,16 @@
 // reported, contributions flagged as a possible campaign. Each action is logged
 // by the server and closes the item's open reports.
 
-import { api, ApiError } from "../api";
+import { api, ApiError } from "../api/client";
 import { errorBox, field, formatDateTime, h, mount, uid } from "../dom";
 import { requireRole, setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
-import { loadConcertations } from "./concertations";
-
-interface QueueItem {
-  target: "contribution" | "comment";
-  id: number;
-  contribution_id: number;
-  concertation: string;
-  title: string | null;
-  body: string;
-  author: string;
-  visibility: "published" | "held" | "hidden";
-  hold_reason: string | null;
-  flags: string[];
-  flag_labels: string[];
-  reports: number;
-  report_reasons: string[];
-  created_at: string;
-}
-
-interface Queue {
-  held: QueueItem[];
-  reported: QueueItem[];
-  flagged: QueueItem[];
-}
+import { loadConcertations } from "../api/concertations";
+import type { ModerationItem, ModerationQueue } from "../api/moderation";
 
 const VISIBILITY: Record<string, string> = { published: "Publié", held: "Retenu", hidden: "Masqué" };
 
-function actions(item: QueueItem, done: (msg: string) => void): HTMLElement {
+function actions(item: ModerationItem, done: (msg: string) => void): HTMLElement {
   const reason = h("textarea", { name: "reason", rows: 2, maxlength: 1000 });
   const out = h("div", { "aria-live": "polite" });
   const what = item.target === "contribution" ? "la contribution" : "le commentaire";
@@ -63,7 +41,7 @@ function actions(item: QueueItem, done: (msg: string) => void): HTMLElement {
   );
 }
 
-function card(item: QueueItem, done: (msg: string) => void): HTMLElement {
+function card(item: ModerationItem, done: (msg: string) => void): HTMLElement {
   const titleId = uid("mod");
   return h(
     "article",
@@ -79,7 +57,7 @@ function card(item: QueueItem, done: (msg: string) => void): HTMLElement {
   );
 }
 
-function section(title: string, items: QueueItem[], done: (msg: string) => void, empty: string): HTMLElement {
+function section(title: string, items: ModerationItem[], done: (msg: string) => void, empty: string): HTMLElement {
   const id = uid("sec");
   return h("section", { "aria-labelledby": id }, h("h2", { id }, `${title} (${items.length})`),
     items.length ? items.map((i) => card(i, done)) : h("p", { class: "muted" }, empty));
@@ -89,7 +67,7 @@ export async function moderationView({ panel, query }: ViewContext): Promise<voi
   if (!requireRole("/moderation", "moderator", "admin")) return;
   const selected = query.get("concertation") ?? "";
   const [queue, concertations] = await Promise.all([
-    api<Queue>("/api/v1/moderation/queue", { query: { concertation_id: selected || null } }),
+    api<ModerationQueue>("/api/v1/moderation/queue", { query: { concertation_id: selected || null } }),
     loadConcertations(),
   ]);
   const here = window.location.pathname + window.location.search;

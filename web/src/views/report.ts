@@ -1,27 +1,17 @@
 // Citizen report: where (tap, device position or map centre), what (category),
 // who will receive it and why, nearby open reports to support instead, then send.
 
-import { api, ApiError } from "../api";
-import { categories, type Category } from "../categories";
+import { api, ApiError } from "../api/client";
+import { categories, type Category } from "../api/categories";
 import { announce, errorBox, field, h, mount, uid } from "../dom";
 import { icon } from "../icons";
 import type { CartoMap, LngLat } from "../map";
 import { heading, type ViewContext } from "../router";
 import { me } from "../session";
-import { showSignalements } from "./layers";
-import { nearbyBlock, previewBlock } from "./report_context";
-
-interface PhotoRef {
-  id: string;
-  url: string;
-  thumbnail_url?: string;
-}
-
-interface Created {
-  id: number | string;
-  reference?: string;
-  service_request_id?: string;
-}
+import { showSignalements } from "../widgets/layers";
+import { nearbyBlock, previewBlock } from "../widgets/report_context";
+import type { Created } from "../api/signalements";
+import type { PhotoRef } from "../api/media";
 
 export function territoryJumps(map: CartoMap): HTMLElement | null {
   const ts = map.config.territories;

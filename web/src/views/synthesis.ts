@@ -1,49 +1,17 @@
 // The synthesis dashboard of a concertation: key figures, bar charts drawn as
 // SVG (the same figures in a table for screen readers), rankings, the HTML report.
 
-import { api } from "../api";
+import { api } from "../api/client";
 import { h, mount, s } from "../dom";
 import { heading, type ViewContext } from "../router";
-import { findConcertation } from "./concertations";
-import { bboxOf } from "./concertation_map";
+import { findConcertation } from "../api/concertations";
+import { bboxOf } from "../widgets/concertation_map";
+import type { Facet, Ranked, Synthesis } from "../api/concertations";
 
 interface Bar {
   label: string;
   value: number;
   color?: string;
-}
-
-interface Facet {
-  label: string;
-  count: number;
-  color?: string;
-}
-
-interface Ranked {
-  id: number;
-  title: string | null;
-  theme_label: string;
-  supports: number;
-  votes_for: number;
-  votes_against: number;
-}
-
-interface TextTheme {
-  label: string;
-  size: number;
-  top_terms: string[];
-}
-
-export interface Synthesis {
-  totals: Record<string, number>;
-  by_theme: Facet[];
-  by_kind: Facet[];
-  by_channel: Facet[];
-  by_answer: Facet[];
-  by_commune: { nom: string; contributions: number; per_1000: number | null }[];
-  most_supported: Ranked[];
-  most_disputed: Ranked[];
-  text_themes: TextTheme[];
 }
 
 const TOTAL_LABELS: [string, string][] = [

@@ -3,7 +3,7 @@
 // the route with numbered stops on the map, a GPX file for a phone and a printable sheet.
 
 import { Marker } from "maplibre-gl";
-import { api } from "../api";
+import { api } from "../api/client";
 import { announce, errorBox, h, mount, uid } from "../dom";
 import type { CartoMap, LngLat } from "../map";
 

@@ -1,16 +1,11 @@
 // What an agent does on a ticket: a transition with its public note, a transfer
 // to another service with a reason, a merge of a duplicate into this ticket.
 
-import { api, ApiError, itemsOf } from "../api";
+import { api, ApiError, itemsOf } from "../api/client";
 import { announce, errorBox, field, h, mount } from "../dom";
-import { TRANSITIONS } from "../labels";
-import type { Signalement } from "./follow";
-
-interface ServiceOption {
-  id: number;
-  name: string;
-  authority?: string;
-}
+import { transitions } from "../labels";
+import type { Signalement } from "../api/signalements";
+import type { ServiceOption } from "../api/routing";
 
 function actionForm(
   title: string,
@@ -39,7 +34,7 @@ function actionForm(
 }
 
 export function transitionForm(s: Signalement, done: () => void): HTMLFormElement {
-  const to = h("select", { name: "to", required: true }, TRANSITIONS.map((t) => h("option", { value: t.to }, t.label)));
+  const to = h("select", { name: "to", required: true }, transitions().map((t) => h("option", { value: t.to }, t.label)));
   const note = h("textarea", { name: "note", rows: 3, maxlength: 2000 });
   return actionForm(
     "Changer l'état",

@@ -1,10 +1,10 @@
 // Drawing a point, a line or a polygon by tapping the map; keyboard users add
 // the map centre (under the cross-hair) instead of tapping.
 
+import type { GeometryType } from "../api/concertations";
 import { h, uid } from "../dom";
 import type { CartoMap, LngLat } from "../map";
 
-export type GeometryType = "Point" | "LineString" | "Polygon";
 
 export const GEOMETRY_LABELS: Record<GeometryType, string> = {
   Point: "Un point",

@@ -2,9 +2,8 @@
 // contributions tiles; each with its popup and its entry in the list view.
 
 import type { MapGeoJSONFeature } from "maplibre-gl";
-import { categoryColor, CATEGORY_COLORS } from "../categories";
 import { formatDay, h } from "../dom";
-import { KIND_LABELS, STATE_COLORS, stateLabel } from "../labels";
+import { CATEGORY_COLORS, categoryColor, kindLabel, STATE_COLORS, stateLabel } from "../labels";
 import { tileUrl, type CartoMap } from "../map";
 
 export interface SignalementFilter {
@@ -136,7 +135,7 @@ export function showContributionTiles(map: CartoMap, query: Record<string, strin
     if (Number(p.count ?? 1) > 1) return h("p", { class: "popup-title" }, `${p.count} contributions dans ce secteur : zoomez pour les voir.`);
     return [
       h("p", { class: "popup-title" }, String(p.title ?? "Contribution")),
-      h("p", null, `${KIND_LABELS[String(p.kind)] ?? p.kind ?? ""} — ${p.theme ?? ""}`),
+      h("p", null, `${kindLabel(p.kind == null ? null : String(p.kind))} — ${p.theme ?? ""}`),
       p.concertation ? h("a", { href: `/concertations/${encodeURIComponent(String(p.concertation))}` }, "Voir la concertation") : null,
     ];
   };

@@ -1,58 +1,13 @@
 // One contribution in the list: theme, text, official answer, and (while the
 // concertation is open) votes pour/contre, comments and "signaler un abus".
 
-import { api, ApiError, itemsOf } from "../api";
+import { api, ApiError, itemsOf } from "../api/client";
 import { errorBox, field, formatDay, h, mount, uid } from "../dom";
 import { icon } from "../icons";
-import { ANSWER_LABELS, KIND_LABELS } from "../labels";
+import type { Answer, Contribution } from "../api/contributions";
+import { answerOptions, kindLabel } from "../labels";
 import { isAdmin, me } from "../session";
-
-export interface Answer {
-  status: string;
-  label: string;
-  text: string;
-  authority?: string | null;
-  answered_at?: string;
-}
-
-export interface ContributionProps {
-  concertation: string;
-  theme: string;
-  theme_label?: string;
-  theme_color?: string;
-  kind: string;
-  kind_label?: string;
-  title: string | null;
-  body: string | null;
-  author?: string;
-  votes_for: number;
-  votes_against: number;
-  comments?: number;
-  answer: Answer | null;
-  visibility?: string;
-  photo_id?: string | null;
-  created_at?: string;
-}
-
-export interface Contribution {
-  type: "Feature";
-  id: number;
-  geometry: GeoJSON.Geometry | null;
-  properties: ContributionProps;
-}
-
-interface CommentItem {
-  id: number;
-  author: string;
-  body: string | null;
-  created_at: string;
-  replies?: CommentItem[];
-}
-
-interface VoteResult {
-  votes_for: number;
-  votes_against: number;
-}
+import type { CommentItem, VoteResult } from "../api/contributions";
 
 function loginLink(): HTMLElement {
   const next = encodeURIComponent(window.location.pathname);
@@ -164,7 +119,7 @@ function answerBlock(a: Answer): HTMLElement {
 /** The organisers' official answer form (the server checks the caller runs the concertation). */
 function answerForm(c: Contribution, card: () => HTMLElement): HTMLElement {
   const current = c.properties.answer;
-  const status = h("select", { name: "status", required: true }, Object.entries(ANSWER_LABELS).map(([v, l]) => h("option", { value: v, selected: current?.status === v }, l)));
+  const status = h("select", { name: "status", required: true }, answerOptions().map(([v, l]) => h("option", { value: v, selected: current?.status === v }, l)));
   const text = h("textarea", { name: "text", rows: 3, required: true, minlength: 10, maxlength: 5000 }, current?.text ?? "");
   const out = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "stack" }, field("Décision", status), field("Justification publique", text, "Au moins 10 caractères ; elle sera publiée avec la contribution."), out,
@@ -195,7 +150,7 @@ export function contributionCard(c: Contribution, open: boolean): HTMLElement {
       "p",
       { class: "meta" },
       h("span", { class: "theme-dot", style: `background:${p.theme_color ?? "#1d4f91"}` }),
-      ` ${p.theme_label ?? p.theme} · ${p.kind_label ?? KIND_LABELS[p.kind] ?? p.kind}`,
+      ` ${p.theme_label ?? p.theme} · ${p.kind_label ?? kindLabel(p.kind)}`,
       p.author ? ` · ${p.author}` : "",
       p.created_at ? ` · ${formatDay(p.created_at)}` : "",
     ),

@@ -4,13 +4,9 @@
 import { Marker, type GeoJSONSource } from "maplibre-gl";
 import { h } from "../dom";
 import type { CartoMap } from "../map";
-import type { Contribution } from "./contribution";
+import type { Theme } from "../api/concertations";
+import type { Contribution } from "../api/contributions";
 
-export interface Theme {
-  slug: string;
-  label: string;
-  color: string;
-}
 
 /** A representative point of a geometry (point, middle vertex of a line, mean of a ring). */
 export function anchorOf(g: GeoJSON.Geometry | null): [number, number] | null {

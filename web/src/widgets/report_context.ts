@@ -1,14 +1,14 @@
 // What the report form shows once place and category are known: who will
 // receive the report and why, and open reports nearby to support instead.
 
-import { api, itemsOf } from "../api";
+import { api, itemsOf } from "../api/client";
 import { errorBox, formatDay, h, mount } from "../dom";
 import { icon } from "../icons";
 import { stateLabel } from "../labels";
 import type { LngLat } from "../map";
 import { me } from "../session";
-
-type Named = string | { name?: string; nom?: string; label?: string } | null | undefined;
+import type { Nearby } from "../api/signalements";
+import type { Named, Preview } from "../api/routing";
 
 /** A name from a field that may be a string or an object with a name. */
 export function nameOf(x: Named): string {
@@ -32,14 +32,6 @@ export function explanationOf(x: unknown): string[] {
   return [];
 }
 
-interface Preview {
-  authority?: Named;
-  service?: Named;
-  agency_responsible?: string;
-  explanation?: unknown;
-  commune?: Named;
-}
-
 export async function previewBlock(at: LngLat, code: string): Promise<HTMLElement> {
   try {
     const p = await api<Preview>("/api/v1/routing/preview", { query: { lon: at.lng, lat: at.lat, service_code: code } });
@@ -55,18 +47,6 @@ export async function previewBlock(at: LngLat, code: string): Promise<HTMLElemen
   } catch (err) {
     return errorBox(err instanceof Error ? err.message : "Service compétent introuvable.");
   }
-}
-
-interface Nearby {
-  id: number | string;
-  state?: string;
-  description?: string;
-  summary?: string;
-  address?: string | null;
-  distance_m?: number;
-  supports?: number;
-  supporters?: number;
-  created_at?: string;
 }
 
 async function support(id: string, out: HTMLElement): Promise<void> {

@@ -1,0 +1,96 @@
+// Concertations: the types the API returns and their loaders.
+
+import { api, itemsOf } from "./client";
+import { isOpenCode } from "./vocabulary";
+
+export type GeometryType = "Point" | "LineString" | "Polygon";
+
+export interface Theme {
+  slug: string;
+  label: string;
+  color: string;
+}
+
+export interface Concertation {
+  id: number;
+  slug: string;
+  title: string;
+  description?: string;
+  status: string;
+  status_label?: string;
+  opens_at?: string;
+  closes_at?: string;
+  perimeter: GeoJSON.Geometry;
+  themes: Theme[];
+  allowed_geometry_types?: GeometryType[];
+  allowed_kinds?: string[];
+  contributions?: number;
+}
+
+/** Whether contributions are accepted now (the server's "open" statuses). */
+export const isOpen = (c: Concertation): boolean => isOpenCode("concertation_status", c.status);
+
+export async function loadConcertations(): Promise<Concertation[]> {
+  return itemsOf<Concertation>(await api("/api/v1/concertations"));
+}
+
+export async function findConcertation(slug: string): Promise<Concertation> {
+  return api<Concertation>(`/api/v1/concertations/${encodeURIComponent(slug)}`);
+}
+
+export interface ThemeInput {
+  slug?: string;
+  label: string;
+  color: string;
+}
+
+export interface ReferenceLayer {
+  id: number;
+  slug: string;
+  title: string;
+  role: string;
+  rule: string | null;
+  features: number;
+  color: string;
+  message: string;
+}
+
+export interface ConcertationDetail extends Concertation {
+  kind: string;
+  authorities: string[];
+  archived_at: string | null;
+  reference_layers: ReferenceLayer[];
+}
+
+export interface Facet {
+  label: string;
+  count: number;
+  color?: string;
+}
+
+export interface Ranked {
+  id: number;
+  title: string | null;
+  theme_label: string;
+  supports: number;
+  votes_for: number;
+  votes_against: number;
+}
+
+export interface TextTheme {
+  label: string;
+  size: number;
+  top_terms: string[];
+}
+
+export interface Synthesis {
+  totals: Record<string, number>;
+  by_theme: Facet[];
+  by_kind: Facet[];
+  by_channel: Facet[];
+  by_answer: Facet[];
+  by_commune: { nom: string; contributions: number; per_1000: number | null }[];
+  most_supported: Ranked[];
+  most_disputed: Ranked[];
+  text_themes: TextTheme[];
+}

@@ -1,0 +1,45 @@
+// Routing: services, competence rules, the preview of who receives a report.
+
+export interface ServiceAdmin {
+  id: number;
+  authority_id: number;
+  authority: string;
+  slug: string;
+  name: string;
+  email: string | null;
+  webhook_url: string | null;
+}
+
+export interface Rule {
+  id: number;
+  category: string;
+  level: string;
+  authority_id: number | null;
+  authority: string | null;
+  scope_kind: string;
+  scope_code: string | null;
+  road_class: string | null;
+  service_slug: string;
+  valid_from: string | null;
+  valid_to: string | null;
+  active: boolean;
+  source: string;
+  note: string | null;
+  replaces_id: number | null;
+}
+
+export type Named = string | { name?: string; nom?: string; label?: string } | null | undefined;
+
+export interface Preview {
+  authority?: Named;
+  service?: Named;
+  agency_responsible?: string;
+  explanation?: unknown;
+  commune?: Named;
+}
+
+export interface ServiceOption {
+  id: number;
+  name: string;
+  authority?: string;
+}

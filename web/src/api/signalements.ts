@@ -1,0 +1,91 @@
+// Signalements: the types the API returns for a report and its history.
+
+export interface HistoryEntry {
+  state: string;
+  label?: string;
+  at: string;
+  note?: string | null;
+  event?: string;
+  internal_note?: string | null;
+  actor?: string | null;
+  to_service?: string | null;
+}
+
+export interface Photo {
+  url: string;
+  thumbnail_url?: string | null;
+}
+
+export interface Signalement {
+  id: number | string;
+  reference?: string;
+  state: string;
+  state_label?: string;
+  category?: string;
+  service_code: string;
+  authority?: string | { name?: string };
+  service?: string | { name?: string };
+  location?: { type: "Point"; coordinates: [number, number] };
+  history?: HistoryEntry[];
+  explanation?: unknown;
+  description?: string | null;
+  created_at?: string;
+  due_at?: string | null;
+  commune?: string | { name?: string } | null;
+  photos?: Photo[];
+  photo?: Photo | string | null;
+  photo_url?: string | null;
+  supports?: number;
+  address?: string | null;
+  duplicate_of?: number | null;
+}
+
+/** A line of an agent's queue. */
+export interface QueueItem {
+  id: number | string;
+  state: string;
+  service_code: string;
+  service_id?: number;
+  commune?: string | { name?: string } | null;
+  created_at: string;
+  due_at?: string | null;
+  overdue?: boolean;
+  location?: { type: "Point"; coordinates: [number, number] };
+  description?: string | null;
+  summary?: string | null;
+  category?: string;
+  supports?: number;
+}
+
+export interface Reporter {
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  has_account: boolean;
+}
+
+export interface MyItem {
+  id: number | string;
+  state: string;
+  service_code: string;
+  created_at?: string;
+  description?: string;
+}
+
+export interface Created {
+  id: number | string;
+  reference?: string;
+  service_request_id?: string;
+}
+
+export interface Nearby {
+  id: number | string;
+  state?: string;
+  description?: string;
+  summary?: string;
+  address?: string | null;
+  distance_m?: number;
+  supports?: number;
+  supporters?: number;
+  created_at?: string;
+}
