@@ -8,7 +8,7 @@ the first one's row (PostgreSQL's unique index), then reads its answer: the same
 status and body when the request is the same, 409 when it is another. Keys are
 scoped to the caller (account, API client, or a keyed hash of the address), kept
 24 hours: an expired key is taken over on write and pruned by the hourly
-housekeeping (carto.notifications.runner). Without the header nothing changes:
+housekeeping (carto.worker). Without the header nothing changes:
 no extra statement, the intake's single autocommitted statement stays as it is.
 """
 

@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carto.accounts.deps import Principal, require_role
-from carto.db import SessionDep
+from carto.deps import SessionDep
 from carto.errors import InvalidInput
 from carto.parsing import finite_numbers
 from carto.security_headers import STRICT, web_app_policy

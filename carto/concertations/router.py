@@ -36,7 +36,7 @@ from carto.concertations.schemas import (
     VoteResult,
 )
 from carto.concertations.synthesis import build_synthesis, session_runner
-from carto.db import ReadSessionDep, SessionDep
+from carto.deps import ReadSessionDep, SessionDep
 from carto.errors import Forbidden
 from carto.idempotency import begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited

@@ -26,7 +26,7 @@ from carto.concertations.schemas import (
     ModerationResult,
     ReferenceLayerPublic,
 )
-from carto.db import SessionDep
+from carto.deps import SessionDep
 from carto.errors import InvalidInput, TooLarge
 from carto.ratelimit import rate_limited
 from carto.vector_files import SUPPORTED_SUFFIXES

@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal
-from carto.db import ReadSessionDep, SessionDep
+from carto.deps import ReadSessionDep, SessionDep
 from carto.idempotency import begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
-from carto.signalements import lifecycle, privacy, queries, service
+from carto.signalements import lifecycle, queries, service
 from carto.signalements.lifecycle import is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import (
@@ -33,7 +33,6 @@ from carto.signalements.schemas import (
 from carto.signalements.service import ReporterInfo
 
 router = APIRouter(tags=["signalements"])
-assert privacy.PROVIDER  # registers the reporters' data for export and erasure
 
 
 def base_url(request: Request) -> str:
