@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carto.db import Base
+from carto.deps import client_address
 from carto.errors import CartoError, Conflict
 
 HEADER = "Idempotency-Key"
@@ -73,7 +74,7 @@ def caller_scope(request: Request, *, user_id: int | None = None, client: str | 
         return f"u:{user_id}"
     if client is not None:
         return f"c:{client}"[:80]
-    host = request.client.host if request.client else "-"
+    host = client_address(request) or "-"
     secret = str(getattr(request.app.state, "secret_key", "")).encode()
     return "a:" + hmac.new(secret, host.encode(), hashlib.sha256).hexdigest()[:40]
 
