@@ -51,10 +51,11 @@ async def create(
     if claim is not None and (replay := await begin(session, claim)) is not None:
         return replay
     reporter = ReporterInfo(user_id=user_id, ip=client_address(request))
-    new_id = await service.create_signalement(
+    created = await service.create_report(
         session=session, data=data, reporter=reporter, source="web", base_url=base_url(request),
         commit=claim is None,
     )  # fmt: skip
+    new_id = created.id
     public = await service.get_public(session=session, signalement_id=new_id)
     response = JSONResponse(
         public.model_dump(mode="json"),
