@@ -40,6 +40,7 @@ lint: install
 	$(BIN)/ruff check carto tests bench
 	$(BIN)/ruff format --check carto tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix carto tests bench

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from carto.accounts.security import secret_key
+from carto.credentials import secret_key
 from carto.db import make_async_engine, make_sessionmaker
 from carto.error_handlers import register_error_handlers
 from carto.health import expected_heads
@@ -59,7 +59,7 @@ def create_app(
             gc.freeze()
         stop_worker = None
         if settings.notifications_worker:
-            from carto.notifications.runner import start_background_worker
+            from carto.worker import start_background_worker  # outbox, tile fold, retention
 
             stop_worker = start_background_worker(engine, settings)
         try:
@@ -84,6 +84,10 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    from carto.wiring import MAILER, register_variations
+
+    register_variations()  # senders, personal-data providers (carto.wiring)
+    app.state.mailer = MAILER  # the accounts' e-mails go through the outbox
     from carto.hosts import AllowedHosts, allowed_hosts, public_url
 
     app.state.public_url = public_url(settings)  # e-mailed links; never the Host header

@@ -395,8 +395,8 @@ def worker(
     import asyncio
 
     from carto.logging_setup import configure_logging
-    from carto.notifications.runner import run_standalone
     from carto.runtime import database_url, role_urls, upgrade
+    from carto.worker import run_standalone
 
     settings = _settings(data_dir)
     configure_logging(settings.log_level, as_json=settings.log_json)

@@ -1,4 +1,5 @@
-"""Database plumbing: the declarative base, engines for both drivers, the session dependency.
+"""Database plumbing: the declarative base, engines for both drivers, the session dependency
+(the replica and reader-pool sessions are `carto.deps`, which knows the replica's rules).
 
 The web app talks to PostGIS through asyncpg (async SQLAlchemy); the CLI, the
 importers and Alembic use psycopg 3 (sync, COPY). Both read one URL: whatever
@@ -21,8 +22,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-
-from carto.scaling.routing import reads_from_replica
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -100,39 +99,3 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-
-async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
-    """A session for a public read: on the replica (`CARTO_READ_DATABASE_URL`) when
-    `carto.scaling.routing` allows it, else the request's primary session (opened lazily,
-    so an anonymous replica read never touches the primary). Never write through it."""
-    maker: async_sessionmaker[AsyncSession] | None = getattr(
-        request.app.state, "read_sessionmaker", None
-    )
-    if maker is None or not reads_from_replica(request):
-        yield session
-        return
-    async with maker() as replica:
-        yield replica
-
-
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
-
-
-async def get_public_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
-    """A session for an anonymous read of the `public_layers` views (exports): the replica
-    when `carto.scaling.routing` allows it, else the reader role's own small pool (which
-    can read nothing else), else the request's session (the test harness's borrowed one)."""
-    maker: async_sessionmaker[AsyncSession] | None
-    if reads_from_replica(request):  # only when a replica (and its sessionmaker) is set
-        maker = request.app.state.read_sessionmaker
-    else:
-        maker = getattr(request.app.state, "reader_sessionmaker", None)
-    if maker is None:
-        yield session
-        return
-    async with maker() as public:
-        yield public
-
-
-PublicSessionDep = Annotated[AsyncSession, Depends(get_public_session)]

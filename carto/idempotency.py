@@ -8,7 +8,7 @@ the first one's row (PostgreSQL's unique index), then reads its answer: the same
 status and body when the request is the same, 409 when it is another. Keys are
 scoped to the caller (account, API client, or a keyed hash of the address), kept
 24 hours: an expired key is taken over on write and pruned by the hourly
-housekeeping (carto.notifications.runner). Without the header nothing changes:
+housekeeping (carto.worker). Without the header nothing changes:
 no extra statement, the intake's single autocommitted statement stays as it is.
 """
 
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carto.db import Base
+from carto.deps import client_address
 from carto.errors import CartoError, Conflict
 
 HEADER = "Idempotency-Key"
@@ -73,7 +74,7 @@ def caller_scope(request: Request, *, user_id: int | None = None, client: str | 
         return f"u:{user_id}"
     if client is not None:
         return f"c:{client}"[:80]
-    host = request.client.host if request.client else "-"
+    host = client_address(request) or "-"
     secret = str(getattr(request.app.state, "secret_key", "")).encode()
     return "a:" + hmac.new(secret, host.encode(), hashlib.sha256).hexdigest()[:40]
 

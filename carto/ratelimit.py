@@ -20,8 +20,9 @@ from sqlalchemy import BigInteger, DateTime, Integer, String, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carto.accounts.security import decode_access_token
-from carto.db import Base, SessionDep
+from carto.credentials import decode_access_token
+from carto.db import Base
+from carto.deps import SessionDep, client_address
 from carto.errors import RateLimited
 from carto.settings import Settings
 
@@ -153,7 +154,7 @@ def _digest(secret: str, value: str) -> str:
 def client_keys(request: Request, name: str) -> list[str]:
     """The keys one write counts against: its address, and its account when signed in."""
     secret: str = request.app.state.secret_key
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request) or "unknown"
     keys = [f"{name}:ip:{_digest(secret, address)}"]
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")

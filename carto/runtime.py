@@ -6,13 +6,11 @@ Also runs the migrations, so every entry point (CLI, tests, app) shares one path
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-from carto import migrations
 from carto.db import libpq_url, make_sync_engine
 from carto.embedded import EmbeddedCluster, role_url_for
 from carto.errors import CartoError
@@ -73,8 +71,11 @@ def require_role_urls(settings: Settings) -> None:
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+    """Alembic's config in code. The scripts are named as a package resource
+    (`carto:migrations`), not imported: the migrations import the whole model, which sits
+    above this module in the layers (docs/architecture.md)."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option("script_location", "carto:migrations")
     if url:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:

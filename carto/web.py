@@ -16,17 +16,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select, text
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carto.accounts.deps import Principal, require_role
-from carto.db import SessionDep
-from carto.errors import InvalidInput
-from carto.parsing import finite_numbers
+from carto.deps import SessionDep
+from carto.geo import parse_bbox
+from carto.routing.streets import street_features
 from carto.security_headers import STRICT, web_app_policy
 from carto.settings import Settings
-from carto.territories.models import Authority
+from carto.territories import service as territories_service
 
 log = logging.getLogger("carto.web")
 
@@ -90,21 +89,11 @@ def basemap_of(settings: Settings) -> Basemap | None:
     return Basemap(kind=kind, url=url, attribution=settings.basemap_attribution)
 
 
-_EXTENTS_SQL = text(
-    """
-    SELECT nom, ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n
-    FROM (SELECT nom, ST_Extent(geom)::geometry AS e FROM intercommunalite
-          WHERE geom IS NOT NULL GROUP BY nom) AS x
-    ORDER BY nom
-    """
-)
-
-
 @router.get("/config", response_model=WebConfig)
 async def web_config(request: Request, session: SessionDep) -> WebConfig:
     """Base map and the territories' extents: read once by the web map when it starts."""
-    rows = (await session.execute(_EXTENTS_SQL)).all()
-    territories = [TerritoryExtent(name=r.nom, bbox=(r.w, r.s, r.e, r.n)) for r in rows]
+    extents = await territories_service.intercommunality_extents(session=session)
+    territories = [TerritoryExtent(name=name, bbox=box) for name, box in extents]
     return WebConfig(basemap=basemap_of(request.app.state.settings), territories=territories)
 
 
@@ -123,31 +112,10 @@ async def my_authorities(
     session: SessionDep, principal: Annotated[Principal, Depends(require_role("admin"))]
 ) -> list[AuthorityRef]:
     """The authorities the caller administers (organisers, perimeters, services)."""
-    rows = await session.execute(
-        select(Authority)
-        .where(Authority.id.in_(list(principal.admin_authority_ids)))
-        .order_by(Authority.kind.desc(), Authority.name)
+    found = await territories_service.authorities_by_id(
+        session=session, ids=principal.admin_authority_ids
     )
-    return [
-        AuthorityRef(id=a.id, slug=a.slug, name=a.name, kind=a.kind, code=a.code)
-        for a in rows.scalars()
-    ]
-
-
-# Streets imported by `carto import streets`, for the map's own base at street zoom.
-# OSM data (no personal data); the box is capped so a call stays a small answer.
-MAX_STREET_BOX_DEG2 = 0.01
-STREET_LIMIT = 5000
-_STREETS_SQL = text(
-    """
-    SELECT coalesce(json_agg(json_build_object(
-        'type', 'Feature',
-        'properties', json_build_object('name', name, 'road_class', road_class),
-        'geometry', ST_AsGeoJSON(geom, 6)::json)), '[]'::json)
-    FROM (SELECT name, road_class, geom FROM street_segment
-          WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) LIMIT :limit) AS x
-    """
-)
+    return [AuthorityRef(**a._asdict()) for a in found]
 
 
 @router.get("/streets")
@@ -156,16 +124,7 @@ async def streets(
 ) -> dict[str, object]:
     """Street lines inside `bbox` (west,south,east,north) as GeoJSON; the web map draws
     them at street zoom when no external base map is configured."""
-    try:
-        w, s, e, n = finite_numbers(bbox, 4)
-    except ValueError:
-        raise InvalidInput("bbox attend quatre nombres : ouest,sud,est,nord.") from None
-    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-        raise InvalidInput("bbox invalide : ouest < est et sud < nord, en degrés.")
-    if (e - w) * (n - s) > MAX_STREET_BOX_DEG2:
-        raise InvalidInput("Zone trop grande : les rues s'affichent au zoom de la rue.")
-    params = {"w": w, "s": s, "e": e, "n": n, "limit": STREET_LIMIT}
-    features = await session.scalar(_STREETS_SQL, params)
+    features = await street_features(session=session, bbox=parse_bbox(bbox))
     return {"type": "FeatureCollection", "features": features}
 
 

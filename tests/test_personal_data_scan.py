@@ -29,8 +29,8 @@ import psycopg
 import pytest
 from PIL import Image
 
-from carto.accounts.security import hash_password
 from carto.app import create_app
+from carto.credentials import hash_password
 from carto.settings import Settings
 from tests.conftest import serve_in_thread
 from tests.layers.conftest import public_views

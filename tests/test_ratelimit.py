@@ -12,8 +12,8 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from carto.accounts.security import create_access_token
 from carto.app import create_app
+from carto.credentials import create_access_token
 from carto.db import make_async_engine, make_sessionmaker
 from carto.errors import InvalidInput, RateLimited
 from carto.ratelimit import DEFAULT_RULES, Rule, hit, rate_limited, retry_after, rules

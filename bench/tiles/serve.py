@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from carto.app import create_app
 from carto.settings import get_settings
-from carto.tiles.layers import Filter, TileLayer, register_layer
+from carto.tiles.layers import TILE_LAYERS, Filter, TileLayer
 
 BENCH_LAYER = TileLayer(
     name="bench_points",
@@ -35,6 +35,6 @@ BENCH_LAYER = TileLayer(
 
 
 def app() -> FastAPI:
-    register_layer(BENCH_LAYER)
+    TILE_LAYERS.register(BENCH_LAYER.name, BENCH_LAYER)
     settings = get_settings()
     return create_app(settings, db_url=settings.database_url, freeze_heap=True)  # as served

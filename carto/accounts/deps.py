@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from carto.accounts.models import User
-from carto.accounts.security import decode_access_token
-from carto.accounts.service import get_user
-from carto.db import SessionDep
+from carto.accounts.service import Mailer, get_user
+from carto.credentials import decode_access_token
+from carto.deps import SessionDep
 from carto.errors import Forbidden, NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -115,3 +115,12 @@ def require_role(*roles: str):  # type: ignore[no-untyped-def]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 CitizenPrincipal = Annotated[Principal, Depends(require_role("citizen"))]
+
+
+def mailer(request: Request) -> Mailer:
+    """The outbox's e-mail queue, put on app.state by the wiring (carto.wiring)."""
+    queue: Mailer = request.app.state.mailer
+    return queue
+
+
+MailerDep = Annotated[Mailer, Depends(mailer)]

@@ -1,27 +1,24 @@
 """What each feature keeps about a person, for export, erasure and the processing register.
 
-Lower packages cannot import the feature packages, so features register here: a
-provider exports and anonymises its own rows for a user id, and declares its
-processing activities (what, why, how long) for the RGPD register page.
+Lower packages cannot import the feature packages, so the wiring (carto.wiring) registers
+each feature's provider here: a provider exports and anonymises its own rows for a user
+id, and declares its processing activities (what, why, how long) for the RGPD register.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carto.registry import Registry
+
 Exporter = Callable[[AsyncSession, int], Awaitable[Any]]
 Anonymizer = Callable[[AsyncSession, int], Awaitable[None]]
 # Retention: (session, settings) -> rows cleared; run hourly by the worker.
 Retention = Callable[[AsyncSession, Any], Awaitable[int]]
-
-# The feature modules that register a provider when imported. Named here, as data, so
-# that processes which never build the app (the worker) load the same providers.
-PROVIDER_MODULES = ("carto.signalements.privacy", "carto.concertations.privacy")
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ class PersonalDataProvider:
     retention: Retention | None = None
 
 
-PROVIDERS: dict[str, PersonalDataProvider] = {}
+PROVIDERS: Registry[PersonalDataProvider] = Registry("fournisseur de données personnelles")
 
 BASE_PROCESSING = (
     Processing(
@@ -69,18 +66,5 @@ BASE_PROCESSING = (
 )
 
 
-def register_provider(provider: PersonalDataProvider) -> None:
-    """Idempotent: registering the same name again replaces the provider."""
-    PROVIDERS[provider.name] = provider
-
-
-def load_providers() -> dict[str, PersonalDataProvider]:
-    """Import every provider module (idempotent) and return the registry."""
-    for module in PROVIDER_MODULES:
-        importlib.import_module(module)
-    return PROVIDERS
-
-
 def processing_register() -> list[Processing]:
-    load_providers()
     return [*BASE_PROCESSING, *(p for prov in PROVIDERS.values() for p in prov.processing)]

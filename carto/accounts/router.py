@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html import escape
 from typing import Annotated
-from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from carto.accounts import service
-from carto.accounts.deps import SESSION_COOKIE, WEB_CLIENT, WEB_CLIENT_HEADER, CurrentPrincipal
+from carto.accounts.deps import (
+    SESSION_COOKIE,
+    WEB_CLIENT,
+    WEB_CLIENT_HEADER,
+    CurrentPrincipal,
+    MailerDep,
+)
 from carto.accounts.models import User
 from carto.accounts.privacy import processing_register
 from carto.accounts.schemas import (
@@ -26,18 +30,12 @@ from carto.accounts.schemas import (
     Token,
     UserMe,
 )
-from carto.accounts.security import (
-    create_access_token,
-    create_purpose_token,
-    decode_purpose_token,
-)
-from carto.db import SessionDep
-from carto.errors import InvalidInput, NotAuthenticated
+from carto.credentials import create_access_token
+from carto.deps import BaseUrl, SessionDep, client_address
+from carto.errors import NotAuthenticated
 from carto.ratelimit import rate_limited
 
 router = APIRouter(tags=["comptes"])
-VERIFY_TTL = timedelta(hours=48)
-RESET_TTL = timedelta(hours=1)
 SIGNUP_MESSAGE = (
     "Si l'adresse est valide, un e-mail vient d'y être envoyé : "
     "suivez son lien pour confirmer votre compte."
@@ -45,19 +43,6 @@ SIGNUP_MESSAGE = (
 RESET_MESSAGE = (
     "Si un compte existe pour cette adresse, un lien de réinitialisation y a été envoyé."
 )
-
-
-def _base_url(request: Request) -> str:
-    """CARTO_PUBLIC_URL (carto.hosts): never the request's Host, which a caller chooses."""
-    return str(request.app.state.public_url)
-
-
-async def _mail(session: SessionDep, to: str, subject: str, text: str, key: str) -> None:
-    from carto.notifications.service import notify_email
-
-    await notify_email(
-        session=session, to=to, subject=subject, text=text, event_key=key, authority_id=None
-    )
 
 
 @router.post("/auth/token", response_model=Token, dependencies=[Depends(rate_limited("login"))])
@@ -73,7 +58,7 @@ async def issue_token(
         session=session,
         email=form.username,
         password=form.password,
-        address=request.client.host if request.client else "unknown",
+        address=client_address(request) or "unknown",
         secret=request.app.state.secret_key,
     )
     if user is None:
@@ -106,33 +91,15 @@ async def end_web_session() -> Response:
     status_code=202,
     dependencies=[Depends(rate_limited("signup"))],
 )
-async def sign_up(request: Request, session: SessionDep, body: SignUp) -> Accepted:
+async def sign_up(
+    request: Request, session: SessionDep, body: SignUp, base: BaseUrl, mail: MailerDep
+) -> Accepted:
     """Create a citizen account and send the confirmation link. Answers the same whether
     or not the address already has an account (the owner gets an e-mail saying so)."""
-    user, created = await service.sign_up(
-        session=session, email=body.email, password=body.password, pseudonym=body.pseudonym
-    )
-    if created:
-        token = create_purpose_token(
-            user.id, "verify", request.app.state.secret_key, ttl=VERIFY_TTL, bind=user.email
-        )
-        link = f"{_base_url(request)}/api/v1/auth/verify?token={token}"
-        text = (
-            f"Bonjour {user.pseudonym},\n\nPour confirmer votre compte Carto, ouvrez ce lien "
-            f"(valable 48 heures) :\n{link}\n\nSi vous n'êtes pas à l'origine de cette "
-            "inscription, ignorez ce message."
-        )
-        await _mail(session, user.email, "Confirmez votre compte Carto", text, f"verify:{user.id}")
-    else:
-        text = (
-            "Bonjour,\n\nQuelqu'un (vous, sans doute) a voulu créer un compte Carto avec cette "
-            "adresse, qui en a déjà un. Pour retrouver l'accès, utilisez « mot de passe oublié »."
-        )
-        await _mail(
-            session, user.email, "Votre compte Carto existe déjà", text,
-            f"signup-again:{user.id}:{uuid4().hex}",
-        )  # fmt: skip
-    await session.commit()
+    await service.sign_up_and_confirm(
+        session=session, email=body.email, password=body.password, pseudonym=body.pseudonym,
+        secret=request.app.state.secret_key, base_url=base, mail=mail,
+    )  # fmt: skip
     return Accepted(message=SIGNUP_MESSAGE)
 
 
@@ -150,12 +117,10 @@ async def verify_email(
     request: Request, session: SessionDep, token: Annotated[str, Query(max_length=2000)]
 ) -> HTMLResponse:
     """The link of the confirmation e-mail: marks the address as verified."""
-    claims = decode_purpose_token(token, "verify", request.app.state.secret_key)
-    user = await session.get(User, int(claims["sub"])) if claims else None
-    if claims is None or user is None or user.email != claims.get("bind"):
+    if not await service.confirm_email(
+        session=session, token=token, secret=request.app.state.secret_key
+    ):
         return _page("Lien invalide", "Ce lien de confirmation est invalide ou expiré.", 400)
-    user.email_verified = True
-    await session.commit()
     return _page("Adresse confirmée", "Merci : votre adresse e-mail est confirmée.", 200)
 
 
@@ -166,24 +131,13 @@ async def verify_email(
     dependencies=[Depends(rate_limited("login"))],
 )
 async def request_password_reset(
-    request: Request, session: SessionDep, body: PasswordResetRequest
-) -> Accepted:
-    user = await service.find_user(session=session, email=body.email)
-    if user is not None and user.is_active:
-        fingerprint = service.password_fingerprint(user)
-        token = create_purpose_token(
-            user.id, "reset", request.app.state.secret_key, ttl=RESET_TTL, bind=fingerprint
-        )
-        text = (
-            "Bonjour,\n\nPour choisir un nouveau mot de passe Carto, ouvrez ce lien "
-            f"(valable une heure) :\n{_base_url(request)}/#/mot-de-passe?token={token}\n\n"
-            "Si vous n'avez rien demandé, ignorez ce message : rien ne change."
-        )
-        await _mail(
-            session, user.email, "Réinitialisation de votre mot de passe", text,
-            f"reset:{user.id}:{fingerprint}:{uuid4().hex}",
-        )  # fmt: skip
-        await session.commit()
+    request: Request, session: SessionDep, body: PasswordResetRequest, base: BaseUrl,
+    mail: MailerDep,
+) -> Accepted:  # fmt: skip
+    await service.send_password_reset(
+        session=session, email=body.email, secret=request.app.state.secret_key, base_url=base,
+        mail=mail,
+    )  # fmt: skip
     return Accepted(message=RESET_MESSAGE)
 
 
@@ -195,16 +149,10 @@ async def request_password_reset(
 async def confirm_password_reset(
     request: Request, session: SessionDep, body: PasswordResetConfirm
 ) -> Accepted:
-    claims = decode_purpose_token(body.token, "reset", request.app.state.secret_key)
-    user = await session.get(User, int(claims["sub"])) if claims else None
-    if (
-        claims is None
-        or user is None
-        or not user.is_active
-        or claims.get("bind") != service.password_fingerprint(user)
-    ):
-        raise InvalidInput("Lien de réinitialisation invalide, expiré ou déjà utilisé.")
-    await service.set_password(session=session, user=user, password=body.password)
+    await service.reset_password(
+        session=session, token=body.token, password=body.password,
+        secret=request.app.state.secret_key,
+    )  # fmt: skip
     return Accepted(message="Mot de passe modifié : vous pouvez vous connecter.")
 
 

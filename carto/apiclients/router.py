@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from carto.accounts.deps import Principal, require_role
 from carto.apiclients import service
 from carto.apiclients.schemas import ApiClientCreate, ApiClientCreated, ApiClientPublic
-from carto.db import SessionDep
+from carto.deps import SessionDep
 
 router = APIRouter(prefix="/admin/api-clients", tags=["clients d'API"])
 AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]

@@ -14,10 +14,10 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from carto.accounts.security import hash_password
 from carto.concertations.demo_layers import plu_layers, seed_trees
 from carto.concertations.demo_seed import seed_plu
 from carto.concertations.demo_texts import PLU_THEMES, PSEUDONYMS, TREE_THEMES
+from carto.credentials import hash_password
 
 DOMAIN = "demo.local"
 PASSWORD = "demo"  # noqa: S105 - the contract's published demo password

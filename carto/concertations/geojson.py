@@ -16,7 +16,6 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from carto.errors import InvalidInput
-from carto.parsing import finite_numbers
 
 MAX_VERTICES = 5000
 MAX_RINGS = 50
@@ -132,16 +131,3 @@ def parse_perimeter(value: Any) -> BaseGeometry:
         reason = shapely.is_valid_reason(geom).split("[")[0].strip().lower()
         raise _fail(f"le périmètre n'est pas valide ({GEOS_REASONS.get(reason, reason)}).")
     return geom
-
-
-def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    """'west,south,east,north' in degrees, or None."""
-    if not bbox:
-        return None
-    try:
-        west, south, east, north = finite_numbers(bbox, 4)
-    except ValueError:
-        raise InvalidInput("bbox : quatre nombres attendus, ouest,sud,est,nord.") from None
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise InvalidInput("bbox hors limites ou inversée (ouest,sud,est,nord en degrés).")
-    return west, south, east, north

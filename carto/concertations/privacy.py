@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carto.accounts.privacy import PersonalDataProvider, Processing, register_provider
+from carto.accounts.privacy import PersonalDataProvider, Processing
 from carto.concertations.models import Concertation
 from carto.concertations.participation_models import Comment, Contribution, Residence, Vote
 
@@ -81,4 +81,3 @@ PROVIDER = PersonalDataProvider(
         ),
     ),
 )
-register_provider(PROVIDER)

@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from carto.accounts.deps import CitizenPrincipal, CurrentPrincipal, OptionalPrincipal
 from carto.concertations import contributions, reactions, service
 from carto.concertations.campaign import declare_residence, network_hash
-from carto.concertations.geojson import parse_bbox
 from carto.concertations.report import build_report, report_policy
 from carto.concertations.router_staff import router as staff_router
 from carto.concertations.schemas import (
@@ -36,7 +35,7 @@ from carto.concertations.schemas import (
     VoteResult,
 )
 from carto.concertations.synthesis import build_synthesis, session_runner
-from carto.db import ReadSessionDep, SessionDep
+from carto.deps import BBoxDep, ReadSessionDep, SessionDep, client_address
 from carto.errors import Forbidden
 from carto.idempotency import begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
@@ -47,8 +46,9 @@ router.include_router(staff_router)
 
 def client_hash(request: Request) -> str | None:
     """Today's keyed hash of the caller's address (the address itself is never kept)."""
-    host = request.client.host if request.client else None
-    return network_hash(host, request.app.state.secret_key, datetime.now(UTC).date())
+    return network_hash(
+        client_address(request), request.app.state.secret_key, datetime.now(UTC).date()
+    )
 
 
 IpHash = Annotated[str | None, Depends(client_hash)]
@@ -68,17 +68,16 @@ async def concertation(ref: str, session: ReadSessionDep) -> ConcertationDetail:
 
 @router.get("/concertations/{ref}/contributions", response_model=ContributionCollection)
 async def concertation_contributions(
-    ref: str, request: Request, session: ReadSessionDep,
+    ref: str, request: Request, session: ReadSessionDep, bbox: BBoxDep,
     theme: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")] = None,
     kind: Annotated[ContributionKind | None, Query()] = None,
-    bbox: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ContributionCollection:  # fmt: skip
     """Published contributions as GeoJSON (readable forever, even once archived)."""
     cap = min(limit, request.app.state.settings.max_page_size)
     return await contributions.list_contributions(
-        session=session, ref=ref, theme=theme, kind=kind, bbox=parse_bbox(bbox), limit=cap,
+        session=session, ref=ref, theme=theme, kind=kind, bbox=bbox, limit=cap,
         offset=offset,
     )  # fmt: skip
 

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from carto.accounts.deps import CurrentPrincipal
 from carto.concertations import moderation, reference_layers, service
-from carto.concertations.geojson import parse_bbox
 from carto.concertations.schemas import (
     AnswerInput,
     AnswerPublic,
@@ -26,7 +25,7 @@ from carto.concertations.schemas import (
     ModerationResult,
     ReferenceLayerPublic,
 )
-from carto.db import SessionDep
+from carto.deps import BBoxDep, SessionDep
 from carto.errors import InvalidInput, TooLarge
 from carto.ratelimit import rate_limited
 from carto.vector_files import SUPPORTED_SUFFIXES
@@ -161,13 +160,12 @@ async def upload_layer(
 
 @router.get("/reference-layers/{layer_id}/features")
 async def layer_features(
-    layer_id: int, session: SessionDep,
-    bbox: Annotated[str | None, Query(max_length=200)] = None,
+    layer_id: int, session: SessionDep, bbox: BBoxDep,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
 ) -> dict[str, Any]:  # fmt: skip
     """A reference layer's features as GeoJSON, for the map."""
     return await reference_layers.layer_features(
-        session=session, layer_id=layer_id, bbox=parse_bbox(bbox), limit=limit
+        session=session, layer_id=layer_id, bbox=bbox, limit=limit
     )
 
 

@@ -15,7 +15,7 @@ import psycopg
 import yaml
 from rich.console import Console
 
-from carto.accounts.security import hash_password
+from carto.credentials import hash_password
 from carto.territories.importer import import_file
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the contract's published demo password

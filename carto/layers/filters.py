@@ -12,21 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from carto.errors import InvalidInput
+from carto.geo import LngLatBBox, parse_bbox
 from carto.layers.catalog import Column, Layer, quote_ident
-from carto.parsing import finite_numbers
 
 RESERVED = frozenset({"bbox", "datetime", "f"})
-BBOX_FORMAT = "bbox invalide : quatre nombres attendus (ouest,sud,est,nord)."
-
-
-@dataclass(frozen=True)
-class LngLatBBox:
-    """west, south, east, north in WGS84 degrees."""
-
-    west: float
-    south: float
-    east: float
-    north: float
 
 
 @dataclass(frozen=True)
@@ -49,20 +38,6 @@ class LayerFilter:
             end = self.end.isoformat() if self.end else ".."
             parts.append(f"datetime={start}/{end}")
         return ", ".join(parts)
-
-
-def parse_bbox(value: str) -> LngLatBBox:
-    try:
-        west, south, east, north = finite_numbers(value, 4)
-    except ValueError:
-        raise InvalidInput(BBOX_FORMAT) from None
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-        raise InvalidInput(
-            "bbox invalide : longitudes entre -180 et 180, latitudes entre -90 et 90."
-        )
-    if west > east:
-        raise InvalidInput("bbox invalide : l'ouest doit être inférieur à l'est.")
-    return LngLatBBox(west, south, east, north)
 
 
 def _instant(value: str, *, end: bool) -> dt.datetime:
@@ -126,7 +101,7 @@ def parse_filter(layer: Layer, params: Mapping[str, str]) -> LayerFilter:
                 f"{allowed}."
             )
         equals[name] = _typed(column, value)
-    bbox = parse_bbox(params["bbox"]) if params.get("bbox") else None
+    bbox = parse_bbox(params["bbox"], allow_flat=True) if params.get("bbox") else None
     start = end = None
     if params.get("datetime"):
         if layer.datetime_column is None:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from carto.db import PublicSessionDep
+from carto.deps import PublicSessionDep
 from carto.layers import qgis_project, service
 from carto.layers.filters import LayerFilter
 from carto.layers.gpkg import ExportPart

@@ -20,6 +20,7 @@ from carto.layers.catalog import Layer, load_layers
 from carto.layers.exports import csv_chunks, geojson_chunks
 from carto.layers.filters import LayerFilter, parse_filter
 from carto.layers.gpkg import ExportPart, write_layers
+from carto.registry import Registry
 
 Streamer = Callable[[AsyncSession, Layer, LayerFilter], AsyncIterator[bytes]]
 
@@ -33,12 +34,15 @@ class Format:
     streamer: Streamer | None = None
 
 
-FORMATS: dict[str, Format] = {
-    "geojson": Format("geojson", "application/geo+json", geojson_chunks),
-    "csv": Format("csv", "text/csv; charset=utf-8", csv_chunks),
-    "gpkg": Format("gpkg", "application/geopackage+sqlite3"),
-    "fgb": Format("fgb", "application/vnd.flatgeobuf"),
-}
+FORMATS: Registry[Format] = Registry(
+    "format d'export",
+    (
+        ("geojson", Format("geojson", "application/geo+json", geojson_chunks)),
+        ("csv", Format("csv", "text/csv; charset=utf-8", csv_chunks)),
+        ("gpkg", Format("gpkg", "application/geopackage+sqlite3")),
+        ("fgb", Format("fgb", "application/vnd.flatgeobuf")),
+    ),
+)
 
 RELATED: dict[str, tuple[tuple[str, str, str], ...]] = {
     # filter on the main layer -> (view, its column holding the same value, name in the file)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 
 from carto.accounts.deps import OptionalPrincipal
-from carto.db import SessionDep
+from carto.deps import SessionDep
 from carto.errors import NotFound
 from carto.media import service
 from carto.media.service import PhotoRef, extension_of

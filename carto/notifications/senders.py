@@ -15,6 +15,7 @@ import json
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -26,6 +27,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from carto.registry import Registry
 from carto.routing.models import Service
 from carto.settings import Settings
 
@@ -204,17 +206,26 @@ class WebhookSender:
             raise DeliveryError(f"webhook : HTTP {resp.status_code}")
 
 
-def build_senders(settings: Settings, engine: AsyncEngine) -> dict[str, Sender]:
-    """The registry: one sender per channel, chosen from the settings."""
-    email: Sender
+SenderFactory = Callable[[Settings, AsyncEngine], Sender]
+
+SENDERS: Registry[SenderFactory] = Registry("canal d'envoi")
+"""Channel -> how to build its sender; filled by carto.wiring (email, webhook)."""
+
+
+def email_sender(settings: Settings, engine: AsyncEngine) -> Sender:
+    """SMTP when CARTO_SMTP_HOST is set, else a sender that only logs."""
     if settings.smtp_host:
-        email = SmtpEmailSender(settings)
-    else:
-        log.warning(
-            "CARTO_SMTP_HOST non défini : les e-mails sont seulement journalisés, pas envoyés."
-        )
-        email = LogEmailSender()
-    webhook = WebhookSender(
+        return SmtpEmailSender(settings)
+    log.warning("CARTO_SMTP_HOST non défini : les e-mails sont seulement journalisés, pas envoyés.")
+    return LogEmailSender()
+
+
+def webhook_sender(settings: Settings, engine: AsyncEngine) -> Sender:
+    return WebhookSender(
         engine, settings.webhook_timeout_s, allow_private=settings.webhook_allow_private_networks
     )
-    return {"email": email, "webhook": webhook}
+
+
+def build_senders(settings: Settings, engine: AsyncEngine) -> dict[str, Sender]:
+    """One sender per registered channel, built from the settings."""
+    return {channel: factory(settings, engine) for channel, factory in SENDERS.items()}

@@ -10,12 +10,10 @@ Outcomes are written only by the holder of the claim (`claim_token`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,8 +72,6 @@ _RENEW = text(
     WHERE id = :id AND claim_token = :token AND status = 'sending'
     """
 )
-
-Periodic = Callable[[AsyncEngine], Awaitable[None]]
 
 
 class OutboxWorker:
@@ -164,37 +160,6 @@ class OutboxWorker:
             total += handled
         return total
 
-    async def run(
-        self,
-        stop: asyncio.Event,
-        *,
-        poll_s: float = 2.0,
-        periodic: Sequence[Periodic] = (),
-        periodic_every_s: float = 3600.0,
-        ticks: Sequence[Periodic] = (),
-        tick_every_s: float = 1.0,
-    ) -> None:
-        """Loop until `stop` is set; database outages are logged and waited out.
-
-        `periodic` jobs run every `periodic_every_s` (housekeeping), `ticks` about every
-        `tick_every_s` (short upkeep such as folding the tile writes' heat deltas)."""
-        loop = asyncio.get_running_loop()
-        next_periodic = next_tick = loop.time()
-        while not stop.is_set():
-            handled = 0
-            try:
-                handled = await self.run_once()
-                if ticks and loop.time() >= next_tick:
-                    next_tick = loop.time() + tick_every_s
-                    for job in ticks:
-                        await job(self.engine)
-                if periodic and loop.time() >= next_periodic:
-                    next_periodic = loop.time() + periodic_every_s
-                    for job in periodic:
-                        await job(self.engine)
-            except Exception:
-                log.exception("worker de notifications : erreur, nouvel essai bientôt")
-            if not handled:
-                wait = min(poll_s, tick_every_s) if ticks else poll_s
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
+    async def deliver_due(self, engine: AsyncEngine | None = None) -> int:
+        """The scheduler's job (carto.worker): one batch; its size tells whether to go on."""
+        return await self.run_once()

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from carto.accounts.deps import Principal, require_role
-from carto.db import SessionDep
+from carto.deps import SessionDep
 from carto.routing import competences, service
 from carto.routing.resolution import resolve
 from carto.routing.schemas import (

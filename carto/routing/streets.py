@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carto.db import Base
-from carto.errors import ImportFailed
+from carto.errors import ImportFailed, InvalidInput
+from carto.geo import LngLatBBox
 
 # Ways a citizen can stand next to and report about; footways etc. are kept too
 # (a broken lamp on a footpath is still reported there) but ranked after roads.
@@ -234,3 +235,30 @@ async def has_streets(*, session: AsyncSession) -> bool:
     return bool(
         (await session.execute(text("SELECT EXISTS (SELECT 1 FROM street_segment)"))).scalar()
     )
+
+
+# The map's own base at street zoom (GET /api/v1/streets): OSM data, no personal data;
+# the box is capped so that a call stays a small answer.
+MAX_STREET_BOX_DEG2 = 0.01
+STREET_LIMIT = 5000
+_STREETS_SQL = text(
+    """
+    SELECT coalesce(json_agg(json_build_object(
+        'type', 'Feature',
+        'properties', json_build_object('name', name, 'road_class', road_class),
+        'geometry', ST_AsGeoJSON(geom, 6)::json)), '[]'::json)
+    FROM (SELECT name, road_class, geom FROM street_segment
+          WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) LIMIT :limit) AS x
+    """
+)
+
+
+async def street_features(*, session: AsyncSession, bbox: LngLatBBox) -> list[object]:
+    """The street lines inside `bbox` as GeoJSON features; InvalidInput when the box is
+    wider than a street-zoom view."""
+    w, s, e, n = bbox
+    if (e - w) * (n - s) > MAX_STREET_BOX_DEG2:
+        raise InvalidInput("Zone trop grande : les rues s'affichent au zoom de la rue.")
+    params = {"w": w, "s": s, "e": e, "n": n, "limit": STREET_LIMIT}
+    features: list[object] = await session.scalar(_STREETS_SQL, params)
+    return features

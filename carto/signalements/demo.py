@@ -33,7 +33,7 @@ from carto.errors import CartoError
 from carto.signalements import lifecycle
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import SignalementCreate
-from carto.signalements.service import ReporterInfo, create_signalement
+from carto.signalements.service import ReporterInfo, create_report
 
 SEED = 20261122
 TERRITORIES = {"200093201": 150, "200046977": 110, "200057974": 60}  # SIREN -> tickets
@@ -211,10 +211,11 @@ async def seed(*, session: AsyncSession, planned: list[Planned], now: datetime) 
                                  description=f"[Démo] {text_}")  # fmt: skip
         reporter = ReporterInfo(user_id=citizen if item.by_citizen else None)
         try:
-            sid = await create_signalement(
+            created = await create_report(
                 session=session, data=data, reporter=reporter, source="demo",
                 now=item.created_at, notify_people=False, commit=False,
             )  # fmt: skip
+            sid = created.id
         except CartoError:
             continue  # a point on a sliver between communes: nobody to route it to
         made += 1

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carto.accounts.privacy import PersonalDataProvider, Processing, register_provider
+from carto.accounts.privacy import PersonalDataProvider, Processing
 from carto.signalements.models import Signalement, SignalementReporter, SignalementSupport
 
 
@@ -103,4 +103,3 @@ PROVIDER = PersonalDataProvider(
     ),
     retention=purge_closed_contacts,
 )
-register_provider(PROVIDER)

@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal
-from carto.db import ReadSessionDep, SessionDep
+from carto.deps import ReadSessionDep, SessionDep, base_url, client_address
 from carto.idempotency import begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
-from carto.signalements import lifecycle, privacy, queries, service
+from carto.signalements import lifecycle, queries, service
 from carto.signalements.lifecycle import is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import (
@@ -33,16 +33,6 @@ from carto.signalements.schemas import (
 from carto.signalements.service import ReporterInfo
 
 router = APIRouter(tags=["signalements"])
-assert privacy.PROVIDER  # registers the reporters' data for export and erasure
-
-
-def base_url(request: Request) -> str:
-    """Where links in e-mails point: CARTO_PUBLIC_URL (carto.hosts), never the Host header."""
-    return str(request.app.state.public_url)
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.post(
@@ -60,11 +50,12 @@ async def create(
     claim = await claim_of(request, caller_scope(request, user_id=user_id))
     if claim is not None and (replay := await begin(session, claim)) is not None:
         return replay
-    reporter = ReporterInfo(user_id=user_id, ip=client_ip(request))
-    new_id = await service.create_signalement(
+    reporter = ReporterInfo(user_id=user_id, ip=client_address(request))
+    created = await service.create_report(
         session=session, data=data, reporter=reporter, source="web", base_url=base_url(request),
         commit=claim is None,
     )  # fmt: skip
+    new_id = created.id
     public = await service.get_public(session=session, signalement_id=new_id)
     response = JSONResponse(
         public.model_dump(mode="json"),
@@ -243,7 +234,7 @@ async def add_support(
     """A "me too" on an open ticket: once per account, or once per address without one."""
     user_id = principal.user_id if principal else None
     key = lifecycle.supporter_key(
-        user_id=user_id, address=client_ip(request), secret=request.app.state.secret_key
+        user_id=user_id, address=client_address(request), secret=request.app.state.secret_key
     )
     return await lifecycle.support(
         session=session, signalement_id=signalement_id, supporter=key, user_id=user_id

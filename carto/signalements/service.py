@@ -68,25 +68,6 @@ class Created:
     notice: str
 
 
-async def create_signalement(
-    *,
-    session: AsyncSession,
-    data: SignalementCreate,
-    reporter: ReporterInfo | None = None,
-    source: str = "web",
-    now: datetime | None = None,
-    notify_people: bool = True,
-    commit: bool = True,
-    base_url: str = "",
-) -> int:
-    """Route and store a report; returns its id (the public reference)."""
-    created = await create_report(
-        session=session, data=data, reporter=reporter, source=source, now=now,
-        notify_people=notify_people, commit=commit, base_url=base_url,
-    )  # fmt: skip
-    return created.id
-
-
 async def create_report(
     *,
     session: AsyncSession,

@@ -23,7 +23,8 @@ from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carto.db import SessionDep, libpq_url
+from carto.db import libpq_url
+from carto.deps import SessionDep
 from carto.scaling.routing import reads_from_replica
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")

@@ -12,8 +12,9 @@ from typing import Any
 
 import h3
 
+from carto import geo
 from carto.errors import InvalidInput, TooLarge
-from carto.parsing import finite_numbers
+from carto.geo import LngLatBBox
 from carto.tiles import sql
 from carto.tiles.db import TileDB
 from carto.tiles.filters import TileFilters
@@ -25,17 +26,9 @@ MAX_POINTS = 300_000
 MAX_CELLS = 20_000
 
 
-def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
-    """`west,south,east,north` in degrees, or None when absent."""
-    if not raw:
-        return None
-    try:
-        west, south, east, north = finite_numbers(raw, 4)
-    except ValueError:
-        raise InvalidInput("bbox attendu : ouest,sud,est,nord en degrés.") from None
-    if not (-180 <= west < east <= 180 and -85.06 <= south < north <= 85.06):
-        raise InvalidInput("bbox invalide : ouest < est (−180 à 180), sud < nord (−85 à 85).")
-    return west, south, east, north
+def parse_bbox(raw: str | None) -> LngLatBBox | None:
+    """`west,south,east,north` in degrees within Web Mercator, or None when absent."""
+    return geo.parse_bbox(raw, max_lat=geo.MERCATOR_MAX_LAT) if raw else None
 
 
 def check_resolution(resolution: int) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from carto.errors import NotFound
+from carto.registry import Registry
 
 Kind = Literal["point", "polygon"]
 
@@ -177,28 +178,17 @@ POLYGON_LAYERS: tuple[TileLayer, ...] = (
     ),
 )
 
-_EXTRA: dict[str, TileLayer] = {}
-
-
-def register_layer(layer: TileLayer) -> None:
-    """Add a layer at run time (reference layers of other packages, tests, benchmarks)."""
-    _EXTRA[layer.name] = layer
-
-
-def unregister_layer(name: str) -> None:
-    _EXTRA.pop(name, None)
-
-
-def all_layers() -> dict[str, TileLayer]:
-    layers = {layer.name: layer for layer in (*POINT_LAYERS, *POLYGON_LAYERS)}
-    layers.update(_EXTRA)
-    return layers
+TILE_LAYERS: Registry[TileLayer] = Registry(
+    "couche de tuiles", ((layer.name, layer) for layer in (*POINT_LAYERS, *POLYGON_LAYERS))
+)
+"""Every layer served as tiles: the built-in ones above (which the tile SQL's migrations
+also read), plus any registered at run time (tests, benchmarks)."""
 
 
 def get_layer(name: str, *, kind: Kind | None = None) -> TileLayer:
     """The layer called `name`, or NotFound (with the list of known layers)."""
-    layer = all_layers().get(name)
+    layer = TILE_LAYERS.get(name)
     if layer is None or (kind is not None and layer.kind != kind):
-        known = ", ".join(sorted(n for n, lay in all_layers().items() if kind in (None, lay.kind)))
+        known = ", ".join(sorted(n for n, lay in TILE_LAYERS.items() if kind in (None, lay.kind)))
         raise NotFound(f"Couche inconnue : « {name} ». Couches disponibles : {known}.")
     return layer

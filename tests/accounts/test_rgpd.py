@@ -40,6 +40,8 @@ async def test_processing_register_json_and_page(client):
     assert resp.status_code == 200
     names = [p["name"] for p in resp.json()]
     assert "Comptes des participants" in names
+    # the features' providers, registered by the wiring (carto.wiring), not by an import
+    assert {"Signalements", "Contributions aux concertations"} <= set(names)
     page = await client.get("/rgpd")
     assert page.status_code == 200 and "Registre des traitements" in page.text
     assert "<script" not in page.text

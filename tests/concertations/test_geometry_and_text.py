@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carto.concertations.geojson import parse_bbox, parse_geometry, parse_perimeter
+from carto.concertations.geojson import parse_geometry, parse_perimeter
 from carto.concertations.personal_data import hold_reason, personal_data_reasons
 from carto.errors import InvalidInput
+from carto.geo import MERCATOR_MAX_LAT, parse_bbox
 
 ALL = ("Point", "LineString", "Polygon")
 
@@ -60,11 +61,15 @@ def test_size_caps():
 
 
 def test_bbox():
+    """The one bbox parser (carto.geo), as every route uses it."""
     assert parse_bbox("3,50,3.1,50.7") == (3.0, 50.0, 3.1, 50.7)
-    assert parse_bbox(None) is None
-    for bad in ("3,50,3.1", "a,b,c,d", "3,50,2,51", "3,50,200,51"):
+    assert parse_bbox("3,50,3.1,50.7").west == 3.0
+    for bad in ("3,50,3.1", "a,b,c,d", "3,50,2,51", "3,50,200,51", "3,50,3,51", "nan,1,2,3"):
         with pytest.raises(InvalidInput):
             parse_bbox(bad)
+    assert parse_bbox("3,50,3,51", allow_flat=True).east == 3.0  # OGC items' filters
+    with pytest.raises(InvalidInput, match="latitudes"):
+        parse_bbox("3,80,4,86", max_lat=MERCATOR_MAX_LAT)  # H3 hexagons, tiles
 
 
 @pytest.mark.parametrize(

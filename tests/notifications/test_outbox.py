@@ -18,7 +18,6 @@ from carto.db import make_async_engine
 from carto.errors import InvalidInput
 from carto.notifications import notify_email, notify_webhook
 from carto.notifications.models import OutboxMessage
-from carto.notifications.runner import make_worker
 from carto.notifications.senders import (
     LogEmailSender,
     SmtpEmailSender,
@@ -28,6 +27,7 @@ from carto.notifications.senders import (
 )
 from carto.notifications.worker import OutboxWorker
 from carto.settings import Settings
+from carto.worker import make_worker
 from tests.notifications.conftest import REFUSED
 
 

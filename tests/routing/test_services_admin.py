@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from carto.accounts.security import hash_password
+from carto.credentials import hash_password
 from tests.conftest import login
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carto.app import create_app
 from carto.db import get_session
 from carto.settings import Settings
-from carto.tiles.layers import Filter, TileLayer, register_layer, unregister_layer
+from carto.tiles.layers import TILE_LAYERS, Filter, TileLayer
 
 LAYER = "test_points"
 
@@ -73,9 +73,9 @@ def test_layer(demo_db: str) -> Iterator[TileLayer]:
         if not exists:
             conn.execute("SELECT tiles.attach_point_layer(%s, 'tiles_test.point', 'id')", (LAYER,))
         conn.execute("SELECT tiles.index_point_layer(%s)", (LAYER,))  # stored_points
-    register_layer(TEST_LAYER)
+    TILE_LAYERS.register(TEST_LAYER.name, TEST_LAYER)
     yield TEST_LAYER
-    unregister_layer(LAYER)
+    TILE_LAYERS.unregister(LAYER)
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,13 @@ from bench.tiles.index_compare import compare
 from bench.tiles.run import carto_paths, heat_paths, sample_tiles, tipg_paths
 from bench.tiles.seed import seed_points
 from bench.tiles.serve import BENCH_LAYER
-from carto.tiles.layers import register_layer, unregister_layer
+from carto.tiles.layers import TILE_LAYERS
 
 
 async def test_bench_seed_and_tiles(tclient, demo_db):
     timings = seed_points(demo_db, mel=600, france=400, seed=7)
     assert set(timings) >= {"insert", "heat_grid"}
-    register_layer(BENCH_LAYER)
+    TILE_LAYERS.register(BENCH_LAYER.name, BENCH_LAYER)
     try:
         with psycopg.connect(demo_db) as conn:
             total = conn.execute("SELECT count(*) FROM bench.points").fetchone()[0]
@@ -47,7 +47,7 @@ async def test_bench_seed_and_tiles(tclient, demo_db):
             "expression index ST_Transform(geom, 3857)",
         }
     finally:
-        unregister_layer("bench_points")
+        TILE_LAYERS.unregister("bench_points")
         with psycopg.connect(demo_db, autocommit=True) as conn:
             conn.execute("DROP SCHEMA bench CASCADE")
             conn.execute("DELETE FROM tiles.point_layer WHERE layer = 'bench_points'")

@@ -1,4 +1,7 @@
-"""Password hashing (argon2id) and signed, expiring bearer tokens (JWT, HS256)."""
+"""Password hashing (argon2id) and signed, expiring bearer tokens (JWT, HS256).
+
+Infrastructure, not `accounts/`: the rate limits key a write by its token's account
+before any route runs, and they sit below the feature packages."""
 
 from __future__ import annotations
 
