@@ -94,6 +94,9 @@ def create_app(
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(accounts_pages)
     app.include_router(routing_router, prefix="/api/v1")
+    from carto.geocoding.router import router as geocoding_router  # /api/v1/geocode
+
+    app.include_router(geocoding_router, prefix="/api/v1")
     from carto.apiclients.router import router as apiclients_router
 
     app.include_router(apiclients_router, prefix="/api/v1")

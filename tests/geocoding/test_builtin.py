@@ -1,0 +1,126 @@
+"""The built-in geocoder on the BAN fixture and the demo territories, through the API."""
+
+from __future__ import annotations
+
+import pytest
+
+FIXTURE_12_NATIONALE = (3.056920, 50.635791)  # tests/data/adresses-fixture.csv
+
+
+async def top(client, q, **params):
+    resp = await client.get("/api/v1/geocode", params={"q": q, **params})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["type"] == "FeatureCollection"
+    assert body["features"], f"nothing for {q!r}"
+    return body["features"][0]
+
+
+async def test_the_issue_example_lands_on_the_spot(client, ban_loaded):
+    feat = await top(client, "12 rue Nationale, Lille")
+    props = feat["properties"]
+    assert props["type"] == "housenumber"
+    assert props["label"] == "12 Rue Nationale 59000 Lille"
+    assert (props["housenumber"], props["street"], props["name"]) == (
+        "12",
+        "Rue Nationale",
+        "12 Rue Nationale",
+    )
+    assert (props["citycode"], props["postcode"], props["city"]) == ("59350", "59000", "Lille")
+    assert feat["geometry"]["coordinates"] == list(FIXTURE_12_NATIONALE)
+    assert 0 < props["score"] <= 1
+    bis = (await top(client, "12 bis rue nationale lille"))["properties"]
+    assert bis["housenumber"] == "12 bis" and bis["id"] == "59350_0037_00012_bis"
+
+
+@pytest.mark.parametrize(
+    ("q", "citycode", "kind"),
+    [
+        ("Roubaix", "59512", "municipality"),
+        ("roubiax", "59512", "municipality"),  # typo
+        ("Lyon 3e", "69383", "municipality"),
+        ("lyon 3ème", "69383", "municipality"),
+        ("69003", "69383", "municipality"),
+        ("59100", "59512", "municipality"),
+        ("Boulogne Billancourt", "92012", "municipality"),
+        ("issy les moulineaux", "92040", "municipality"),
+        ("bd de la liberte lille", "59350", "street"),
+        ("st sauveur lille", "59350", "street"),
+        ("av jean lebas", "59512", "street"),
+        ("rue sainte catherine lyon", "69381", "street"),
+        ("cours emile zola", "69266", "street"),
+        ("7 av Edouard Vaillant 92100", "92012", "housenumber"),
+    ],
+)
+async def test_french_queries(client, ban_loaded, q, citycode, kind):
+    props = (await top(client, q))["properties"]
+    assert (props["citycode"], props["type"]) == (citycode, kind), props
+
+
+async def test_the_map_view_breaks_ties(client, ban_loaded):
+    near_tourcoing = await top(client, "rue nationale", lon=3.16, lat=50.72)
+    near_lille = await top(client, "rue nationale", lon=3.06, lat=50.63)
+    assert near_tourcoing["properties"]["citycode"] == "59599"
+    assert near_lille["properties"]["citycode"] == "59350"
+
+
+async def test_limit_and_postcode_filter(client, ban_loaded):
+    resp = await client.get("/api/v1/geocode", params={"q": "rue", "limit": 3})
+    assert len(resp.json()["features"]) == 3
+    resp = await client.get("/api/v1/geocode", params={"q": "rue nationale 59200"})
+    assert {f["properties"]["citycode"] for f in resp.json()["features"]} == {"59599"}
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"q": "%"}, 200),
+        ({"q": "_"}, 200),
+        ({"q": "%%%_ _%"}, 200),
+        ({"q": "'; DROP TABLE geocode_address; --"}, 200),
+        ({"q": "1' OR '1'='1"}, 200),
+        ({"q": "x" * 10_000}, 400),
+        ({"q": "rue\x00x"}, 400),
+        ({"q": ""}, 400),
+        ({}, 400),
+        ({"q": "Lille", "limit": 0}, 422),
+        ({"q": "Lille", "limit": 10_000}, 422),
+        ({"q": "Lille", "lon": 3.0}, 400),
+        ({"q": "Lille", "lon": "abc", "lat": 1}, 422),
+        ({"q": "Lille", "lon": 500, "lat": 1}, 422),
+    ],
+)
+async def test_hostile_queries_are_4xx_or_results(client, ban_loaded, params, status):
+    resp = await client.get("/api/v1/geocode", params=params)
+    assert resp.status_code == status, resp.text
+    if status >= 400:
+        assert resp.json()["message"] if status == 400 else resp.json()
+    else:
+        assert resp.json()["type"] == "FeatureCollection"
+    still = await client.get("/api/v1/geocode", params={"q": "12 rue nationale lille"})
+    assert still.json()["features"][0]["properties"]["type"] == "housenumber"
+
+
+async def reverse(client, lon, lat):
+    resp = await client.get("/api/v1/geocode/reverse", params={"lon": lon, "lat": lat})
+    assert resp.status_code == 200, resp.text
+    return resp.json()["features"]
+
+
+async def test_reverse_address_then_street_then_commune(client, ban_loaded):
+    lon, lat = FIXTURE_12_NATIONALE
+    (feat,) = await reverse(client, lon + 0.0001, lat)  # ~7 m away
+    props = feat["properties"]
+    assert props["type"] == "housenumber" and props["street"] == "Rue Nationale"
+    assert props["citycode"] == "59350" and props["distance"] < 20
+    (feat,) = await reverse(client, lon, lat + 0.0007)  # ~60-80 m from the numbers
+    assert feat["properties"]["type"] == "street", feat
+    assert feat["properties"]["name"] == "Rue Nationale"
+    (feat,) = await reverse(client, 3.0635, 50.6366)  # central Lille, no address near
+    assert feat["properties"]["type"] == "municipality"
+    assert (feat["properties"]["citycode"], feat["properties"]["postcode"]) == ("59350", "59000")
+    (feat,) = await reverse(client, 4.8590, 45.7560)  # Lyon 3e: the arrondissement
+    assert feat["properties"]["citycode"] == "69383"
+    assert await reverse(client, -4.0, 47.0) == []  # at sea
+    bad = await client.get("/api/v1/geocode/reverse", params={"lon": 3.0})
+    assert bad.status_code == 422
