@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .cases import FIXTURE_QUERIES
+
 FIXTURE_12_NATIONALE = (3.056920, 50.635791)  # tests/data/adresses-fixture.csv
 
 
@@ -33,25 +35,7 @@ async def test_the_issue_example_lands_on_the_spot(client, ban_loaded):
     assert bis["housenumber"] == "12 bis" and bis["id"] == "59350_0037_00012_bis"
 
 
-@pytest.mark.parametrize(
-    ("q", "citycode", "kind"),
-    [
-        ("Roubaix", "59512", "municipality"),
-        ("roubiax", "59512", "municipality"),  # typo
-        ("Lyon 3e", "69383", "municipality"),
-        ("lyon 3ème", "69383", "municipality"),
-        ("69003", "69383", "municipality"),
-        ("59100", "59512", "municipality"),
-        ("Boulogne Billancourt", "92012", "municipality"),
-        ("issy les moulineaux", "92040", "municipality"),
-        ("bd de la liberte lille", "59350", "street"),
-        ("st sauveur lille", "59350", "street"),
-        ("av jean lebas", "59512", "street"),
-        ("rue sainte catherine lyon", "69381", "street"),
-        ("cours emile zola", "69266", "street"),
-        ("7 av Edouard Vaillant 92100", "92012", "housenumber"),
-    ],
-)
+@pytest.mark.parametrize(("q", "citycode", "kind"), FIXTURE_QUERIES)
 async def test_french_queries(client, ban_loaded, q, citycode, kind):
     props = (await top(client, q))["properties"]
     assert (props["citycode"], props["type"]) == (citycode, kind), props
