@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+
+from carto.routing.streets import load_streets
 
 from .cases import FIXTURE_QUERIES
 
@@ -108,3 +111,45 @@ async def test_reverse_address_then_street_then_commune(client, ban_loaded):
     assert await reverse(client, -4.0, 47.0) == []  # at sea
     bad = await client.get("/api/v1/geocode/reverse", params={"lon": 3.0})
     assert bad.status_code == 422
+
+
+ROUBAIX_OSM = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="carto-tests">
+  <node id="1" lat="50.6930" lon="3.1700"/>
+  <node id="2" lat="50.6930" lon="3.1800"/>
+  <node id="3" lat="50.6900" lon="3.1700"/>
+  <node id="4" lat="50.6900" lon="3.1800"/>
+  <way id="11"><nd ref="1"/><nd ref="2"/>
+    <tag k="highway" v="residential"/><tag k="name" v="Rue de l'Essai"/></way>
+  <way id="12"><nd ref="3"/><nd ref="4"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
+@pytest.fixture
+def osm_streets(demo_db, tmp_path):
+    """Named streets from `carto import streets`, committed (the API reads them)."""
+    path = tmp_path / "roubaix.osm"
+    path.write_text(ROUBAIX_OSM)
+    with psycopg.connect(demo_db) as conn:
+        load_streets(conn, path)
+    yield
+    with psycopg.connect(demo_db) as conn:
+        # DELETE, not TRUNCATE: the test's own session may still hold a read lock
+        conn.execute("DELETE FROM street_segment; DELETE FROM street_import")
+
+
+async def test_osm_street_names_are_searched_and_reversed(osm_streets, client, ban_loaded):
+    props = (await top(client, "rue de l'essai roubaix"))["properties"]
+    assert (props["type"], props["name"], props["citycode"]) == (
+        "street",
+        "Rue de l'Essai",
+        "59512",
+    )
+    assert props["postcode"] == "59100"
+    (feat,) = await reverse(client, 3.1750, 50.6932)  # ~20 m from the way, no address near
+    assert (feat["properties"]["type"], feat["properties"]["name"]) == ("street", "Rue de l'Essai")
+    assert feat["properties"]["citycode"] == "59512"
+    # the unnamed footway is never an answer: next to it, the commune
+    (feat,) = await reverse(client, 3.1750, 50.6901)
+    assert feat["properties"]["type"] == "municipality"
