@@ -7,6 +7,7 @@ streets`); the SQL lives in `sql/search.sql` and `sql/reverse.sql`.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Any
 
@@ -19,6 +20,7 @@ SEARCH_SQL = text(resources.files("carto.geocoding").joinpath("sql/search.sql").
 REVERSE_SQL = text(resources.files("carto.geocoding").joinpath("sql/reverse.sql").read_text())
 ADDRESS_MAX_M = 50.0  # an address farther than this is not "the" address of the point
 STREET_MAX_M = 100.0
+MEANINGFUL = re.compile(r"[\W_]+")
 
 
 def _housenumber(numero: int | None, rep: str | None) -> str | None:
@@ -43,7 +45,12 @@ class BuiltinGeocoder:
     name = "builtin"
 
     async def search(self, query: SearchQuery, *, session: AsyncSession) -> list[Place]:
-        """Best matches first; duplicates (a street in both BAN and OSM) keep the best one."""
+        """Best matches first; duplicates (a street in both BAN and OSM) keep the best one.
+
+        Fewer than 3 letters or digits (and no postcode) find nothing, as in the national
+        API: "a" would be the prefix of half the streets of France."""
+        if len(MEANINGFUL.sub("", query.text)) < 3 and not query.postcode:
+            return []
         params = {
             "t": query.text, "pc": query.postcode, "hn": query.housenumber, "rep": query.rep,
             "lon": query.lon, "lat": query.lat, "lim": query.limit,

@@ -42,15 +42,15 @@ DROP_INVALID = """
 """
 
 UPSERT_STREETS = """
-    INSERT INTO geocode_street (street_key, name, postcode, citycode, city, norm)
+    INSERT INTO geocode_street (street_key, name, postcode, citycode, city, norm, city_norm)
     SELECT DISTINCT ON (code_insee, nom_voie)
            code_insee || '|' || nom_voie, nom_voie, NULLIF(code_postal, ''), code_insee,
-           nom_commune, carto_geo_norm(nom_voie || ' ' || nom_commune)
+           nom_commune, carto_geo_norm(nom_voie), carto_geo_norm(nom_commune)
     FROM ban_stage
     ORDER BY code_insee, nom_voie, code_postal
     ON CONFLICT (street_key) DO UPDATE SET
         name = excluded.name, postcode = excluded.postcode, city = excluded.city,
-        norm = excluded.norm
+        norm = excluded.norm, city_norm = excluded.city_norm
     WHERE (geocode_street.postcode, geocode_street.city)
           IS DISTINCT FROM (excluded.postcode, excluded.city)
 """

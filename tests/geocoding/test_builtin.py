@@ -51,6 +51,13 @@ async def test_the_map_view_breaks_ties(client, ban_loaded):
     assert near_lille["properties"]["citycode"] == "59350"
 
 
+async def test_too_short_finds_nothing(client, ban_loaded):
+    for q in ("a", "ly", "%a_"):
+        resp = await client.get("/api/v1/geocode", params={"q": q})
+        assert resp.status_code == 200 and resp.json()["features"] == []
+    assert (await top(client, "lyo"))["properties"]["city"].startswith("Lyon")
+
+
 async def test_limit_and_postcode_filter(client, ban_loaded):
     resp = await client.get("/api/v1/geocode", params={"q": "rue", "limit": 3})
     assert len(resp.json()["features"]) == 3
@@ -153,3 +160,23 @@ async def test_osm_street_names_are_searched_and_reversed(osm_streets, client, b
     # the unnamed footway is never an answer: next to it, the commune
     (feat,) = await reverse(client, 3.1750, 50.6901)
     assert feat["properties"]["type"] == "municipality"
+
+
+async def test_reverse_is_one_statement_for_intake(session, ban_loaded):
+    """Intake will call reverse() on its own session: one round trip, nothing else."""
+    from sqlalchemy import event
+
+    from carto.geocoding.builtin import BuiltinGeocoder
+
+    statements: list[str] = []
+    sync_conn = (await session.connection()).sync_connection
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(sync_conn, "before_cursor_execute", listener)
+    try:
+        lon, lat = FIXTURE_12_NATIONALE
+        (place,) = await BuiltinGeocoder().reverse(lon, lat, session=session)
+    finally:
+        event.remove(sync_conn, "before_cursor_execute", listener)
+    assert len(statements) == 1
+    assert (place.type, place.housenumber, place.postcode) == ("housenumber", "12", "59000")
+    assert place.label == "12 Rue Nationale 59000 Lille"

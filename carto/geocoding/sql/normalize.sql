@@ -34,3 +34,12 @@ SELECT btrim(regexp_replace(
     '\m(arrondissement|arr|arrdt)\M', ' ', 'g'),
   '\s+', ' ', 'g'))
 $$;
+
+-- The postcode a commune is known by (the smallest; for Lyon, Paris, Marseille the
+-- smallest of their arrondissements'), by index lookups only.
+CREATE OR REPLACE FUNCTION public.carto_main_postcode(code text) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+SELECT min(gp.postcode) FROM geocode_postcode gp
+WHERE gp.insee = ANY (ARRAY[code] || ARRAY(
+    SELECT a.insee::text FROM arrondissement a WHERE a.commune_insee = code))
+$$;

@@ -30,11 +30,7 @@ near_seg AS (
     ) n
     ORDER BY d LIMIT 1
 ),
-area_postcode AS (
-    SELECT min(gp.postcode) AS postcode FROM area, geocode_postcode gp
-    WHERE gp.insee = area.insee OR gp.insee IN (
-        SELECT a2.insee FROM arrondissement a2 WHERE a2.commune_insee = area.insee)
-)
+area_postcode AS (SELECT carto_main_postcode(area.insee) AS postcode FROM area)
 SELECT * FROM (
     SELECT 1 AS rank, 'housenumber' AS type, ban_id AS id, street, numero, rep, postcode,
            citycode, city, ST_X(geom) AS lon, ST_Y(geom) AS lat, d
