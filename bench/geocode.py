@@ -56,15 +56,17 @@ NAMES = [
     "Condorcet", "Lamartine", "Alfred de Musset", "George Sand", "des Prés", "des Champs",
     "de la Liberté", "Fernand Pelloutier", "des Rosiers", "Edouard Vaillant", "Kléber",
 ]  # fmt: skip
-FIRST = (
-    "Jean Pierre Louis Marie Paul Jacques Henri Charles Anne Georges Émile Albert Lucie Jeanne"
-    " Marcel Camille Joseph Léon André Suzanne Michel Hélène François Simone Victor"
-).split()
-LAST = (
-    "Martin Bernard Dubois Lefebvre Leroy Moreau Lambert Fontaine Roussel Delattre Dupont"
-    " Mercier Vasseur Caron Lemaire Dufour Blanchard Descamps Deschamps Delmotte Carpentier"
-    " Masson Gauthier Lecomte Hennebelle Wattel Vandamme Declercq Baert Verstraete"
-).split()
+FIRST = [
+    "Jean", "Pierre", "Louis", "Marie", "Paul", "Jacques", "Henri", "Charles", "Anne",
+    "Georges", "Émile", "Albert", "Lucie", "Jeanne", "Marcel", "Camille", "Joseph", "Léon",
+    "André", "Suzanne", "Michel", "Hélène", "François", "Simone", "Victor",
+]  # fmt: skip
+LAST = [
+    "Martin", "Bernard", "Dubois", "Lefebvre", "Leroy", "Moreau", "Lambert", "Fontaine",
+    "Roussel", "Delattre", "Dupont", "Mercier", "Vasseur", "Caron", "Lemaire", "Dufour",
+    "Blanchard", "Descamps", "Deschamps", "Delmotte", "Carpentier", "Masson", "Gauthier",
+    "Lecomte", "Hennebelle", "Wattel", "Vandamme", "Declercq", "Baert", "Verstraete",
+]  # fmt: skip
 STREET_NAMES = [f"{t} {n}" for t, n in itertools.product(
     TYPES[2:] + ["Rue"], NAMES + [f"{f} {la}" for f in FIRST for la in LAST]
 )]  # fmt: skip
