@@ -114,6 +114,9 @@ def create_app(
     from carto.vocabulary.router import router as vocabulary_router  # codes and labels
 
     app.include_router(vocabulary_router, prefix="/api/v1")
+    from carto.geocoding.router import router as geocoding_router  # /api/v1/geocode
+
+    app.include_router(geocoding_router, prefix="/api/v1")
     from carto.apiclients.router import router as apiclients_router
 
     app.include_router(apiclients_router, prefix="/api/v1")

@@ -133,8 +133,20 @@ class Settings(BaseSettings):
         default=None, description="Attribution shown for the base map, e.g. '© OpenStreetMap'."
     )
 
+    # Geocoding (carto.geocoding): built in (PostGIS) unless a BAN-compatible URL is set.
+    geocoder_url: str | None = Field(
+        default=None,
+        description="BAN-compatible geocoder (api-adresse, addok); unset: the built-in one.",
+    )
+    geocoder_timeout_s: float = Field(default=2.0, description="External geocoder timeout.")
+
     @field_validator(
-        "database_url", "app_database_url", "reader_database_url", "read_database_url", "smtp_host"
+        "database_url",
+        "app_database_url",
+        "reader_database_url",
+        "read_database_url",
+        "smtp_host",
+        "geocoder_url",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:

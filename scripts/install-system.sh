@@ -28,6 +28,9 @@ pg_major=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
 need "postgresql-${pg_major}-postgis-3"
 need gdal-bin          # ogrinfo: OGC API Features and export checks in the tests
 need wrk              # load generator of the tiles benchmark (bench/tiles/run.py)
+need redis-server     # the external geocoder tests run a real addok (tests/geocoding)
+need gcc              # addok needs python-geohash, published as source only
+need python3-dev
 need chromium          # end-to-end tests of the web map (Playwright drives Debian's Chromium)
 need nodejs
 need npm
