@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from carto.db import ReadSessionDep
+from carto.deps import ReadSessionDep
 from carto.geocoding.builtin import BuiltinGeocoder
 from carto.geocoding.external import ExternalGeocoder
 from carto.geocoding.provider import MAX_LIMIT, Geocoder, feature_collection, parse_query
