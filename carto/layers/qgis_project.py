@@ -81,16 +81,16 @@ def _tiles_renderer(node: ET.Element) -> None:
     """A basic vector tile renderer: one style per geometry family, all sublayers."""
     styles = ET.SubElement(ET.SubElement(node, "renderer", type="basic"), "styles")
     for family, (qgis_name, _, code) in _FAMILY.items():
-        style = ET.SubElement(
-            styles,
-            "style",
-            name=qgis_name,
-            layer="",
-            geometry=code,
-            enabled="1",
-            expression=f"geometry_type($geometry)='{qgis_name}'",
-            **{"min-zoom": "-1", "max-zoom": "-1"},
-        )
+        attrs = {
+            "name": qgis_name,
+            "layer": "",  # every sublayer of the tiles
+            "geometry": code,
+            "enabled": "1",
+            "expression": f"geometry_type($geometry)='{qgis_name}'",
+            "min-zoom": "-1",
+            "max-zoom": "-1",
+        }
+        style = ET.SubElement(styles, "style", attrs)
         symbol_element(ET.SubElement(style, "symbols"), "0", family, TILES_COLOR)
     ET.SubElement(ET.SubElement(node, "labeling", type="basic"), "styles")
 
