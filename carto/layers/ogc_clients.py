@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import asyncpg
 import orjson
@@ -180,17 +179,16 @@ async def described(conn: asyncpg.Connection, comments: dict[str, str]) -> dict[
 
 
 def _lenient_query(query: bytes) -> bytes:
-    """`limit` capped at the maximum, `filter-lang=cql-text` read as `cql2-text`."""
-    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    changed = False
-    out = []
-    for key, value in pairs:
-        if key == "limit" and value.isdigit() and int(value) > MAX_LIMIT:
-            value, changed = str(MAX_LIMIT), True
-        elif key == "filter-lang" and value == "cql-text":
-            value, changed = "cql2-text", True
-        out.append((key, value))
-    return urlencode(out).encode("latin-1") if changed else query
+    """`limit` capped at the maximum, `filter-lang=cql-text` read as `cql2-text`; every
+    other byte left as sent (the parameters' own parsers judge them)."""
+    parts = query.split(b"&")
+    for i, part in enumerate(parts):
+        key, _, value = part.partition(b"=")
+        if key == b"limit" and re.fullmatch(rb"[0-9]{1,12}", value) and int(value) > MAX_LIMIT:
+            parts[i] = b"limit=%d" % MAX_LIMIT
+        elif key == b"filter-lang" and value == b"cql-text":
+            parts[i] = b"filter-lang=cql2-text"
+    return b"&".join(parts)
 
 
 def _geojson_accept(scope: Scope) -> None:
