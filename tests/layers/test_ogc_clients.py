@@ -149,3 +149,25 @@ def test_collections_say_what_they_hold_in_french(live_url: str, demo_db: str) -
     assert description.startswith(f"{row[0]} arrondissements municipaux de {row[1]}")
     for city in {"Paris", "Marseille", "Lyon"} - set(str(row[1]).split(", ")):
         assert city not in description
+
+
+@pytest.mark.parametrize(
+    ("conformance", "cql"),
+    [
+        ("basic-cql2", "nom = 'Roubaix' AND population > 1"),
+        (
+            "advanced-comparison-operators",
+            "nom LIKE 'Roubai%' AND population BETWEEN 1 AND 10000000",
+        ),
+        ("advanced-comparison-operators", "insee IN ('59512')"),
+        ("basic-spatial-functions", "S_INTERSECTS(geom, POINT(3.18 50.69))"),
+    ],
+)
+def test_declared_cql2_classes_work(live_url: str, conformance: str, cql: str) -> None:
+    classes = httpx.get(f"{live_url}/ogc/conformance", timeout=30).json()["conformsTo"]
+    assert f"http://www.opengis.net/spec/cql2/1.0/conf/{conformance}" in classes
+    resp = httpx.get(
+        f"{live_url}/ogc/collections/communes/items", params={"filter": cql}, timeout=30
+    )
+    assert resp.status_code == 200, resp.text
+    assert "59512" in [f["id"] for f in resp.json()["features"]]
