@@ -47,6 +47,7 @@ format: install
 	$(BIN)/ruff format carto tests bench
 
 test: install lint
+	@scripts/install-system.sh --test
 	$(BIN)/python -m pytest -q
 
 # The main screens of the web map, for the README (web/screenshots/*.png).

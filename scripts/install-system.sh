@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Carto needs when they are missing (as root, or via sudo).
 # Quiet and quick when everything is already there: it only asks dpkg.
+#   scripts/install-system.sh          what `make demo` needs
+#   scripts/install-system.sh --test   plus what only the tests use (real QGIS, offscreen);
+#                                      also when CARTO_INSTALL_TEST_TOOLS=1
 set -euo pipefail
+
+test_tools="${CARTO_INSTALL_TEST_TOOLS:-0}"
+if [ "${1:-}" = "--test" ]; then test_tools=1; fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -34,6 +40,14 @@ need python3-dev
 need chromium          # end-to-end tests of the web map (Playwright drives Debian's Chromium)
 need nodejs
 need npm
+if [ "$test_tools" = "1" ]; then
+  # tests/layers/test_qgis.py: the exported projects opened by Debian's QGIS (PyQGIS in
+  # the system python3) under xvfb-run. Never installed by `make demo`.
+  need qgis
+  need python3-qgis
+  need xvfb
+  need xauth
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   # nodejs/npm may come from elsewhere on this machine: skip them when the commands exist.
   filtered=()

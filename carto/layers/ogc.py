@@ -10,7 +10,9 @@ calls `open_ogc` / `close_ogc`. What we adapt around it:
 - titles and descriptions come from the views' comments;
 - our own landing page and conformance list: tipg implements Part 1 (core, GeoJSON, HTML,
   OpenAPI) and Part 3 (CQL2 `filter`, queryables); it has no Part 2 (`crs` parameter),
-  so EPSG:2154 output is not offered and that class is not declared;
+  so EPSG:2154 output is not offered and that class is not declared; what GDAL and QGIS
+  need to filter on the server (CQL2 classes, OpenAPI 3.0 with per-property parameters)
+  is in `ogc_clients`;
 - errors answer JSON with a French message, never a 500 for bad input.
 """
 
@@ -41,6 +43,12 @@ from tipg.settings import DatabaseSettings
 
 from carto.layers.catalog import GEOMETRY_COLUMN, SCHEMA
 from carto.layers.cql import UnsupportedFilter
+from carto.layers.ogc_clients import (
+    FILTER_CONFORMANCE,
+    ClientsMiddleware,
+    described,
+    openapi_document,
+)
 from carto.layers.ogc_guard import guarded
 from carto.request_id import with_request_id
 from carto.scaling.replica import ReplicaAwarePool, ReplicaMonitor
@@ -54,7 +62,7 @@ DESCRIPTION = (
     "Communes, intercommunalités, signalements et contributions aux concertations, "
     "sans donnée personnelle. Licence ouverte Etalab 2.0."
 )
-CONFORMANCE = [*COMMON_CONFORMS, *FEATURES_CONFORMS]
+CONFORMANCE = [*COMMON_CONFORMS, *FEATURES_CONFORMS, *FILTER_CONFORMANCE]
 Output = Annotated[MediaType | None, Depends(OutputType)]
 CATALOG_TTL = dt.timedelta(minutes=5)
 
@@ -93,7 +101,7 @@ async def register_catalog(app: FastAPI, **_: Any) -> None:
     pool = app.state.pool
     async with getattr(pool, "primary", pool).acquire() as conn:
         collections = await pg_get_collection_index(conn, settings=_db_settings())
-        comments = dict(await conn.fetch(_DESCRIPTIONS_SQL, SCHEMA))
+        comments = await described(conn, dict(await conn.fetch(_DESCRIPTIONS_SQL, SCHEMA)))
     published = [
         _publish(c, comments.get(c.table))
         for c in collections
@@ -403,7 +411,9 @@ def build_ogc_app() -> FastAPI:
     _add_common_routes(app, endpoints)
     app.include_router(endpoints.router)
     app.dependency_overrides[filter_query] = checked_filter_query
+    app.add_middleware(ClientsMiddleware)
     app.add_middleware(CatalogMiddleware)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     _register_errors(app)
     install_docs(app, "/api.html")
     return app

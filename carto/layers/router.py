@@ -58,6 +58,19 @@ async def concertation_project(slug: str, request: Request, session: PublicSessi
     return Response(body, media_type="application/x-qgis-project", headers=headers)
 
 
+@router.get("/concertations/{slug}.qgz", response_class=Response)
+async def concertation_project_zipped(
+    slug: str, request: Request, session: PublicSessionDep
+) -> Response:
+    """The same project, zipped as QGIS saves by default."""
+    await service.concertation_exists(session, slug)
+    body = await qgis_project.concertation_project(session, str(request.base_url), slug)
+    headers = _attachment(f"{slug}.qgz")
+    return Response(
+        qgis_project.zipped_project(slug, body), media_type="application/zip", headers=headers
+    )
+
+
 @router.get("/concertations/{slug}.gpkg", response_class=FileResponse)
 async def concertation_geopackage(slug: str, session: PublicSessionDep) -> FileResponse:
     """The concertation's contributions, perimeter and reference layers, styled for QGIS."""

@@ -100,6 +100,12 @@ def _symbol(parent: ET.Element, name: str, geometry: str, color: str, opacity: f
         )
 
 
+def symbol_element(parent: ET.Element, name: str, geometry: str, color: str) -> None:
+    """One symbol (marker, line or fill by geometry family), for renderers built elsewhere
+    (the vector tile layer of the QGIS project)."""
+    _symbol(parent, name, geometry, color, LayerStyle(geometry).fill_opacity)
+
+
 def _renderer(root: ET.Element, style: LayerStyle) -> None:
     common = {"forceraster": "0", "symbollevels": "0", "enableorderby": "0"}
     if style.attribute and style.categories:

@@ -72,7 +72,7 @@ async def test_contributions_export_filtered_by_concertation(
 
 
 async def test_unknown_concertation_is_404(client: AsyncClient) -> None:
-    for ext in ("gpkg", "qgs"):
+    for ext in ("gpkg", "qgs", "qgz"):
         resp = await client.get(f"/exports/concertations/nulle-part.{ext}")
         assert resp.status_code == 404 and "Concertation inconnue" in resp.json()["message"]
 

@@ -90,7 +90,6 @@ def test_one_item_and_unknown_ones(live_url: str) -> None:
         {"datetime": "hier"},
         {"datetime": "2026-01-01T00:00:00Z/2025-01-01T00:00:00Z"},
         {"limit": "-1"},
-        {"limit": "100000"},
         {"offset": "x"},
         {"filter": "population >>> 3"},
         {"filter": "inconnue = 3"},

@@ -89,4 +89,5 @@ def test_project_document_lists_layers_in_tree_and_map() -> None:
     assert [m.get("type") for m in maps] == ["vector", "vector-tile"]
     assert maps[0].findtext("provider") == "OAPIF" and maps[0].get("labelsEnabled") == "1"
     assert maps[0].find("renderer-v2") is not None and maps[0].get("geometry") == "Point"
-    assert root.findtext("projectCrs/spatialrefsys/authid") == "EPSG:3857"
+    assert root.findtext("projectCrs/spatialrefsys/authid") == "EPSG:2154"
+    assert root.findtext("projectCrs/spatialrefsys/srsid") == "145"  # what QGIS reads first
