@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from carto.accounts.security import hash_password
+from carto.credentials import hash_password
 
 HELSINKI_PBF = Path(__file__).resolve().parents[1] / "data" / "helsinki.osm.pbf"
 INSEE = "99105"
