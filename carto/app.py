@@ -97,9 +97,11 @@ def create_app(
     from carto.tiles.router import router as tiles_router  # /tiles: MVT, TileJSON, heatmaps
 
     app.include_router(tiles_router)
+    from carto.signalements.open311 import fallback as open311_fallback
     from carto.signalements.open311 import router as open311_router  # reports from apps
 
     app.include_router(open311_router, prefix="/open311/v2")
+    app.include_router(open311_fallback, prefix="/open311")  # its errors, in its shape
     from carto.accounts.router import pages as accounts_pages
     from carto.accounts.router import router as accounts_router
     from carto.routing.router import router as routing_router
@@ -145,6 +147,9 @@ def create_app(
 
     install_docs(app)  # /docs
     app.add_middleware(SecurityHeaders)  # CSP on HTML, nosniff, Referrer-Policy
+    from carto.cors import Cors, origins
+
+    app.add_middleware(Cors, allowed=origins(settings))  # public reads: any site
     app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings))  # runs before the rest
     _with_request_ids(app)
     return app
