@@ -191,7 +191,7 @@ async def create_request(
     scope = await _key_scope(request, session, body.fields)
     within = await _within(session, body.fields.get("jurisdiction_id"))
     fields = await inp.locate(body.fields, getattr(request.app.state, "open311_geocoder", None))
-    inp.to_create(fields)  # refuse bad input before reading a photo
+    inp.to_create(fields, has_media=body.media is not None)  # refuse before storing a photo
     account = inp.account_id(fields)
     user_id = principal.user_id if principal else None
     client = None if scope is None else str(scope.client_id or f"env-{scope.name}")

@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from fastapi import Request, UploadFile
+from fastapi import Request
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from carto.errors import InvalidInput
 from carto.media.upload import read_upload
@@ -116,14 +117,17 @@ async def locate(fields: dict[str, Any], geocoder: Geocoder | None) -> dict[str,
     return {**fields, "lat": found.lat, "long": found.lon}
 
 
-def to_create(fields: dict[str, Any], *, photo_id: str | None = None) -> SignalementCreate:
-    """GeoReport fields (already located) as Carto's intake schema; 400 otherwise."""
+def to_create(
+    fields: dict[str, Any], *, photo_id: str | None = None, has_media: bool = False
+) -> SignalementCreate:
+    """GeoReport fields (already located) as Carto's intake schema; 400 otherwise.
+    `has_media`: a photo comes with the request (checked before it is stored)."""
     missing = [f for f in ("service_code", "lat", "long") if not _given(fields, f)]
     if missing:
         raise InvalidInput(f"Champ(s) requis manquant(s) : {', '.join(missing)}.")
     text = str(fields.get("description") or "").strip()
     if not text:
-        if photo_id or _given(fields, "media_url"):
+        if photo_id or has_media or _given(fields, "media_url"):
             text = NO_TEXT
         elif _has_attributes(fields):
             text = NO_TEXT_ATTRIBUTES
@@ -177,9 +181,7 @@ def date_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
             "date et heure ISO 8601 avec fuseau (2026-11-05T08:15:30+01:00)."
         ) from exc
     if until is None:
-        until = (
-            datetime.now(UTC) + timedelta(seconds=1) if since is None else since + MAX_RANGE
-        )
+        until = datetime.now(UTC) + timedelta(seconds=1) if since is None else since + MAX_RANGE
     if since is None:
         since = until - MAX_RANGE
     if until < since:
