@@ -284,6 +284,12 @@ async def not_open311(request: Request, rest: str) -> Response:
     """Anything else under /open311: 405 when the path exists for another method, 404
     otherwise, in the specification's shape."""
     inner = {**request.scope, "path": request.url.path.removeprefix(PREFIX), "root_path": ""}
-    partial = any(r.matches(inner)[0] == Match.PARTIAL for r in router.routes)
-    status = 405 if partial else 404
-    return _http_error(request, StarletteHTTPException(status))
+    allowed = sorted(
+        m
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.matches(inner)[0] == Match.PARTIAL
+        for m in r.methods or ()
+    )
+    if not allowed:
+        return _http_error(request, StarletteHTTPException(404))
+    return _http_error(request, StarletteHTTPException(405, headers={"Allow": ", ".join(allowed)}))

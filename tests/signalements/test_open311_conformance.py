@@ -169,6 +169,8 @@ async def test_errors_follow_the_requested_format(client, method, path, status, 
 
 
 async def test_errors_outside_v2_and_http_errors_keep_the_shape(client):
+    wrong = await client.delete(f"{BASE}/requests.json")
+    assert wrong.headers["allow"] == "GET, POST"
     json_error(await client.get("/open311/v3/services.json"), 404, "Ressource inconnue")
     xml_error(await client.get("/open311/discovery.xml"), 404)
 
