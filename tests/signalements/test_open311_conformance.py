@@ -140,6 +140,10 @@ async def test_multipart_media_is_stored_like_a_web_photo(client, session):
     bad = await client.post(f"{BASE}/requests.xml", data=ROUBAIX,
                             files={"media": ("x.jpg", b"not an image", "image/jpeg")})  # fmt: skip
     xml_error(bad, 400)
+    brussels = {**ROUBAIX, "lat": "50.8467", "long": "4.3525"}  # outside every territory
+    lost = await client.post(f"{BASE}/requests.json", data=brussels,
+                             files={"media": ("trou.jpg", photo, "image/jpeg")})  # fmt: skip
+    json_error(lost, 400, "en dehors des territoires")
     assert (await count(session), await count(session, "media_photo")) == before
 
 
