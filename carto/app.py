@@ -124,6 +124,7 @@ def create_app(
     from carto.media.router import api_router as media_api
     from carto.media.router import files_router as media_files
     from carto.media.upload import BodySizeLimit
+    from carto.signalements.open311_xml import too_large as open311_too_large
 
     app.include_router(media_api, prefix="/api/v1")
     app.include_router(media_files)
@@ -134,6 +135,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         # reference layers (GeoPackage, zipped Shapefile) may be bigger than any photo
         overrides={r"/api/v1/concertations/[^/]+/reference-layers": LAYER_UPLOAD_BYTES + 2**20},
+        shapes={"/open311/": open311_too_large},  # the specification's error shape
     )
     if settings.read_database_url:  # writers read their own writes from the primary
         from carto.scaling.replica import read_your_writes_window

@@ -12,6 +12,7 @@ xml.etree (user text is escaped by the serializer, never concatenated).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -79,3 +80,12 @@ def format_of(path: str) -> str:
     """The format a URL asks for: its suffix when XML, JSON otherwise (the error format
     of an unknown path or suffix)."""
     return "xml" if path.rsplit("/", 1)[-1].lower().endswith(".xml") else "json"
+
+
+def too_large(path: str, message: str) -> tuple[bytes, bytes]:
+    """A 413 in the specification's shape, for the body-size middleware (see app.py)."""
+    fmt = format_of(path)
+    payload = [{"code": 413, "description": message}]
+    if fmt == "xml":
+        return XML_TYPE.encode(), to_xml("errors", payload)
+    return b"application/json", json.dumps(payload, ensure_ascii=False).encode()

@@ -172,7 +172,10 @@ async def test_errors_follow_the_requested_format(client, method, path, status, 
         json_error(resp, status, word)
 
 
-async def test_errors_outside_v2_and_http_errors_keep_the_shape(client):
+async def test_errors_outside_v2_and_http_errors_keep_the_shape(client, settings):
+    big = b"x" * (settings.max_body_bytes + 1)
+    xml_error(await client.post(f"{BASE}/requests.xml", content=big), 413, "trop volumineux")
+    json_error(await client.post(f"{BASE}/requests.json", content=big), 413, "trop volumineux")
     wrong = await client.delete(f"{BASE}/requests.json")
     assert wrong.headers["allow"] == "GET, POST"
     json_error(await client.get("/open311/v3/services.json"), 404, "Ressource inconnue")
