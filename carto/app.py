@@ -101,9 +101,11 @@ def create_app(
     from carto.tiles.router import router as tiles_router  # /tiles: MVT, TileJSON, heatmaps
 
     app.include_router(tiles_router)
+    from carto.signalements.open311 import fallback as open311_fallback
     from carto.signalements.open311 import router as open311_router  # reports from apps
 
     app.include_router(open311_router, prefix="/open311/v2")
+    app.include_router(open311_fallback, prefix="/open311")  # its errors, in its shape
     from carto.accounts.router import pages as accounts_pages
     from carto.accounts.router import router as accounts_router
     from carto.routing.router import router as routing_router
@@ -135,6 +137,7 @@ def create_app(
     from carto.media.router import api_router as media_api
     from carto.media.router import files_router as media_files
     from carto.media.upload import BodySizeLimit
+    from carto.signalements.open311_xml import too_large as open311_too_large
 
     app.include_router(media_api, prefix="/api/v1")
     app.include_router(media_files)
@@ -145,6 +148,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         # reference layers (GeoPackage, zipped Shapefile) may be bigger than any photo
         overrides={r"/api/v1/concertations/[^/]+/reference-layers": LAYER_UPLOAD_BYTES + 2**20},
+        shapes={"/open311/": open311_too_large},  # the specification's error shape
     )
     if settings.read_database_url:  # writers read their own writes from the primary
         from carto.scaling.replica import read_your_writes_window
@@ -158,6 +162,9 @@ def create_app(
 
     install_docs(app)  # /docs
     app.add_middleware(SecurityHeaders)  # CSP on HTML, nosniff, Referrer-Policy
+    from carto.cors import Cors, origins
+
+    app.add_middleware(Cors, allowed=origins(settings))  # public reads: any site
     app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings))  # runs before the rest
     _with_request_ids(app)
     return app

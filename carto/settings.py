@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="Host names the server answers (comma-separated); default: the public "
         "URL's host, plus localhost/127.0.0.1/::1 when bound to loopback. Others get 400.",
     )
+    cors_origins: str = Field(
+        default="",
+        description="Origins (comma-separated, e.g. https://app.example.fr) whose pages may "
+        "post Open311 requests; public reads answer any origin. Never with credentials.",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     rate_limits: str = Field(default="on", description="'off' disables rate limiting (benchmarks).")

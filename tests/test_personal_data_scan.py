@@ -112,7 +112,8 @@ def _seed_through_api(http: httpx.Client, seeded: Seeded, email: str) -> None:
                                             headers=citizen))["id"])]  # fmt: skip
     form = {"lat": ROUBAIX[1], "long": ROUBAIX[0], "service_code": "proprete",
             "description": "Dépôt sauvage", "email": s["open311_email"],
-            "first_name": s["first_name"], "last_name": s["last_name"]}  # fmt: skip
+            "first_name": s["first_name"], "last_name": s["last_name"],
+            "account_id": s["open311_account"]}  # fmt: skip
     made = _ok(http.post("/open311/v2/requests.json", data=form))
     ids["signalement"].append(made[0]["service_request_id"])
     http.post(f"/api/v1/signalements/{ids['signalement'][1]}/supports")
@@ -142,6 +143,7 @@ def seeded(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "account_email": f"zelie.{token}@exemple.fr",
         "report_email": f"signale.{token}@exemple.fr",
         "open311_email": f"open311.{token}@exemple.fr",
+        "open311_account": f"compte-{token}",
         "first_name": f"Anatole{token}",
         "last_name": f"Quarterbrook{token}",
         "ip": f"198.51.100.{int(token[:2], 16) % 200 + 20}",
@@ -176,7 +178,8 @@ def _check_stored(url: str, seeded: Seeded) -> None:
                 ([int(i) for i in seeded.ids["signalement"]],),
             ).fetchone()[0]  # type: ignore[index]
         )
-    for key in ("report_email", "open311_email", "first_name", "last_name", "ip"):
+    for key in ("report_email", "open311_email", "first_name", "last_name", "ip",
+                "open311_account"):  # fmt: skip
         assert s[key] in dump, key
 
 
@@ -194,7 +197,8 @@ def _fill(seeded: Seeded, path: str) -> list[str]:
         "signalement_id": ids["signalement"], "service_request_id": ids["signalement"],
         "service_code": ["voirie", "proprete"], "ref": ids["ref"], "slug": ids["slug"],
         "contribution_id": ids["contribution"], "layer_id": ids["layer_id"],
-        "extension": list(FORMATS), "service_id": ["1"],  # staff routes: 401 anonymously
+        "extension": list(FORMATS), "ext": ["json", "xml"],
+        "service_id": ["1"],  # staff routes: 401 anonymously
         "layer": sorted(public_views(ids["db"][0])) if path.startswith("/exports/")
         else list(TILE_LAYERS),
     }  # fmt: skip

@@ -30,7 +30,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/media"): ANONYMOUS,  # photos of anonymous reports (rate-limited)
     ("POST", "/api/v1/signalements"): ANONYMOUS,  # anonymous reports are accepted
     ("POST", "/api/v1/signalements/{signalement_id}/supports"): ANONYMOUS,
-    ("POST", "/open311/v2/requests.json"): ANONYMOUS,
+    ("POST", "/open311/v2/requests.{ext}"): ANONYMOUS,
     ("POST", "/api/v1/me/delete"): SIGNED_IN,
     ("POST", "/api/v1/auth/logout-all"): SIGNED_IN,
     ("POST", "/api/v1/comments/{comment_id}/reports"): SIGNED_IN,

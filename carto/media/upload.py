@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carto.errors import TooLarge
@@ -38,6 +38,9 @@ async def read_upload(upload: UploadFile, *, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
+ErrorShape = Callable[[str, str], tuple[bytes, bytes]]
+
+
 class BodyTooLarge(Exception):
     """Raised inside `receive` when a streamed body passes the limit."""
 
@@ -46,30 +49,39 @@ class BodySizeLimit:
     """ASGI middleware: 413 (JSON, French) for any request body above its limit.
 
     `overrides` maps path regexes (full match) to their own limit, for the few routes
-    that take bigger files (reference layers).
+    that take bigger files (reference layers). `shapes` maps path prefixes to the error
+    body of an interface with its own error format (Open311): `(path, message) ->
+    (content type, body)`.
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, overrides: Mapping[str, int] | None = None
-    ) -> None:
+        self, app: ASGIApp, max_bytes: int, overrides: Mapping[str, int] | None = None,
+        shapes: Mapping[str, ErrorShape] | None = None,
+    ) -> None:  # fmt: skip
         self.app = app
         self.max_bytes = max_bytes
         self.overrides = [(re.compile(k), v) for k, v in (overrides or {}).items()]
+        self.shapes = dict(shapes or {})
 
     def limit_for(self, path: str) -> int:
         return next((v for rx, v in self.overrides if rx.fullmatch(path)), self.max_bytes)
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        body = json.dumps(
-            {"error": "too_large", "message": _too_large_message(limit)},
-            ensure_ascii=False,
-        ).encode()
+    async def _refuse(self, send: Send, limit: int, path: str = "") -> None:
+        shape = next((f for prefix, f in self.shapes.items() if path.startswith(prefix)), None)
+        kind, body = b"application/json", b""
+        if shape is not None:
+            kind, body = shape(path, _too_large_message(limit))
+        else:
+            body = json.dumps(
+                {"error": "too_large", "message": _too_large_message(limit)},
+                ensure_ascii=False,
+            ).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", kind),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],
@@ -84,7 +96,7 @@ class BodySizeLimit:
         limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+            await self._refuse(send, limit, scope.get("path", ""))
             return
         state: dict[str, Any] = {"received": 0, "exceeded": False, "started": False}
 
@@ -110,4 +122,4 @@ class BodySizeLimit:
             if not state["exceeded"]:
                 raise
         if state["exceeded"] and not state["started"]:
-            await self._refuse(send, limit)
+            await self._refuse(send, limit, scope.get("path", ""))

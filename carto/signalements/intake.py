@@ -80,7 +80,9 @@ TICKET_COLUMNS = (
 _TICKET_TYPES = {"authority_id": "int", "service_id": "int", "rule_id": "int",
                  "supports": "int", "due_at": "timestamptz", "created_at": "timestamptz",
                  "updated_at": "timestamptz"}  # fmt: skip
-REPORTER_COLUMNS = ("user_id", "email", "first_name", "last_name", "ip", "description_original")
+REPORTER_COLUMNS = (
+    "user_id", "email", "first_name", "last_name", "ip", "description_original", "account_id",
+)  # fmt: skip
 
 
 def _cast(name: str, kind: str) -> str:
@@ -112,7 +114,7 @@ INTAKE_SQL = f"""WITH sig AS (
     INSERT INTO signalement_reporter (signalement_id, authority_id, {", ".join(REPORTER_COLUMNS)})
     SELECT sig.id, sig.authority_id, CAST(:r_user_id AS int), CAST(:r_email AS text),
            CAST(:r_first_name AS text), CAST(:r_last_name AS text), CAST(:r_ip AS text),
-           CAST(:r_description_original AS text)
+           CAST(:r_description_original AS text), CAST(:r_account_id AS text)
     FROM sig WHERE CAST(:with_reporter AS boolean)
 ), photo AS (
     INSERT INTO signalement_photo (signalement_id, photo_id, authority_id, position)
@@ -127,8 +129,9 @@ _NO_OUTBOX = OutboxBatch().columns()
 
 
 def _reporter_row(
-    data: SignalementCreate, user_id: int | None, ip: str | None, original: str | None
-) -> dict[str, Any]:
+    data: SignalementCreate, user_id: int | None, ip: str | None, original: str | None,
+    account_id: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "user_id": user_id,
         "email": str(data.email).lower() if data.email else None,
@@ -136,6 +139,7 @@ def _reporter_row(
         "last_name": data.last_name,
         "ip": ip,
         "description_original": original,
+        "account_id": account_id,
     }
 
 
@@ -149,6 +153,7 @@ async def insert_report(
     user_id: int | None,
     ip: str | None,
     outbox: Outbox | None = None,
+    account_id: str | None = None,
 ) -> Stored:
     """Insert the ticket and everything that comes with it, its notifications included,
     in one statement (one round trip, one atomic write even outside a transaction).
@@ -164,7 +169,7 @@ async def insert_report(
     note = f"Transmis à : {decision.service_name}, {decision.authority_name}."
     params: dict[str, Any] = {f"t_{c}": ticket[c] for c in TICKET_COLUMNS}
     params |= {"lon": data.lon, "lat": data.lat, "e_actor": user_id, "e_at": when, "e_note": note}
-    rep = _reporter_row(data, user_id, ip, original)
+    rep = _reporter_row(data, user_id, ip, original, account_id)
     params |= {f"r_{k}": v for k, v in rep.items()}
     params["with_reporter"] = any(v is not None for v in rep.values())
     params["photo_id"] = data.photo_id or None

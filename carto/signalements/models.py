@@ -108,6 +108,9 @@ class SignalementReporter(Base):
     description_original: Mapped[str | None] = mapped_column(
         Text, doc="the description as typed, when contact details were masked in the public one"
     )
+    account_id: Mapped[str | None] = mapped_column(
+        String(100), doc="the reporter's account in the Open311 client that sent the report"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

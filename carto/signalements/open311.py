@@ -1,50 +1,50 @@
-"""Open311 GeoReport v2 (JSON) at `/open311/v2`: services, service definitions, requests.
+"""Open311 GeoReport v2 at `/open311/v2`: discovery, services, service definitions,
+requests, in XML (the specification's default) and JSON, after the URL's suffix.
 
-Every failure on these routes is the specification's error list,
-`[{"code": <HTTP status>, "description": "..."}]`, with that 4xx status: the
-route class below catches Carto's errors and request validation alike.
-POST bodies may be form-encoded or JSON. `api_key` is optional unless the
+Every failure under `/open311` is the specification's error list in the format the
+URL asked for, `[{"code", "description"}]` or `<errors><error>`, with its 4xx
+status: the route class below catches Carto's errors, request validation and
+Starlette's own (unknown paths, methods) alike. POST bodies may be form-encoded,
+multipart (with a `media` photo) or JSON. `api_key` is optional unless the
 deployment requires it (`CARTO_OPEN311_REQUIRE_API_KEY`, or keys listed in
 `CARTO_OPEN311_API_KEYS`); a key of an API client (carto.apiclients) restricts the
 caller to the services of its scope, and a revoked key is always refused.
+`jurisdiction_id` names an authority (slug or code) and narrows what is read.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from carto.accounts.deps import OptionalPrincipal
 from carto.apiclients.service import KeyScope, authenticate_key, check_scope
 from carto.db import SessionDep
 from carto.errors import CartoError, InvalidInput, NotFound
 from carto.idempotency import begin, caller_scope, claim_of, record
+from carto.media.service import store_photo
 from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
+from carto.routing.decision import RoutingDecision
 from carto.routing.resolution import resolve
 from carto.settings import Settings
 from carto.signalements import open311_format as fmt
+from carto.signalements import open311_input as inp
+from carto.signalements.open311_xml import FORMATS, answer, error, format_of
 from carto.signalements.schemas import SignalementCreate
 from carto.signalements.service import ReporterInfo, create_report
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
-
-
-def error_response(
-    status: int, description: str, headers: dict[str, str] | None = None
-) -> Response:
-    """The specification's error body: a list of {code, description}."""
-    return JSONResponse([{"code": status, "description": description}], status, headers=headers)
+CHANGESET = "2026-12-07T00:00:00Z"
+PREFIX = "/open311/v2"  # where carto.app mounts `router`
 
 
 def _status(exc: CartoError) -> int:
@@ -57,6 +57,12 @@ def _describe(errors: list[Any]) -> str:
     return "Requête invalide : champ(s) manquant(s) ou incorrect(s) : " + ", ".join(fields) + "."
 
 
+def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    words = {404: "Ressource inconnue", 405: "Méthode non permise"}
+    text = f"{words.get(exc.status_code, 'Requête refusée')} : {request.method} {request.url.path}."
+    return error(exc.status_code, text, format_of(request.url.path), dict(exc.headers or {}))
+
+
 class Open311Route(APIRoute):
     """Turns any failure of a GeoReport route into the specification's error list."""
 
@@ -64,213 +70,232 @@ class Open311Route(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            kind = format_of(request.url.path)
             try:
                 return await handler(request)
             except CartoError as exc:
                 retry = exc.extra.get("retry_after")
                 headers = {"Retry-After": str(retry)} if retry is not None else None
-                return error_response(_status(exc), exc.message, headers)
+                return error(_status(exc), exc.message, kind, headers)
             except (RequestValidationError, ValidationError) as exc:
-                return error_response(400, _describe(list(exc.errors())))
+                return error(400, _describe(list(exc.errors())), kind)
+            except StarletteHTTPException as exc:
+                return _http_error(request, exc)
 
         return route
 
 
 router = APIRouter(route_class=Open311Route, tags=["open311"])
+fallback = APIRouter(include_in_schema=False)
 
 
-@router.get("/discovery.json")
-async def discovery(request: Request) -> dict[str, Any]:
-    """Service discovery: where this GeoReport v2 endpoint is and what it speaks."""
-    base = str(request.base_url).rstrip("/")
-    return {
-        "changeset": "2026-11-22T00:00:00Z",
+def _format(value: str) -> str:
+    if value not in FORMATS:
+        raise NotFound(f"Format inconnu : « {value[:20]} » (xml ou json).")
+    return value
+
+
+async def _within(session: AsyncSession, jurisdiction_id: str | None) -> fmt.Jurisdiction | None:
+    if jurisdiction_id is None or not jurisdiction_id.strip():
+        return None
+    return await fmt.jurisdiction(session=session, ident=jurisdiction_id)
+
+
+@router.get("/discovery.{ext}")
+async def discovery(request: Request, session: SessionDep, ext: str) -> Response:
+    """Service discovery: where this endpoint is, what it speaks, its jurisdictions."""
+    kind = _format(ext)
+    base = str(request.app.state.public_url).rstrip("/")
+    payload = {
+        "changeset": CHANGESET,
         "contact": "Voir la page d'accueil du service.",
         "key_service": "Clé facultative dans la démonstration.",
         "endpoints": [
             {
                 "specification": SPEC_URL,
                 "url": f"{base}/open311/v2",
-                "changeset": "2026-11-22T00:00:00Z",
+                "changeset": CHANGESET,
                 "type": "production",
-                "formats": ["application/json"],
+                "formats": ["text/xml", "application/json"],
             }
         ],
+        "jurisdictions": await fmt.jurisdictions(session=session),
     }
+    return answer(payload, kind, "discovery")
 
 
-@router.get("/services.json")
-async def services(session: SessionDep) -> list[dict[str, Any]]:
-    """The service types (Carto's categories)."""
-    return await fmt.services(session=session)
+@router.get("/services.{ext}")
+async def services(session: SessionDep, ext: str, jurisdiction_id: str | None = None) -> Response:
+    """The service types (Carto's categories; every one is routed in every jurisdiction)."""
+    kind = _format(ext)
+    await _within(session, jurisdiction_id)
+    return answer(await fmt.services(session=session), kind, "services")
 
 
-@router.get("/services/{service_code}.json")
-async def service_definition(session: SessionDep, service_code: str) -> dict[str, Any]:
+@router.get("/services/{service_code}.{ext}")
+async def service_definition(
+    session: SessionDep, service_code: str, ext: str, jurisdiction_id: str | None = None
+) -> Response:
     """A service's definition: no extra attributes (metadata is false for all)."""
-    return await fmt.definition(session=session, service_code=service_code)
+    kind = _format(ext)
+    await _within(session, jurisdiction_id)
+    found = await fmt.definition(session=session, service_code=service_code)
+    return answer(found, kind, "service_definition")
 
 
 async def _key_scope(
-    request: Request, session: AsyncSession, body: dict[str, Any]
+    request: Request, session: AsyncSession, fields: dict[str, Any]
 ) -> KeyScope | None:
     """The presented `api_key`'s scope (None: anonymous); refuses a revoked or missing key."""
     settings: Settings = request.app.state.settings
-    given = body.get("api_key") or request.query_params.get("api_key")
+    given = fields.get("api_key") or request.query_params.get("api_key")
     return await authenticate_key(
         session=session, key=str(given) if given is not None else None,
         env_keys=settings.open311_api_keys, required=settings.open311_require_api_key,
     )  # fmt: skip
 
 
-async def _check_scope(
-    session: AsyncSession, scope: KeyScope | None, data: SignalementCreate
-) -> None:
-    """A scoped key may only file requests its authority or services will receive: the
-    request is routed first (nothing written) and refused when it falls outside."""
-    if scope is None or not scope.restricted:
-        return
+async def _route_once(
+    session: AsyncSession, scope: KeyScope | None, within: fmt.Jurisdiction | None,
+    data: SignalementCreate, *, force: bool = False,
+) -> RoutingDecision | None:  # fmt: skip
+    """Route before writing when a scoped key or a jurisdiction must be checked, or a
+    photo would be stored (`force`); the decision then goes to the intake, which does not
+    route again. Otherwise the intake routes (in autocommit, one round trip fewer)."""
+    restricted = scope is not None and scope.restricted
+    if not restricted and within is None and not force:
+        return None
     decision = await resolve(
         session=session, lon=data.lon, lat=data.lat, category_code=data.service_code
     )
-    check_scope(
-        scope, service_id=decision.service_id, authority_id=decision.authority_id,
-        where=f"{decision.service_name}, {decision.authority_name}",
-    )  # fmt: skip
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "application/json":
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
-            raise InvalidInput("Corps JSON illisible.") from exc
-        if not isinstance(data, dict):
-            raise InvalidInput("Le corps JSON doit être un objet.")
-        return data
-    if kind == "application/x-www-form-urlencoded":
-        return _urlencoded(await request.body())
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
-def _urlencoded(raw: bytes) -> dict[str, Any]:
-    """A form-encoded body as Starlette's form parser reads it (latin-1 bytes, %-escapes
-    in UTF-8, `+` as a space, the last of repeated fields), without its per-byte state
-    machine: it was a twentieth of a report's CPU."""
-    try:
-        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, max_num_fields=1000)
-    except ValueError as exc:  # too many fields
-        raise InvalidInput("Formulaire illisible : trop de champs.") from exc
-    return dict(pairs)
-
-
-def to_create(body: dict[str, Any]) -> SignalementCreate:
-    """GeoReport fields as Carto's intake schema (400 with the faulty fields otherwise)."""
-    required = ("service_code", "lat", "long", "description")
-    missing = [f for f in required if body.get(f) in (None, "")]
-    if missing:
-        no_point = "lat" in missing or "long" in missing
-        hint = ""
-        if no_point and body.get("address_string"):
-            hint = " (le géocodage d'une adresse seule n'est pas proposé)"
-        raise InvalidInput(f"Champ(s) requis manquant(s) : {', '.join(missing)}{hint}.")
-    try:
-        return SignalementCreate(
-            lon=body["long"], lat=body["lat"], service_code=str(body["service_code"]),
-            description=str(body["description"]), address=body.get("address_string"),
-            email=body.get("email"), first_name=body.get("first_name"),
-            last_name=body.get("last_name"), media_url=body.get("media_url"),
+    if scope is not None and restricted:
+        check_scope(
+            scope, service_id=decision.service_id, authority_id=decision.authority_id,
+            where=f"{decision.service_name}, {decision.authority_name}",
         )  # fmt: skip
-    except ValidationError as exc:
-        if any(str(e.get("loc", [""])[0]) in ("lon", "lat") for e in exc.errors()):
-            raise InvalidInput(
-                "Coordonnées invalides : lat doit être entre -90 et 90, long entre -180 et 180."
-            ) from exc
-        raise
+    if (
+        within is not None
+        and within.authority_id != decision.authority_id
+        and within.code not in (decision.commune_insee, decision.intercommunalite_siren)
+    ):
+        raise InvalidInput(f"Ce point n'est pas dans la juridiction « {within.name} ».")
+    return decision
 
 
-@router.post("/requests.json", status_code=201, dependencies=[Depends(rate_limited("signalement"))])
+@router.post(
+    "/requests.{ext}", status_code=201, dependencies=[Depends(rate_limited("signalement"))]
+)
 async def create_request(
-    request: Request, session: SessionDep, principal: OptionalPrincipal
+    request: Request, session: SessionDep, principal: OptionalPrincipal, ext: str
 ) -> Response:
     """Create a service request; it is routed at once to the competent service."""
-    body = await _body(request)
-    scope = await _key_scope(request, session, body)
-    data = to_create(body)
+    kind = _format(ext)
+    settings: Settings = request.app.state.settings
+    body = await inp.read_body(request)
+    scope = await _key_scope(request, session, body.fields)
+    within = await _within(session, body.fields.get("jurisdiction_id"))
+    fields = await inp.locate(body.fields, getattr(request.app.state, "open311_geocoder", None))
+    draft = inp.to_create(fields, has_media=body.media is not None)  # before any photo
+    account = inp.account_id(fields)
     user_id = principal.user_id if principal else None
     client = None if scope is None else str(scope.client_id or f"env-{scope.name}")
     claim = await claim_of(request, caller_scope(request, user_id=user_id, client=client))
     if claim is not None and (replay := await begin(session, claim)) is not None:
         return replay
-    await _check_scope(session, scope, data)
-    reporter = ReporterInfo(user_id=user_id, ip=request.client.host if request.client else None)
+    decision = await _route_once(
+        session, scope, within, draft, force=body.media is not None
+    )  # a report that cannot be routed stores no photo
+    photo_id = None
+    if (raw := await inp.media_bytes(body, settings.media_max_bytes)) is not None:
+        ref = await store_photo(
+            session=session, data=raw, filename=body.media.filename if body.media else None,
+            settings=settings, anonymous=principal is None,
+        )  # fmt: skip
+        photo_id = ref.id
+    data = inp.to_create(fields, photo_id=photo_id)
+    reporter = ReporterInfo(
+        user_id=user_id, ip=request.client.host if request.client else None, account_id=account
+    )
     base = str(request.app.state.public_url)  # e-mailed links: never the Host header
     created = await create_report(
         session=session, data=data, reporter=reporter, source="open311", base_url=base,
-        commit=claim is None,
+        commit=claim is None, decision=decision,
     )  # fmt: skip
-    response = JSONResponse(
-        [{"service_request_id": str(created.id), "service_notice": created.notice,
-          "account_id": None}],
-        status_code=201,
-    )  # fmt: skip
+    payload = [
+        {"service_request_id": str(created.id), "service_notice": created.notice,
+         "account_id": account}
+    ]  # fmt: skip
+    response = answer(payload, kind, "service_requests", 201)
     if claim is not None:  # the key commits with the report, or neither does
         await record(session, claim, response)
         await session.commit()
     return response
 
 
-def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
-    try:
-        until = fmt.parse_w3c(end) if end else datetime.now(UTC) + timedelta(seconds=1)
-        since = fmt.parse_w3c(start) if start else until - timedelta(days=90)
-    except ValueError as exc:
-        raise InvalidInput(
-            "start_date et end_date doivent être des dates ISO 8601 avec fuseau "
-            "(ex. 2026-11-05T08:15:30+01:00)."
-        ) from exc
-    return since, until
-
-
-@router.get("/requests.json")
+@router.get("/requests.{ext}")
 async def list_requests(
     request: Request,
     session: SessionDep,
+    ext: str,
     service_request_id: str | None = None,
     service_code: str | None = None,
     start_date: str | None = None,
     end_date: str | None = None,
     status: str | None = None,
-) -> list[dict[str, Any]]:
-    """Requests, newest first: by ids (which override every other filter), or by
-    service codes, dates (default: the last 90 days) and status; at most 1,000."""
-    base = str(request.base_url).rstrip("/")
+    jurisdiction_id: str | None = None,
+) -> Response:
+    """Requests, newest first: by ids (which override every other filter but the
+    jurisdiction), or by service codes, dates (default: the last 90 days, at most 90)
+    and status; at most 1,000."""
+    kind = _format(ext)
+    base = str(request.app.state.public_url).rstrip("/")
+    within = await _within(session, jurisdiction_id)
     if service_request_id:
         ids = fmt.parse_ids(service_request_id)
-        return await fmt.requests(session=session, base_url=base, ids=ids)
-    since, until = _dates(start_date, end_date)
+        found = await fmt.requests(session=session, base_url=base, ids=ids, within=within)
+        return answer(found, kind, "service_requests")
+    since, until = inp.date_range(start_date, end_date)
     statuses = fmt.split(status)
     if not set(statuses) <= {"open", "closed"}:
         raise InvalidInput("status vaut open, closed, ou les deux séparés par une virgule.")
-    return await fmt.requests(
+    found = await fmt.requests(
         session=session, base_url=base, codes=fmt.split(service_code), statuses=statuses,
-        since=since, until=until,
+        since=since, until=until, within=within,
     )  # fmt: skip
+    return answer(found, kind, "service_requests")
 
 
-@router.get("/requests/{service_request_id}.json")
+@router.get("/requests/{service_request_id}.{ext}")
 async def get_request(
-    request: Request, session: SessionDep, service_request_id: str
-) -> list[dict[str, Any]]:
+    request: Request, session: SessionDep, service_request_id: str, ext: str,
+    jurisdiction_id: str | None = None,
+) -> Response:  # fmt: skip
     """One request, as a one-element list (as the specification has it)."""
+    kind = _format(ext)
+    within = await _within(session, jurisdiction_id)
     ident = parse_id(service_request_id)
     if ident is None:
         raise NotFound(f"Demande « {service_request_id[:40]} » introuvable.")
-    found = await fmt.requests(
-        session=session, base_url=str(request.base_url).rstrip("/"), ids=[ident]
-    )
+    base = str(request.app.state.public_url).rstrip("/")
+    found = await fmt.requests(session=session, base_url=base, ids=[ident], within=within)
     if not found:
         raise NotFound(f"Demande n° {service_request_id} introuvable.")
-    return found
+    return answer(found, kind, "service_requests")
+
+
+@fallback.api_route(
+    "/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+)
+async def not_open311(request: Request, rest: str) -> Response:
+    """Anything else under /open311: 405 when the path exists for another method, 404
+    otherwise, in the specification's shape."""
+    inner = {**request.scope, "path": request.url.path.removeprefix(PREFIX), "root_path": ""}
+    allowed = sorted(
+        m
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.matches(inner)[0] == Match.PARTIAL
+        for m in r.methods or ()
+    )
+    if not allowed:
+        return _http_error(request, StarletteHTTPException(404))
+    return _http_error(request, StarletteHTTPException(405, headers={"Allow": ", ".join(allowed)}))

@@ -9,6 +9,7 @@ detailed lifecycle state, then the last public note.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from carto.parsing import is_digits, parse_id
 from carto.routing.models import Category
 from carto.signalements.models import Signalement
 from carto.signalements.states import LABELS
+from carto.territories.models import Authority
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_REQUESTS = 1000
@@ -94,6 +96,51 @@ async def service_notice(*, session: AsyncSession, signalement_id: int) -> str:
     return sig.explanation
 
 
+@dataclass(frozen=True)
+class Jurisdiction:
+    """An authority a client names by `jurisdiction_id`: its slug or its code (SIREN for
+    an intercommunality, INSEE code for a commune, as the authority table holds it)."""
+
+    authority_id: int
+    code: str
+    slug: str
+    name: str
+
+
+def _jurisdiction(a: Authority) -> Jurisdiction:
+    return Jurisdiction(authority_id=a.id, code=a.code, slug=a.slug, name=a.name)
+
+
+async def jurisdiction(*, session: AsyncSession, ident: str) -> Jurisdiction:
+    """The authority named by `jurisdiction_id`; NotFound (404) when none is."""
+    key = ident.strip()[:120]
+    found = await session.scalar(
+        select(Authority).where((Authority.slug == key.lower()) | (Authority.code == key)).limit(1)
+    )
+    if found is None:
+        raise NotFound(f"jurisdiction_id inconnu : « {key[:60]} ».")
+    return _jurisdiction(found)
+
+
+async def jurisdictions(*, session: AsyncSession) -> list[dict[str, str]]:
+    """Every authority that receives reports (it has a service), for discovery."""
+    rows = await session.execute(
+        text(
+            "SELECT a.slug, a.code, a.name FROM authority a"
+            " WHERE EXISTS (SELECT 1 FROM service sv WHERE sv.authority_id = a.id)"
+            " ORDER BY a.name, a.slug"
+        )
+    )
+    return [{"jurisdiction_id": r.slug, "code": r.code, "name": r.name} for r in rows]
+
+
+# A jurisdiction's requests: those it handles, and those on its ground (its communes, or
+# the communes of its intercommunality) whoever handles them.
+IN_JURISDICTION = (
+    "(s.authority_id = :j_id OR s.intercommunalite_siren = :j_code"
+    " OR s.commune_insee IN (SELECT insee FROM commune WHERE authority_id = :j_id))"
+)
+
 REQUESTS_SQL = """
 SELECT s.id, s.state, s.status, s.category_code, c.label AS category, s.description,
        a.name AS authority, sv.name AS service, s.explanation, s.created_at, s.updated_at,
@@ -154,11 +201,15 @@ def _request(row: Any, base_url: str) -> dict[str, Any]:
 async def requests(
     *, session: AsyncSession, base_url: str, ids: Sequence[int] | None = None,
     codes: Sequence[str] = (), statuses: Sequence[str] = (), since: datetime | None = None,
-    until: datetime | None = None,
+    until: datetime | None = None, within: Jurisdiction | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Requests by ids, or by codes, status and creation window; newest first."""
+    """Requests by ids, or by codes, status and creation window, in a jurisdiction when
+    one is given; newest first."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": MAX_REQUESTS}
+    if within is not None:
+        where.append(IN_JURISDICTION)
+        params.update(j_id=within.authority_id, j_code=within.code)
     if ids is not None:
         where.append("s.id = ANY(:ids)")
         params["ids"] = list(ids)

@@ -50,6 +50,7 @@ async def anonymize(session: AsyncSession, user_id: int) -> None:
             last_name=None,
             ip=None,
             description_original=None,
+            account_id=None,
         )
     )
     # Supports keep counting, but no longer point at the person.
@@ -70,13 +71,13 @@ async def purge_closed_contacts(session: AsyncSession, settings: Any) -> int:
         text(
             """UPDATE signalement_reporter r
                SET email = NULL, first_name = NULL, last_name = NULL, ip = NULL,
-                   description_original = NULL
+                   description_original = NULL, account_id = NULL
                FROM signalement s
                WHERE s.id = r.signalement_id AND s.status = 'closed'
                  AND s.closed_at < now() - make_interval(days => :days)
                  AND (r.email IS NOT NULL OR r.first_name IS NOT NULL
                       OR r.last_name IS NOT NULL OR r.ip IS NOT NULL
-                      OR r.description_original IS NOT NULL)"""
+                      OR r.description_original IS NOT NULL OR r.account_id IS NOT NULL)"""
         ),
         {"days": days},
     )

@@ -22,6 +22,7 @@ from carto.errors import InvalidInput, NotFound
 from carto.media.models import Photo
 from carto.media.service import get_photo_ref, photo_ref
 from carto.notifications.service import OutboxBatch
+from carto.routing.decision import RoutingDecision
 from carto.routing.models import Category, Service
 from carto.routing.resolution import resolve
 from carto.signalements import notify
@@ -53,6 +54,7 @@ class ReporterInfo:
 
     user_id: int | None = None
     ip: str | None = None
+    account_id: str | None = None  # the reporter's account in an Open311 client
 
 
 def reference(signalement_id: int) -> str:
@@ -78,17 +80,21 @@ async def create_report(
     notify_people: bool = True,
     commit: bool = True,
     base_url: str = "",
+    decision: RoutingDecision | None = None,
 ) -> Created:
     """Route and store a report, in few round trips: the routing query, then the ticket
     with its reporter, events and notifications in one statement, then the commit.
-    Returns the id and the routing explanation (nothing is read back)."""
+    Returns the id and the routing explanation (nothing is read back). A caller that
+    had to route the report already (an API key's scope check) passes its `decision`
+    for the same point, category and time, so that each report is routed once."""
     if commit and _fresh(session):
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     if data.photo_id and await get_photo_ref(session=session, photo_id=data.photo_id) is None:
         raise InvalidInput("Photo inconnue : envoyez-la d'abord, puis joignez son identifiant.")
-    decision = await resolve(
-        session=session, lon=data.lon, lat=data.lat, category_code=data.service_code, at=now
-    )
+    if decision is None:
+        decision = await resolve(
+            session=session, lon=data.lon, lat=data.lat, category_code=data.service_code, at=now
+        )
     when = now or datetime.now(UTC)
     who = reporter or ReporterInfo()
     outbox = None
@@ -108,7 +114,7 @@ async def create_report(
 
     stored = await insert_report(
         session=session, data=data, decision=decision, when=when, source=source,
-        user_id=who.user_id, ip=who.ip, outbox=outbox,
+        user_id=who.user_id, ip=who.ip, outbox=outbox, account_id=who.account_id,
     )  # fmt: skip
     sig = stored.signalement
     if commit:

@@ -216,3 +216,30 @@ def test_cli_create_list_revoke(demo_db, monkeypatch, tmp_path):
         get_settings.cache_clear()
         with psycopg.connect(demo_db) as conn:
             conn.execute("DELETE FROM api_client WHERE name = 'Guichet'")
+
+
+async def test_scoped_key_report_is_routed_once(client, session, monkeypatch):
+    """The scope check's routing decision is the one stored: one routing query a report."""
+    import carto.signalements.open311 as open311
+    import carto.signalements.service as service
+
+    calls: list[str] = []
+    real = open311.resolve
+
+    async def counted(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["category_code"])
+        return await real(**kwargs)
+
+    monkeypatch.setattr(open311, "resolve", counted)
+    monkeypatch.setattr(service, "resolve", counted)
+    headers = await login(client, "admin@demo.local")
+    key = (await new_client(client, session, headers, services=["voirie"]))["key"]
+    resp = await post(client, MEL_VOIRIE, api_key=key)
+    assert resp.status_code == 201, resp.text
+    assert calls == ["voirie"]
+    stored = await scalar(session, "SELECT s.name FROM signalement t JOIN service s"
+                          " ON s.id = t.service_id WHERE t.id = :i",
+                          i=int(resp.json()[0]["service_request_id"]))  # fmt: skip
+    assert stored == "Voirie"
+    assert (await post(client, ROUBAIX_PROPRETE)).status_code == 201  # anonymous: intake routes
+    assert calls == ["voirie", "proprete"]

@@ -129,8 +129,9 @@ async def test_json_bodies_and_personal_data_kept_out(client, session):
          400, ["Catégorie inconnue"]),
         ({"lat": 50.6916, "service_code": "voirie", "description": "x"}, 400, ["long"]),
         ({"address_string": "1 rue X", "service_code": "voirie", "description": "x"}, 400,
-         ["lat", "géocodage"]),
-        ({"lat": 50.6916, "long": 3.1779, "service_code": "voirie"}, 400, ["description"]),
+         ["lat et long sont requis", "address_string"]),
+        ({"lat": 50.6916, "long": 3.1779, "service_code": "voirie"}, 400,
+         ["au moins une description", "media"]),
         ({"lat": 95, "long": 3.1779, "service_code": "voirie", "description": "x"}, 400,
          ["Coordonnées invalides"]),
         ({"lat": "nord", "long": 3.1779, "service_code": "voirie", "description": "x"}, 400,
@@ -242,7 +243,7 @@ async def test_form_bodies_read_as_starlette_reads_them(raw):
     from starlette.datastructures import Headers
     from starlette.formparsers import FormParser
 
-    from carto.signalements.open311 import _urlencoded
+    from carto.signalements.open311_input import _urlencoded
 
     async def stream() -> AsyncIterator[bytes]:
         yield raw
