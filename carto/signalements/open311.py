@@ -28,7 +28,7 @@ from carto.accounts.deps import OptionalPrincipal
 from carto.apiclients.service import KeyScope, authenticate_key, check_scope
 from carto.db import SessionDep
 from carto.errors import CartoError, InvalidInput, NotFound
-from carto.idempotency import begin, caller_scope, claim_of, record
+from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
 from carto.routing.resolution import resolve
@@ -191,7 +191,12 @@ def to_create(body: dict[str, Any]) -> SignalementCreate:
         raise
 
 
-@router.post("/requests.json", status_code=201, dependencies=[Depends(rate_limited("signalement"))])
+@router.post(
+    "/requests.json",
+    status_code=201,
+    dependencies=[Depends(rate_limited("signalement"))],
+    openapi_extra=OPENAPI_EXTRA,
+)
 async def create_request(
     request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:

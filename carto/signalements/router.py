@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 
 from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal
 from carto.db import ReadSessionDep, SessionDep
-from carto.idempotency import begin, caller_scope, claim_of, record
+from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
 from carto.signalements import lifecycle, privacy, queries, service
@@ -50,6 +50,7 @@ def client_ip(request: Request) -> str | None:
     status_code=201,
     response_model=SignalementPublic,
     dependencies=[Depends(rate_limited("signalement"))],
+    openapi_extra=OPENAPI_EXTRA,
 )
 async def create(
     request: Request, session: SessionDep, principal: OptionalPrincipal, data: SignalementCreate
