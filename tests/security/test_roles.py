@@ -9,6 +9,8 @@ reporters' e-mail addresses.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -286,4 +288,35 @@ def test_embedded_cluster_adds_the_logins_to_an_older_cluster(
     assert set(json.loads(test_cluster.state_file.read_text())["roles"]) == {"app", "reader"}
     assert test_cluster.state_file.stat().st_mode & 0o777 == 0o600
     with psycopg.connect(test_cluster.role_url("reader")) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (LOGINS["reader"],)
+
+
+def test_cli_export_reads_as_the_reader(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`carto export` connects with the reader's URL, as the HTTP exports do."""
+    from typer.testing import CliRunner
+
+    from carto.cli import app
+    from carto.layers import service as layers_service
+    from carto.settings import get_settings
+
+    used: list[str] = []
+    real = layers_service.export_to_path
+
+    async def spy(url: str, *args: Any) -> dict[str, int]:
+        used.append(url)
+        return await real(url, *args)
+
+    monkeypatch.setattr(layers_service, "export_to_path", spy)
+    monkeypatch.setenv("CARTO_DATABASE_URL", demo_db)
+    get_settings.cache_clear()
+    try:
+        target = tmp_path / "communes.csv"
+        result = CliRunner().invoke(app, ["export", "communes", str(target)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0 and len(used) == 1
+    with psycopg.connect(used[0]) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (LOGINS["reader"],)
