@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.deps import OptionalPrincipal
 from carto.apiclients.service import KeyScope, authenticate_key, check_scope
-from carto.db import SessionDep
+from carto.db import PublicSessionDep, SessionDep
 from carto.errors import CartoError, InvalidInput, NotFound
 from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.parsing import parse_id
@@ -100,13 +100,13 @@ async def discovery(request: Request) -> dict[str, Any]:
 
 
 @router.get("/services.json")
-async def services(session: SessionDep) -> list[dict[str, Any]]:
+async def services(session: PublicSessionDep) -> list[dict[str, Any]]:
     """The service types (Carto's categories)."""
     return await fmt.services(session=session)
 
 
 @router.get("/services/{service_code}.json")
-async def service_definition(session: SessionDep, service_code: str) -> dict[str, Any]:
+async def service_definition(session: PublicSessionDep, service_code: str) -> dict[str, Any]:
     """A service's definition: no extra attributes (metadata is false for all)."""
     return await fmt.definition(session=session, service_code=service_code)
 
@@ -242,7 +242,7 @@ def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
 @router.get("/requests.json")
 async def list_requests(
     request: Request,
-    session: SessionDep,
+    session: PublicSessionDep,
     service_request_id: str | None = None,
     service_code: str | None = None,
     start_date: str | None = None,
@@ -267,7 +267,7 @@ async def list_requests(
 
 @router.get("/requests/{service_request_id}.json")
 async def get_request(
-    request: Request, session: SessionDep, service_request_id: str
+    request: Request, session: PublicSessionDep, service_request_id: str
 ) -> list[dict[str, Any]]:
     """One request, as a one-element list (as the specification has it)."""
     ident = parse_id(service_request_id)

@@ -13,13 +13,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput, NotFound
 from carto.media.service import extension_of
 from carto.parsing import is_digits, parse_id
-from carto.routing.models import Category
 from carto.signalements.models import Signalement
 from carto.signalements.states import LABELS
 
@@ -61,10 +60,12 @@ def parse_ids(value: str) -> list[int]:
     return [n for n in map(parse_id, ids) if n is not None]  # too long: no such request
 
 
+CATEGORIES_SQL = """SELECT code, label, description, "group", keywords, active
+FROM public_layers.categories"""
+
+
 async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.scalars(
-        select(Category).where(Category.active).order_by(Category.sort_order, Category.code)
-    )
+    rows = await session.execute(text(CATEGORIES_SQL + " WHERE active ORDER BY sort_order, code"))
     return [
         {
             "service_code": c.code,
@@ -80,7 +81,8 @@ async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
 
 
 async def definition(*, session: AsyncSession, service_code: str) -> dict[str, Any]:
-    category = await session.get(Category, service_code)
+    where = text(CATEGORIES_SQL + " WHERE code = :code")
+    category = (await session.execute(where, {"code": service_code})).first()
     if category is None or not category.active:
         raise NotFound(f"Service inconnu : « {service_code} ».")
     return {"service_code": category.code, "attributes": []}
@@ -95,21 +97,17 @@ async def service_notice(*, session: AsyncSession, signalement_id: int) -> str:
 
 
 REQUESTS_SQL = """
-SELECT s.id, s.state, s.status, s.category_code, c.label AS category, s.description,
-       a.name AS authority, sv.name AS service, s.explanation, s.created_at, s.updated_at,
-       s.due_at, s.address_string, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon, s.media_url,
-       photo.id AS photo_id, photo.content_type AS photo_type, note.public_note AS last_note
-FROM signalement s
-JOIN category c ON c.code = s.category_code
-JOIN authority a ON a.id = s.authority_id
-JOIN service sv ON sv.id = s.service_id
+SELECT s.id, s.state, s.status, s.category_code, s.category, s.description,
+       s.authority, s.service, s.explanation, s.created_at, s.updated_at,
+       s.due_at, s.address_string, s.lat, s.lon, s.media_url,
+       photo.photo_id, photo.content_type AS photo_type, note.public_note AS last_note
+FROM public_layers.signalement_pages s
 LEFT JOIN LATERAL (
-    SELECT p.id, p.content_type FROM signalement_photo sp
-    JOIN media_photo p ON p.id = sp.photo_id
-    WHERE sp.signalement_id = s.id ORDER BY sp.position LIMIT 1
+    SELECT p.photo_id, p.content_type FROM public_layers.signalement_photos p
+    WHERE p.signalement_id = s.id ORDER BY p.position LIMIT 1
 ) photo ON true
 LEFT JOIN LATERAL (
-    SELECT e.public_note FROM signalement_event e
+    SELECT e.public_note FROM public_layers.signalement_events e
     WHERE e.signalement_id = s.id AND e.public_note IS NOT NULL
     ORDER BY e.at DESC, e.id DESC LIMIT 1
 ) note ON true
@@ -156,7 +154,8 @@ async def requests(
     codes: Sequence[str] = (), statuses: Sequence[str] = (), since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Requests by ids, or by codes, status and creation window; newest first."""
+    """Requests by ids, or by codes, status and creation window; newest first (from the
+    public views: the reader role's session may read nothing else)."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": MAX_REQUESTS}
     if ids is not None:
