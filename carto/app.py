@@ -119,6 +119,11 @@ def create_app(
     from carto.geocoding.router import router as geocoding_router  # /api/v1/geocode
 
     app.include_router(geocoding_router, prefix="/api/v1")
+    from carto.geocoding.router import make_geocoder
+    from carto.signalements.open311_input import address_geocoder
+
+    # Open311 `address_string` alone is placed by the same provider as the search box.
+    app.state.open311_geocoder = address_geocoder(make_geocoder(settings))
     from carto.apiclients.router import router as apiclients_router
 
     app.include_router(apiclients_router, prefix="/api/v1")

@@ -422,15 +422,17 @@ def export(
     ] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Export a public layer to a file (format from the extension), in constant memory."""
+    """Export a public layer to a file (format from the extension), in constant memory;
+    read as the reader role, like the HTTP exports (the public views and nothing else)."""
     import asyncio
 
     from carto.layers.service import export_to_path
-    from carto.runtime import database_url
+    from carto.runtime import database_url, role_urls
 
     params = dict(f.split("=", 1) for f in (filters or []) if "=" in f)
     try:
-        url = database_url(_settings(data_dir), start=True)
+        settings = _settings(data_dir)
+        url = role_urls(settings, database_url(settings, start=True)).reader
         counts = asyncio.run(export_to_path(url, layer, file, params))
     except CartoError as exc:
         _fail(exc)

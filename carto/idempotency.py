@@ -32,6 +32,23 @@ from carto.errors import CartoError, Conflict
 HEADER = "Idempotency-Key"
 MAX_KEY_CHARS = 200
 TTL_HOURS = 24
+# The header in the OpenAPI of the routes that accept it (`openapi_extra=`): they read it
+# from the request themselves (`claim_of`), so FastAPI would not list it.
+OPENAPI_EXTRA = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS},
+            "description": (
+                "Clé choisie par le client (ASCII imprimable) : une nouvelle tentative avec la "
+                "même clé et le même corps renvoie la première réponse sans rien enregistrer "
+                "de nouveau (24 h) ; la même clé avec un autre corps répond 409."
+            ),
+        }
+    ]
+}
 
 
 class IdempotencyRecord(Base):

@@ -92,16 +92,12 @@ def docs_policy(script_hashes: list[str]) -> str:
     )
 
 
-# tipg's HTML templates load Bootstrap, jQuery and Leaflet's styles from these hosts
-# (their scripts carry the nonce).
-_OGC_HOSTS = "https://cdnjs.cloudflare.com https://files.dnr.state.mn.us"
-
-
 def ogc_policy(nonce: str) -> str:
-    """tipg's pages: their inline scripts carry this request's nonce (carto.layers.ogc)."""
+    """tipg's pages: their scripts carry this request's nonce, and Bootstrap, jQuery and
+    Leaflet come from `/ogc/static` (carto.layers.ogc): no third-party script or style."""
     return (
         f"default-src 'none'; script-src 'nonce-{nonce}'; worker-src blob:; "
-        f"style-src 'unsafe-inline' {_OGC_HOSTS}; img-src 'self' data: "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: "
         "https://tile.openstreetmap.org https://*.tile.openstreetmap.org; connect-src 'self'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
     )

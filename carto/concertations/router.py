@@ -37,7 +37,7 @@ from carto.concertations.schemas import (
 from carto.concertations.synthesis import build_synthesis, session_runner
 from carto.deps import BBoxDep, ReadSessionDep, SessionDep, client_address
 from carto.errors import Forbidden
-from carto.idempotency import begin, caller_scope, claim_of, record
+from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 
 router = APIRouter(tags=["concertations"])
@@ -87,6 +87,7 @@ async def concertation_contributions(
     response_model=ContributionFeature,
     status_code=201,
     dependencies=[Depends(rate_limited("contribution"))],
+    openapi_extra=OPENAPI_EXTRA,
 )
 async def contribute(
     ref: str, feature: ContributionFeatureIn, principal: CurrentPrincipal, session: SessionDep,

@@ -31,6 +31,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tipg import errors as tipg_errors
@@ -337,18 +338,25 @@ def _register_errors(app: FastAPI) -> None:
         return _error(exc.status_code, "http_error", message)
 
 
-class _NonceLoader(jinja2.PackageLoader):
-    """tipg's templates with this request's CSP nonce on every `<script>` tag: their
-    inline scripts run under `carto.security_headers.ogc_policy`, anything else does not."""
+class _NonceLoader(jinja2.BaseLoader):
+    """tipg's templates, ours first (`carto/layers/templates`: a header that loads
+    Bootstrap, jQuery and Leaflet from `/ogc/static`, not from CDNs), with this request's
+    CSP nonce on every `<script>` tag: their inline scripts run under
+    `carto.security_headers.ogc_policy`, anything else does not."""
+
+    def __init__(self) -> None:
+        self.choice = jinja2.ChoiceLoader(
+            [jinja2.PackageLoader("carto.layers", "templates"), jinja2.PackageLoader("tipg")]
+        )
 
     def get_source(self, environment: jinja2.Environment, template: str) -> Any:
-        source, filename, uptodate = super().get_source(environment, template)
+        source, filename, uptodate = self.choice.get_source(environment, template)
         tagged = source.replace("<script", '<script nonce="{{ request.state.csp_nonce }}"')
         return tagged, filename, uptodate
 
 
 def _templates() -> Jinja2Templates:
-    env = jinja2.Environment(loader=_NonceLoader("tipg", "templates"), autoescape=True)
+    env = jinja2.Environment(loader=_NonceLoader(), autoescape=True)
     return Jinja2Templates(env=env)
 
 
@@ -409,6 +417,7 @@ def build_ogc_app() -> FastAPI:
         with_common=False,
     )
     _add_common_routes(app, endpoints)
+    app.mount("/static", StaticFiles(packages=[("carto.layers", "static/ogc")]), name="static")
     app.include_router(endpoints.router)
     app.dependency_overrides[filter_query] = checked_filter_query
     app.add_middleware(ClientsMiddleware)

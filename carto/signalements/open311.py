@@ -27,9 +27,9 @@ from starlette.routing import Match
 
 from carto.accounts.deps import OptionalPrincipal
 from carto.apiclients.service import KeyScope, authenticate_key, check_scope
-from carto.db import SessionDep
+from carto.deps import PublicSessionDep, SessionDep
 from carto.errors import CartoError, InvalidInput, NotFound
-from carto.idempotency import begin, caller_scope, claim_of, record
+from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.media.service import store_photo
 from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
@@ -102,7 +102,7 @@ async def _within(session: AsyncSession, jurisdiction_id: str | None) -> fmt.Jur
 
 
 @router.get("/discovery.{ext}")
-async def discovery(request: Request, session: SessionDep, ext: str) -> Response:
+async def discovery(request: Request, session: PublicSessionDep, ext: str) -> Response:
     """Service discovery: where this endpoint is, what it speaks, its jurisdictions."""
     kind = _format(ext)
     base = str(request.app.state.public_url).rstrip("/")
@@ -125,7 +125,9 @@ async def discovery(request: Request, session: SessionDep, ext: str) -> Response
 
 
 @router.get("/services.{ext}")
-async def services(session: SessionDep, ext: str, jurisdiction_id: str | None = None) -> Response:
+async def services(
+    session: PublicSessionDep, ext: str, jurisdiction_id: str | None = None
+) -> Response:
     """The service types (Carto's categories; every one is routed in every jurisdiction)."""
     kind = _format(ext)
     await _within(session, jurisdiction_id)
@@ -134,7 +136,7 @@ async def services(session: SessionDep, ext: str, jurisdiction_id: str | None = 
 
 @router.get("/services/{service_code}.{ext}")
 async def service_definition(
-    session: SessionDep, service_code: str, ext: str, jurisdiction_id: str | None = None
+    session: PublicSessionDep, service_code: str, ext: str, jurisdiction_id: str | None = None
 ) -> Response:
     """A service's definition: no extra attributes (metadata is false for all)."""
     kind = _format(ext)
@@ -183,7 +185,10 @@ async def _route_once(
 
 
 @router.post(
-    "/requests.{ext}", status_code=201, dependencies=[Depends(rate_limited("signalement"))]
+    "/requests.{ext}",
+    status_code=201,
+    dependencies=[Depends(rate_limited("signalement"))],
+    openapi_extra=OPENAPI_EXTRA,
 )
 async def create_request(
     request: Request, session: SessionDep, principal: OptionalPrincipal, ext: str
@@ -194,7 +199,8 @@ async def create_request(
     body = await inp.read_body(request)
     scope = await _key_scope(request, session, body.fields)
     within = await _within(session, body.fields.get("jurisdiction_id"))
-    fields = await inp.locate(body.fields, getattr(request.app.state, "open311_geocoder", None))
+    geocoder = getattr(request.app.state, "open311_geocoder", None)
+    fields = await inp.locate(body.fields, geocoder, session)
     draft = inp.to_create(fields, has_media=body.media is not None)  # before any photo
     account = inp.account_id(fields)
     user_id = principal.user_id if principal else None
@@ -235,7 +241,7 @@ async def create_request(
 @router.get("/requests.{ext}")
 async def list_requests(
     request: Request,
-    session: SessionDep,
+    session: PublicSessionDep,
     ext: str,
     service_request_id: str | None = None,
     service_code: str | None = None,
@@ -267,7 +273,7 @@ async def list_requests(
 
 @router.get("/requests/{service_request_id}.{ext}")
 async def get_request(
-    request: Request, session: SessionDep, service_request_id: str, ext: str,
+    request: Request, session: PublicSessionDep, service_request_id: str, ext: str,
     jurisdiction_id: str | None = None,
 ) -> Response:  # fmt: skip
     """One request, as a one-element list (as the specification has it)."""

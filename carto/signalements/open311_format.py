@@ -14,16 +14,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput, NotFound
 from carto.media.service import extension_of
 from carto.parsing import is_digits, parse_id
-from carto.routing.models import Category
 from carto.signalements.models import Signalement
 from carto.signalements.states import LABELS
-from carto.territories.models import Authority
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_REQUESTS = 1000
@@ -63,10 +61,12 @@ def parse_ids(value: str) -> list[int]:
     return [n for n in map(parse_id, ids) if n is not None]  # too long: no such request
 
 
+CATEGORIES_SQL = """SELECT code, label, description, "group", keywords, active
+FROM public_layers.categories"""
+
+
 async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.scalars(
-        select(Category).where(Category.active).order_by(Category.sort_order, Category.code)
-    )
+    rows = await session.execute(text(CATEGORIES_SQL + " WHERE active ORDER BY sort_order, code"))
     return [
         {
             "service_code": c.code,
@@ -82,7 +82,8 @@ async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
 
 
 async def definition(*, session: AsyncSession, service_code: str) -> dict[str, Any]:
-    category = await session.get(Category, service_code)
+    where = text(CATEGORIES_SQL + " WHERE code = :code")
+    category = (await session.execute(where, {"code": service_code})).first()
     if category is None or not category.active:
         raise NotFound(f"Service inconnu : « {service_code} ».")
     return {"service_code": category.code, "attributes": []}
@@ -107,28 +108,29 @@ class Jurisdiction:
     name: str
 
 
-def _jurisdiction(a: Authority) -> Jurisdiction:
-    return Jurisdiction(authority_id=a.id, code=a.code, slug=a.slug, name=a.name)
-
-
 async def jurisdiction(*, session: AsyncSession, ident: str) -> Jurisdiction:
     """The authority named by `jurisdiction_id`; NotFound (404) when none is."""
     key = ident.strip()[:120]
-    found = await session.scalar(
-        select(Authority).where((Authority.slug == key.lower()) | (Authority.code == key)).limit(1)
-    )
+    found = (
+        await session.execute(
+            text(
+                "SELECT id, code, slug, name FROM public_layers.jurisdictions"
+                " WHERE slug = :slug OR code = :code ORDER BY id LIMIT 1"
+            ),
+            {"slug": key.lower(), "code": key},
+        )
+    ).one_or_none()
     if found is None:
         raise NotFound(f"jurisdiction_id inconnu : « {key[:60]} ».")
-    return _jurisdiction(found)
+    return Jurisdiction(authority_id=found.id, code=found.code, slug=found.slug, name=found.name)
 
 
 async def jurisdictions(*, session: AsyncSession) -> list[dict[str, str]]:
     """Every authority that receives reports (it has a service), for discovery."""
     rows = await session.execute(
         text(
-            "SELECT a.slug, a.code, a.name FROM authority a"
-            " WHERE EXISTS (SELECT 1 FROM service sv WHERE sv.authority_id = a.id)"
-            " ORDER BY a.name, a.slug"
+            "SELECT slug, code, name FROM public_layers.jurisdictions WHERE has_service"
+            " ORDER BY name, slug"
         )
     )
     return [{"jurisdiction_id": r.slug, "code": r.code, "name": r.name} for r in rows]
@@ -138,25 +140,21 @@ async def jurisdictions(*, session: AsyncSession) -> list[dict[str, str]]:
 # the communes of its intercommunality) whoever handles them.
 IN_JURISDICTION = (
     "(s.authority_id = :j_id OR s.intercommunalite_siren = :j_code"
-    " OR s.commune_insee IN (SELECT insee FROM commune WHERE authority_id = :j_id))"
+    " OR s.commune_authority_id = :j_id)"
 )
 
 REQUESTS_SQL = """
-SELECT s.id, s.state, s.status, s.category_code, c.label AS category, s.description,
-       a.name AS authority, sv.name AS service, s.explanation, s.created_at, s.updated_at,
-       s.due_at, s.address_string, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon, s.media_url,
-       photo.id AS photo_id, photo.content_type AS photo_type, note.public_note AS last_note
-FROM signalement s
-JOIN category c ON c.code = s.category_code
-JOIN authority a ON a.id = s.authority_id
-JOIN service sv ON sv.id = s.service_id
+SELECT s.id, s.state, s.status, s.category_code, s.category, s.description,
+       s.authority, s.service, s.explanation, s.created_at, s.updated_at,
+       s.due_at, s.address_string, s.lat, s.lon, s.media_url,
+       photo.photo_id, photo.content_type AS photo_type, note.public_note AS last_note
+FROM public_layers.signalement_pages s
 LEFT JOIN LATERAL (
-    SELECT p.id, p.content_type FROM signalement_photo sp
-    JOIN media_photo p ON p.id = sp.photo_id
-    WHERE sp.signalement_id = s.id ORDER BY sp.position LIMIT 1
+    SELECT p.photo_id, p.content_type FROM public_layers.signalement_photos p
+    WHERE p.signalement_id = s.id ORDER BY p.position LIMIT 1
 ) photo ON true
 LEFT JOIN LATERAL (
-    SELECT e.public_note FROM signalement_event e
+    SELECT e.public_note FROM public_layers.signalement_events e
     WHERE e.signalement_id = s.id AND e.public_note IS NOT NULL
     ORDER BY e.at DESC, e.id DESC LIMIT 1
 ) note ON true
@@ -204,7 +202,8 @@ async def requests(
     until: datetime | None = None, within: Jurisdiction | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Requests by ids, or by codes, status and creation window, in a jurisdiction when
-    one is given; newest first."""
+    one is given; newest first (from the public views: the reader role's session may
+    read nothing else)."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": MAX_REQUESTS}
     if within is not None:

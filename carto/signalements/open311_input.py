@@ -19,9 +19,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from carto.errors import InvalidInput
+from carto.geocoding.provider import Geocoder as AddressSearch
+from carto.geocoding.provider import parse_query
 from carto.media.upload import read_upload
 from carto.signalements.schemas import SignalementCreate
 
@@ -48,10 +51,35 @@ class Located:
     postcode: str | None = None
 
 
-Geocoder = Callable[[str], Awaitable[Located | None]]
+Geocoder = Callable[[str, AsyncSession], Awaitable[Located | None]]
 """The hook for `address_string` alone: the wiring sets `app.state.open311_geocoder`
-to such a function (carto.geocoding, when present); without one the specification's
-400 says that lat/long are needed."""
+to such a function (`address_geocoder`, over carto.geocoding's provider); without one
+the specification's 400 says that lat/long are needed."""
+
+# One answer at least this sure, and clearly ahead of the next different place, or the
+# address is refused as unknown or ambiguous (GeoReport: 400 naming the problem).
+MIN_SCORE = 0.5
+MIN_LEAD = 0.05
+
+
+def address_geocoder(provider: AddressSearch) -> Geocoder:
+    """`address_string` through a geocoding provider (built in or BAN-compatible)."""
+
+    async def geocode(address: str, session: AsyncSession) -> Located | None:
+        places = await provider.search(parse_query(address, limit=3), session=session)
+        if not places or places[0].score < MIN_SCORE:
+            return None
+        best = places[0]
+        for other in places[1:]:
+            far = abs(other.lon - best.lon) + abs(other.lat - best.lat) > 0.001
+            if far and best.score - other.score < MIN_LEAD:
+                raise InvalidInput(
+                    f"Adresse ambiguë : « {address[:100]} » désigne « {best.label} » ou"
+                    f" « {other.label} » ; précisez la commune ou indiquez lat et long."
+                )
+        return Located(lon=best.lon, lat=best.lat, postcode=best.postcode)
+
+    return geocode
 
 
 async def read_body(request: Request) -> Body:
@@ -99,7 +127,9 @@ def _given(fields: dict[str, Any], name: str) -> bool:
     return fields.get(name) not in (None, "")
 
 
-async def locate(fields: dict[str, Any], geocoder: Geocoder | None) -> dict[str, Any]:
+async def locate(
+    fields: dict[str, Any], geocoder: Geocoder | None, session: AsyncSession
+) -> dict[str, Any]:
     """`lat`/`long` from the fields, or from `address_string` through the geocoder."""
     if _given(fields, "lat") and _given(fields, "long"):
         return fields
@@ -111,7 +141,7 @@ async def locate(fields: dict[str, Any], geocoder: Geocoder | None) -> dict[str,
             "lat et long sont requis : ce serveur ne géocode pas une adresse seule "
             "(address_string)."
         )
-    found = await geocoder(address)
+    found = await geocoder(address, session)
     if found is None:
         raise InvalidInput(f"Adresse introuvable : « {address[:100]} » ; indiquez lat et long.")
     return {**fields, "lat": found.lat, "long": found.lon}

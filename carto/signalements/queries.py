@@ -145,23 +145,27 @@ async def mine(*, session: AsyncSession, user_id: int, limit: int = 100) -> list
 NEARBY_SQL = text(
     """
     WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g)
-    SELECT s.id, s.state, s.category_code, c.label, s.description, s.address_string,
-           s.created_at, s.supports, ST_Distance(s.geom::geography, p.g) AS distance_m
-    FROM signalement s JOIN category c ON c.code = s.category_code, p
+    SELECT s.id, s.state, s.service_code AS category_code, s.category AS label,
+           d.description, d.address_string, s.created_at, s.supports,
+           ST_Distance(s.geom::geography, p.g) AS distance_m
+    FROM public_layers.signalements s
+    JOIN public_layers.signalement_pages d ON d.id = s.id, p
     WHERE ST_DWithin(s.geom::geography, p.g, :radius)
-      AND s.status = 'open' AND s.category_code = :category
+      AND s.status = 'open' AND s.service_code = :category
     ORDER BY distance_m, s.id
     LIMIT :limit
     """
 )
+CATEGORY_SQL = text("SELECT 1 FROM public_layers.categories WHERE code = :code")
 
 
 async def nearby(
     *, session: AsyncSession, lon: float, lat: float, category: str, radius_m: float = 50.0,
     limit: int = 20,
 ) -> list[Nearby]:  # fmt: skip
-    """Open reports of the same category within `radius_m` true metres, nearest first."""
-    if await session.get(Category, category) is None:
+    """Open reports of the same category within `radius_m` true metres, nearest first
+    (from the public views: the reader role's session may read nothing else)."""
+    if await session.scalar(CATEGORY_SQL, {"code": category}) is None:
         raise UnknownCategory(f"Catégorie inconnue : « {category} ».")
     rows = await session.execute(
         NEARBY_SQL,

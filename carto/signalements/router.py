@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal
-from carto.deps import ReadSessionDep, SessionDep, base_url, client_address
-from carto.idempotency import begin, caller_scope, claim_of, record
+from carto.accounts.deps import CurrentPrincipal, OptionalPrincipal, Principal
+from carto.deps import PublicSessionDep, ReadSessionDep, SessionDep, base_url, client_address
+from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
-from carto.signalements import lifecycle, queries, service
+from carto.signalements import lifecycle, public_page, queries, service
 from carto.signalements.lifecycle import is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import (
@@ -40,6 +41,7 @@ router = APIRouter(tags=["signalements"])
     status_code=201,
     response_model=SignalementPublic,
     dependencies=[Depends(rate_limited("signalement"))],
+    openapi_extra=OPENAPI_EXTRA,
 )
 async def create(
     request: Request, session: SessionDep, principal: OptionalPrincipal, data: SignalementCreate
@@ -56,7 +58,7 @@ async def create(
         commit=claim is None,
     )  # fmt: skip
     new_id = created.id
-    public = await service.get_public(session=session, signalement_id=new_id)
+    public = await public_page.get_public(session=session, signalement_id=new_id)
     response = JSONResponse(
         public.model_dump(mode="json"),
         status_code=201,
@@ -100,13 +102,14 @@ async def staff_queue(
 
 @router.get("/signalements/nearby", response_model=list[Nearby])
 async def nearby(
-    session: SessionDep,
+    session: PublicSessionDep,
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
     service_code: Annotated[str, Query(min_length=1, max_length=40)],
     radius: Annotated[float, Query(gt=0, le=500, description="mètres")] = 50.0,
 ) -> list[Nearby]:
-    """Open reports of this category within `radius` metres: support one instead?"""
+    """Open reports of this category within `radius` metres: support one instead?
+    Read from the public views, as the reader role."""
     return await queries.nearby(
         session=session, lon=lon, lat=lat, category=service_code, radius_m=radius
     )
@@ -141,15 +144,29 @@ async def my_reports(session: SessionDep, principal: CurrentPrincipal) -> list[Q
 
 @router.get("/signalements/{signalement_id}", response_model=SignalementStaff | SignalementPublic)
 async def read(
-    session: ReadSessionDep, principal: OptionalPrincipal, signalement_id: int
+    session: ReadSessionDep,
+    public: PublicSessionDep,
+    principal: OptionalPrincipal,
+    signalement_id: int,
 ) -> SignalementPublic:
     """The public page of a ticket; its service's staff also see the reporter's contact.
-    Read from the replica when configured, except for callers who must see their own
-    writes (token, or the cookie a write sets: carto.scaling.routing)."""
-    sig = await session.get(Signalement, signalement_id)
-    if principal is not None and sig is not None and is_staff(principal, sig):
-        return await service.get_staff(session=session, signalement_id=signalement_id)
-    return await service.get_public(session=session, signalement_id=signalement_id)
+    Anyone else reads the public views as the reader role (or on the replica when
+    configured, except for callers who must see their own writes: carto.scaling.routing)."""
+    return await _page(session, principal, signalement_id, public)
+
+
+async def _page(
+    session: AsyncSession,
+    principal: Principal | None,
+    signalement_id: int,
+    public: AsyncSession | None = None,
+) -> SignalementPublic:
+    """The staff page for the ticket's staff (app role), else the public page."""
+    if principal is not None:
+        sig = await session.get(Signalement, signalement_id)
+        if sig is not None and is_staff(principal, sig):
+            return await service.get_staff(session=session, signalement_id=signalement_id)
+    return await public_page.get_public(session=public or session, signalement_id=signalement_id)
 
 
 @router.post(
@@ -175,7 +192,7 @@ async def transition(
         reopen_days=settings.signalement_reopen_days,
         base_url=base_url(request),
     )
-    return await read(session, principal, signalement_id)
+    return await _page(session, principal, signalement_id)
 
 
 @router.post(
@@ -198,7 +215,7 @@ async def transfer(
         internal_note=data.internal_note,
         base_url=base_url(request),
     )
-    return await read(session, principal, signalement_id)
+    return await _page(session, principal, signalement_id)
 
 
 @router.post(
@@ -220,7 +237,7 @@ async def merge(
         note=data.note,
         base_url=base_url(request),
     )
-    return await read(session, principal, signalement_id)
+    return await _page(session, principal, signalement_id)
 
 
 @router.post(

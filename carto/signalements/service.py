@@ -13,39 +13,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from carto.accounts.models import User
 from carto.errors import InvalidInput, NotFound
-from carto.media.models import Photo
-from carto.media.service import get_photo_ref, photo_ref
+from carto.media.service import get_photo_ref
 from carto.notifications.service import OutboxBatch
 from carto.routing.decision import RoutingDecision
-from carto.routing.models import Category, Service
+from carto.routing.models import Service
 from carto.routing.resolution import resolve
 from carto.signalements import notify
 from carto.signalements.intake import insert_report
 from carto.signalements.models import (
     Signalement,
     SignalementEvent,
-    SignalementPhoto,
     SignalementReporter,
 )
+from carto.signalements.public_page import history_label, page_row, photos, public_fields
 from carto.signalements.schemas import (
-    Coded,
-    HistoryItem,
-    PhotoPublic,
-    Point,
     Reporter,
     SignalementCreate,
-    SignalementPublic,
     SignalementStaff,
     StaffHistoryItem,
 )
-from carto.signalements.states import LABELS
-from carto.territories.models import Arrondissement, Authority, Commune
+from carto.territories.models import Authority
 
 
 @dataclass(frozen=True)
@@ -55,11 +48,6 @@ class ReporterInfo:
     user_id: int | None = None
     ip: str | None = None
     account_id: str | None = None  # the reporter's account in an Open311 client
-
-
-def reference(signalement_id: int) -> str:
-    """What a citizen quotes: the ticket's number."""
-    return f"{signalement_id}"
 
 
 @dataclass(frozen=True)
@@ -141,32 +129,6 @@ def _event(
     )  # fmt: skip
 
 
-async def _row(session: AsyncSession, signalement_id: int) -> Any:
-    row = (
-        await session.execute(
-            select(
-                Signalement,
-                Category.label,
-                Authority.name.label("authority"),
-                Service.name.label("service"),
-                Commune.nom.label("commune_nom"),
-                Arrondissement.nom.label("arr_nom"),
-                func.ST_X(Signalement.geom).label("lon"),
-                func.ST_Y(Signalement.geom).label("lat"),
-            )
-            .join(Category, Category.code == Signalement.category_code)
-            .join(Authority, Authority.id == Signalement.authority_id)
-            .join(Service, Service.id == Signalement.service_id)
-            .outerjoin(Commune, Commune.insee == Signalement.commune_insee)
-            .outerjoin(Arrondissement, Arrondissement.insee == Signalement.arrondissement_insee)
-            .where(Signalement.id == signalement_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"Signalement n° {signalement_id} introuvable.")
-    return row
-
-
 async def _history(session: AsyncSession, signalement_id: int) -> list[StaffHistoryItem]:
     src, dst = aliased(Service), aliased(Service)
     src_auth, dst_auth = aliased(Authority), aliased(Authority)
@@ -180,84 +142,29 @@ async def _history(session: AsyncSession, signalement_id: int) -> list[StaffHist
         .where(SignalementEvent.signalement_id == signalement_id)
         .order_by(SignalementEvent.at, SignalementEvent.id)
     )
-    out = []
-    for ev, pseudonym, src_name, src_authority, dst_name, dst_authority in rows:
-        label = LABELS[ev.to_state]
-        if ev.kind == "transfer":
-            label = f"transféré à : {dst_name}, {dst_authority}"
-        elif ev.kind == "merge" and ev.to_state != "duplicate":
-            label = f"le signalement n° {ev.related_id} y a été fusionné"
-        out.append(
-            StaffHistoryItem(
-                state=ev.to_state, label=label, at=ev.at, note=ev.public_note, event=ev.kind,
-                internal_note=ev.internal_note, actor=pseudonym,
-                from_service=f"{src_name}, {src_authority}" if src_name else None,
-                to_service=f"{dst_name}, {dst_authority}" if dst_name else None,
-            )
+    return [
+        StaffHistoryItem(
+            state=ev.to_state,
+            at=ev.at,
+            note=ev.public_note,
+            event=ev.kind,
+            label=history_label(ev.kind, ev.to_state, ev.related_id, dst_name, dst_authority),
+            internal_note=ev.internal_note,
+            actor=pseudonym,
+            from_service=f"{src_name}, {src_authority}" if src_name else None,
+            to_service=f"{dst_name}, {dst_authority}" if dst_name else None,
         )  # fmt: skip
-    return out
-
-
-async def _photos(session: AsyncSession, signalement_id: int) -> list[PhotoPublic]:
-    rows = await session.scalars(
-        select(Photo)
-        .join(SignalementPhoto, SignalementPhoto.photo_id == Photo.id)
-        .where(SignalementPhoto.signalement_id == signalement_id)
-        .order_by(SignalementPhoto.position)
-    )
-    refs = [photo_ref(p) for p in rows]
-    return [PhotoPublic(id=r.id, url=r.url, thumbnail_url=r.thumbnail_url) for r in refs]
-
-
-def _public_fields(row: Any, photos: list[PhotoPublic], now: datetime) -> dict[str, Any]:
-    sig: Signalement = row.Signalement
-    return {
-        "id": sig.id,
-        "reference": reference(sig.id),
-        "state": sig.state,
-        "state_label": LABELS[sig.state],
-        "status": sig.status,
-        "service_code": sig.category_code,
-        "category": row.label,
-        "authority": row.authority,
-        "service": row.service,
-        "location": Point(coordinates=(float(row.lon), float(row.lat))),
-        "address": sig.address_string,
-        "description": sig.description,
-        "explanation": sig.explanation,
-        "commune": Coded(code=sig.commune_insee, nom=row.commune_nom or sig.commune_insee),
-        "arrondissement": (
-            Coded(code=sig.arrondissement_insee, nom=row.arr_nom or "")
-            if sig.arrondissement_insee
-            else None
-        ),
-        "created_at": sig.created_at,
-        "updated_at": sig.updated_at,
-        "due_at": sig.due_at,
-        "overdue": sig.status == "open" and sig.due_at < now,
-        "supports": sig.supports,
-        "duplicate_of": sig.duplicate_of_id,
-        "photos": photos,
-    }
-
-
-async def get_public(*, session: AsyncSession, signalement_id: int) -> SignalementPublic:
-    """The public page: no personal data, no internal note."""
-    row = await _row(session, signalement_id)
-    history = await _history(session, signalement_id)
-    fields = _public_fields(row, await _photos(session, signalement_id), datetime.now(UTC))
-    public_history = [
-        HistoryItem(state=h.state, label=h.label, at=h.at, note=h.note, event=h.event)
-        for h in history
+        for ev, pseudonym, src_name, src_authority, dst_name, dst_authority in rows
     ]
-    return SignalementPublic(**fields, history=public_history)
 
 
 async def get_staff(*, session: AsyncSession, signalement_id: int) -> SignalementStaff:
     """The service's view: the public page plus the reporter's contact and internal notes."""
-    row = await _row(session, signalement_id)
-    sig: Signalement = row.Signalement
-    fields = _public_fields(row, await _photos(session, signalement_id), datetime.now(UTC))
+    row = await page_row(session, signalement_id)
+    sig = await session.get(Signalement, signalement_id)
+    if sig is None:
+        raise NotFound(f"Signalement n° {signalement_id} introuvable.")
+    fields = public_fields(row, await photos(session, signalement_id), datetime.now(UTC))
     rep = await session.get(SignalementReporter, signalement_id)
     account_email = None
     if rep is not None and rep.user_id is not None:

@@ -168,3 +168,19 @@ def test_an_expired_key_is_taken_over(http: httpx.Client, demo_db: str) -> None:
     )
     assert renewed.status_code == 201, renewed.text
     assert reports(demo_db, marker) == 2
+
+
+def test_openapi_declares_the_header_on_the_three_routes(http: httpx.Client) -> None:
+    """Clients learn the header from the OpenAPI: on the three creating POSTs, no other."""
+    paths = http.get("/openapi.json").json()["paths"]
+    declared = {
+        (path, method)
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
+    }
+    assert declared == {
+        ("/api/v1/signalements", "post"),
+        ("/api/v1/concertations/{ref}/contributions", "post"),
+        ("/open311/v2/requests.json", "post"),
+    }

@@ -8,7 +8,10 @@ reporters' e-mail addresses.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -211,7 +214,7 @@ def test_served_pools_connect_as_the_roles(served_app: str, demo_db: str) -> Non
             204,
         )
         assert client.get("/exports/communes.csv").status_code == 200
-        assert client.get("/open311/v2/requests.json").status_code == 200
+        assert client.get("/healthz").status_code == 200  # the app role's pool
     with psycopg.connect(demo_db) as owner:
         seen = owner.execute(
             "SELECT application_name, array_agg(DISTINCT usename::text ORDER BY usename::text) "
@@ -225,6 +228,62 @@ def test_served_pools_connect_as_the_roles(served_app: str, demo_db: str) -> Non
     assert by_app.get("carto-reader") == [reader]
     assert by_app.get("carto-tiles") == sorted([app, reader])
     assert by_app.get("carto") == [app]
+
+
+TOUCHED_SQL = (
+    "SELECT pid, usename::text, state_change FROM pg_stat_activity "
+    "WHERE datname = current_database() AND application_name LIKE 'carto%%' "
+    "AND pid <> ALL(%s) AND pid <> pg_backend_pid()"
+)
+
+
+def _anonymous_reads(owner: psycopg.Connection) -> list[str]:
+    """The anonymous read endpoints of the write side's data, on a demo ticket."""
+    sid, code, lon, lat = owner.execute(
+        "SELECT id, category_code, ST_X(geom), ST_Y(geom) FROM signalement "
+        "WHERE status = 'open' ORDER BY id LIMIT 1"
+    ).fetchone()
+    return [
+        f"/api/v1/signalements/{sid}",
+        f"/api/v1/signalements/nearby?lon={lon}&lat={lat}&service_code={code}&radius=200",
+        "/open311/v2/requests.json",
+        f"/open311/v2/requests/{sid}.json",
+        "/open311/v2/services.json",
+        f"/open311/v2/services/{code}.json",
+    ]
+
+
+def _settled(owner: psycopg.Connection) -> dict[int, tuple[str, Any]]:
+    """The app's backends (user, last state change), once a request's teardown (its
+    ROLLBACK, after the answer is sent) has landed: two equal looks 50 ms apart."""
+    seen: dict[int, tuple[str, Any]] = {}
+    for _ in range(40):
+        now = {
+            pid: (user, at)
+            for pid, user, at in owner.execute(TOUCHED_SQL, (sorted(_before_served),))
+        }
+        if now == seen:
+            break
+        seen = now
+        time.sleep(0.05)
+    return seen
+
+
+def test_anonymous_reads_run_as_the_reader(served_app: str, demo_db: str) -> None:
+    """Every database connection an anonymous read touches is the reader's: its session
+    cannot reach the reporters, the accounts or the internal notes."""
+    with psycopg.connect(demo_db, autocommit=True) as owner:
+        paths = _anonymous_reads(owner)
+        with httpx.Client(base_url=served_app, timeout=30) as client:
+            for path in paths:
+                before = _settled(owner)
+                resp = client.get(path)
+                assert resp.status_code == 200, (path, resp.text[:200])
+                after = _settled(owner)
+                touched = {
+                    user for pid, (user, at) in after.items() if before.get(pid) != (user, at)
+                }
+                assert touched == {LOGINS["reader"]}, path
 
 
 def test_upgrade_moves_an_existing_database_to_the_roles(
@@ -286,4 +345,35 @@ def test_embedded_cluster_adds_the_logins_to_an_older_cluster(
     assert set(json.loads(test_cluster.state_file.read_text())["roles"]) == {"app", "reader"}
     assert test_cluster.state_file.stat().st_mode & 0o777 == 0o600
     with psycopg.connect(test_cluster.role_url("reader")) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (LOGINS["reader"],)
+
+
+def test_cli_export_reads_as_the_reader(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`carto export` connects with the reader's URL, as the HTTP exports do."""
+    from typer.testing import CliRunner
+
+    from carto.cli import app
+    from carto.layers import service as layers_service
+    from carto.settings import get_settings
+
+    used: list[str] = []
+    real = layers_service.export_to_path
+
+    async def spy(url: str, *args: Any) -> dict[str, int]:
+        used.append(url)
+        return await real(url, *args)
+
+    monkeypatch.setattr(layers_service, "export_to_path", spy)
+    monkeypatch.setenv("CARTO_DATABASE_URL", demo_db)
+    get_settings.cache_clear()
+    try:
+        target = tmp_path / "communes.csv"
+        result = CliRunner().invoke(app, ["export", "communes", str(target)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0 and len(used) == 1
+    with psycopg.connect(used[0]) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (LOGINS["reader"],)
