@@ -129,7 +129,7 @@ async def test_json_bodies_and_personal_data_kept_out(client, session):
          400, ["Catégorie inconnue"]),
         ({"lat": 50.6916, "service_code": "voirie", "description": "x"}, 400, ["long"]),
         ({"address_string": "1 rue X", "service_code": "voirie", "description": "x"}, 400,
-         ["lat et long sont requis", "address_string"]),
+         ["Adresse introuvable", "lat et long"]),
         ({"lat": 50.6916, "long": 3.1779, "service_code": "voirie"}, 400,
          ["au moins une description", "media"]),
         ({"lat": 95, "long": 3.1779, "service_code": "voirie", "description": "x"}, 400,
