@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from carto import france_cli
 from carto.apiclients.cli import api_client_app
 from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
@@ -41,6 +42,7 @@ app.add_typer(concertation_cli.report_app, name="report")
 app.add_typer(api_client_app, name="api-client")
 import_app.command("contributions")(concertation_cli.import_contributions_cmd)
 import_app.command("layer")(concertation_cli.import_layer_cmd)
+import_app.command("france")(france_cli.import_france_cmd)
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[

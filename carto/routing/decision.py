@@ -16,6 +16,8 @@ from carto.errors import InvalidInput
 
 PARIS = ZoneInfo("Europe/Paris")
 COMPETENCE_WORDS = {"commune": "communale", "intercommunalite": "intercommunale"}
+DEFAULT = "règle par défaut"
+CONFIRMED = "règle confirmée par la collectivité"
 FEMININE_BODIES = ("Métropole", "Communauté", "Eurométropole", "Collectivité", "Région")
 
 
@@ -74,6 +76,9 @@ class Candidate:
     service_slug: str | None
     informed: tuple[InformedService, ...] = ()
     service_email: str | None = None
+    national: bool = False  # a legal default (defaults.yaml), not the authority's own rule
+    legal_basis: str | None = None
+    caveat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ class RoutingDecision:
     explanation: str
     due_days: int = 15
     service_email: str | None = None
+    rule_status: str = CONFIRMED
+    legal_basis: str | None = None
 
 
 def with_article(name: str) -> str:
@@ -142,6 +149,10 @@ def explain(
     text = f"{where} ; {domain} {verb} {competence}"
     if chosen.valid_from is not None:
         text += f" (règle en vigueur depuis le {chosen.valid_from.astimezone(PARIS):%d/%m/%Y})"
+    if chosen.national:
+        text += f", {DEFAULT} ({chosen.legal_basis})"
+        if chosen.caveat:
+            text += f" ; {chosen.caveat}"
     text += f" → {chosen.service_name}, {chosen.authority_name}"
     if chosen.informed:
         told = " ; ".join(f"{i.service_name}, {i.authority_name}" for i in chosen.informed)
@@ -210,6 +221,8 @@ def decide(
         explanation=explain(place=place, category=category, chosen=chosen, street=street),
         due_days=category.due_days,
         service_email=chosen.service_email,
+        rule_status=DEFAULT if chosen.national else CONFIRMED,
+        legal_basis=chosen.legal_basis,
     )
 
 
