@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -178,11 +178,11 @@ def _ept_members(found: dict[str, list[str]]) -> list[tuple[str, str, list[str]]
 
 
 def _upsert_areas(
-    conn: psycopg.Connection, table: str, rows: list[tuple[str, str, str | None]],
+    conn: psycopg.Connection, table: str, rows: Sequence[tuple[str, str, str | None]],
     geoms: dict[str, shapely.Geometry],
 ) -> int:  # fmt: skip
     """Départements or régions: authority (kind = table name) and area, upserted by code."""
-    rows = [r for r in rows if r[0] in geoms]
+    rows = [r for r in rows if r[0] in geoms]  # only areas with communes
     slugs = _assign_slugs(conn, table, [r[0] for r in rows], [r[1] for r in rows])
     with conn.cursor() as cur:
         cur.executemany(

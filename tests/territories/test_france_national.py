@@ -69,7 +69,7 @@ def test_every_epci_category_routes_by_law(sync_conn, sample):
         d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code=category)
         assert (d.commune_insee, d.authority_name) == (insee, authority), (insee, category)
         assert d.rule_status == "règle par défaut"
-        assert f"règle par défaut (" in d.explanation and basis in d.explanation
+        assert "règle par défaut (" in d.explanation and basis in d.explanation
     # A CC: the first commune of a communauté de communes in the sample.
     insee, siren = sync_conn.execute(
         "SELECT c.insee, i.siren FROM commune c JOIN intercommunalite i ON i.siren = c.epci_siren "
@@ -107,8 +107,12 @@ def test_derived_epci_are_clean_unions_and_reimport_follows_a_change(sync_conn, 
             for i in range(shapely.get_num_interior_rings(p))
         ]
         assert all(h >= SLIVER_DEG2 for h in holes), siren
-    kinds = dict(sync_conn.execute("SELECT code, kind FROM authority WHERE kind IN "
-                                   "('departement', 'region') AND code IN ('31', '76')"))  # fmt: skip
+    kinds = dict(
+        sync_conn.execute(
+            "SELECT code, kind FROM authority "
+            "WHERE kind IN ('departement', 'region') AND code IN ('31', '76')"
+        ).fetchall()
+    )
     assert kinds == {"31": "departement", "76": "region"}
     # Labège leaves the Sicoval for Toulouse Métropole: a second import routes it there.
     frame = pyogrio.read_dataframe(sample)
