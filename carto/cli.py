@@ -366,7 +366,7 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
             owned = join(cluster, console.print)
         url = database_url(settings)
         upgrade(url)
-        summary = load_demo(url, console=console)
+        summary = load_demo(url, console=console, france=True)
         _load_configured_streets(settings, url)
     except CartoError as exc:
         leave(cluster, owned, console.print)

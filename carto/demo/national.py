@@ -20,3 +20,26 @@ def load_national_defaults(
     counts = load_defaults(conn)
     if console and (services or counts["added"] or counts["closed"]):
         console.print(f"Compétences par défaut : {counts} ; accueils créés : {services}")
+
+
+FRANCE_PACK = "france-communes.npz.xz"
+LOADED_AT_LEAST = 34000  # communes: France is there (the demo alone has 170)
+
+
+def load_france_demo(conn: psycopg.Connection, console: Console | None) -> bool:
+    """Import every French commune from the shipped compact copy, once; later starts
+    only count the communes. Returns whether it imported."""
+    row = conn.execute("SELECT count(*) FROM commune").fetchone()
+    if row and row[0] >= LOADED_AT_LEAST:
+        return False
+    from importlib import resources
+
+    from carto.demo.france_pack import unpack
+    from carto.territories.france import import_france
+
+    data = (resources.files("carto.demo") / "data" / FRANCE_PACK).read_bytes()
+    report = import_france(conn, unpack(data))
+    load_national_defaults(conn, {}, None)
+    if console:
+        console.print(f"France : {report.upserted} en {report.seconds:.1f} s")
+    return True

@@ -34,7 +34,6 @@ from carto.territories.importer import (
     _assign_slugs,
     _pick,
     import_communes,
-    import_intercommunalites,
 )
 from carto.vector_files import read_vector_file
 
@@ -159,16 +158,6 @@ def _commune_geoms(conn: psycopg.Connection) -> tuple[np.ndarray, np.ndarray, np
     return np.array(insee), np.array(epci), shapely.from_wkb(np.array(wkb, dtype=object))
 
 
-def _frame(
-    rows: list[tuple[str, str, str]], geoms: dict[str, shapely.Geometry]
-) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"siren": [r[0] for r in rows], "nom": [r[1] for r in rows],
-         "type": [r[2] for r in rows]},
-        geometry=[geoms[r[0]] for r in rows], crs="EPSG:4326",
-    )  # fmt: skip
-
-
 def _ept_members(found: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
     """The EPT shipped with Carto, completed by those the communes file names."""
     shipped = {r["siren"]: (r["nom"], r["communes"].split()) for r in _data("ept.csv")}
@@ -205,6 +194,44 @@ def _upsert_areas(
     return len(rows)
 
 
+def _upsert_intercos(
+    conn: psycopg.Connection, rows: Sequence[tuple[str, str, str]],
+    geoms: dict[str, shapely.Geometry], members: list[tuple[str, str]],
+) -> None:  # fmt: skip
+    """Intercommunalities derived from their members: authority, area and member list,
+    upserted by SIREN (no spatial join: membership is what defines the area)."""
+    sirens = [r[0] for r in rows]
+    slugs = _assign_slugs(conn, "intercommunalite", sirens, [r[1] for r in rows])
+    conn.execute("DROP TABLE IF EXISTS tmp_derived")
+    conn.execute(
+        "CREATE TEMP TABLE tmp_derived (siren text, nom text, kind text, slug text, wkb bytea) "
+        "ON COMMIT DROP"
+    )
+    with conn.cursor() as cur, cur.copy("COPY tmp_derived FROM STDIN") as copy:
+        for (siren, nom, kind), slug in zip(rows, slugs, strict=True):
+            copy.write_row((siren, nom, kind, slug, shapely.to_wkb(geoms[siren])))
+    conn.execute(
+        """INSERT INTO authority (slug, name, kind, code)
+           SELECT slug, nom, 'intercommunalite', siren FROM tmp_derived
+           ON CONFLICT (kind, code) DO UPDATE SET name = EXCLUDED.name
+           WHERE authority.name IS DISTINCT FROM EXCLUDED.name"""
+    )
+    conn.execute(
+        """INSERT INTO intercommunalite (siren, nom, kind, authority_id, geom)
+           SELECT t.siren, t.nom, t.kind, a.id, ST_SetSRID(ST_GeomFromWKB(t.wkb), 4326)
+           FROM tmp_derived t JOIN authority a ON a.kind = 'intercommunalite' AND a.code = t.siren
+           ON CONFLICT (siren) DO UPDATE SET nom = EXCLUDED.nom, kind = EXCLUDED.kind,
+               authority_id = EXCLUDED.authority_id, geom = EXCLUDED.geom, updated_at = now()"""
+    )
+    conn.execute("DELETE FROM intercommunalite_member WHERE siren = ANY(%s)", (sirens,))
+    conn.execute(
+        """INSERT INTO intercommunalite_member (siren, insee)
+           SELECT m.siren, m.insee FROM unnest(%s::text[], %s::text[]) AS m(siren, insee)
+           JOIN commune c ON c.insee = m.insee ON CONFLICT DO NOTHING""",
+        ([m[0] for m in members], [m[1] for m in members]),
+    )
+
+
 def ensure_contact_services(conn: psycopg.Connection) -> int:
     """Every territorial authority gets a `contact` service: the recipient of default
     routing where it has no service of its own for the category."""
@@ -220,14 +247,17 @@ def ensure_contact_services(conn: psycopg.Connection) -> int:
 
 
 def import_france(
-    conn: psycopg.Connection, path: Path, *, epci_path: Path | None = None,
-    progress: Progress | None = None,
+    conn: psycopg.Connection, source: Path | gpd.GeoDataFrame, *,
+    epci_path: Path | None = None, progress: Progress | None = None,
 ) -> ImportReport:  # fmt: skip
-    """Communes, then EPCI, EPT, départements and régions as unions; one transaction."""
+    """Communes, then EPCI, EPT, départements and régions as unions; one transaction.
+    `source` is a file, or a frame already read (the demo's compact copy)."""
     started = time.perf_counter()
     step = progress or (lambda stage, done, total: None)
     step("lecture", 0, 1)
-    frame, found_ept = _normalise(read_vector_file(path))
+    path = Path(source) if isinstance(source, (str, Path)) else Path("<frame>")
+    raw = read_vector_file(path) if isinstance(source, (str, Path)) else source
+    frame, found_ept = _normalise(raw)
     epci_rows = _epci_attributes(frame, epci_path)
     report = ImportReport(path=str(path), kind="france", read=len(frame))
     with conn.transaction():
@@ -237,14 +267,15 @@ def import_france(
         has = epci != ""
         epci_geoms = unions(epci[has], geoms[has])
         rows = [(s, n, t) for s, n, t in epci_rows.itertuples(index=False) if s in epci_geoms]
-        sub = ImportReport(path=str(path), kind="intercommunalites")
-        import_intercommunalites(conn, _frame(rows, epci_geoms), sub)
+        kept = {r[0] for r in rows}
+        pairs = [(e, c) for e, c in zip(epci, insee, strict=True) if e in kept]
         conn.execute(  # a commune that changed EPCI leaves the old one
             """DELETE FROM intercommunalite_member m USING intercommunalite i, commune c
                WHERE i.siren = m.siren AND c.insee = m.insee AND i.kind = ANY(%s)
                  AND c.epci_siren IS DISTINCT FROM i.siren AND c.insee = ANY(%s)""",
             (list(EPCI_KINDS), list(insee)),
         )
+        _upsert_intercos(conn, rows, epci_geoms, pairs)
         report.upserted["intercommunalites"] = len(rows)
         step("unions", 1, 4)
         position = {code: i for i, code in enumerate(insee)}
@@ -252,7 +283,8 @@ def import_france(
         ept = [e for e in ept if e[2]]
         ept_geoms = {s: drop_slivers(shapely.union_all(geoms[[position[m] for m in ms]]))
                      for s, _, ms in ept}  # fmt: skip
-        import_intercommunalites(conn, _frame([(s, n, "EPT") for s, n, _ in ept], ept_geoms), sub)
+        _upsert_intercos(conn, [(s, n, "EPT") for s, n, _ in ept], ept_geoms,
+                         [(s, m) for s, _, ms in ept for m in ms])  # fmt: skip
         report.upserted["ept"] = len(ept)
         step("unions", 2, 4)
         deps = np.array([departement_of(code) for code in insee])
