@@ -43,6 +43,7 @@ app.add_typer(api_client_app, name="api-client")
 import_app.command("contributions")(concertation_cli.import_contributions_cmd)
 import_app.command("layer")(concertation_cli.import_layer_cmd)
 import_app.command("france")(france_cli.import_france_cmd)
+import_app.command("contacts")(france_cli.import_contacts_cmd)
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[

@@ -46,3 +46,30 @@ def import_france_cmd(
         )
     except CartoError as exc:
         _fail(exc)
+
+
+def import_contacts_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV ou JSON : insee ou siren, email")],
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+) -> None:
+    """Public e-mail of authorities without an account: their reports are e-mailed there."""
+    import psycopg
+
+    from carto.cli import _fail, _settings, console
+    from carto.errors import CartoError
+    from carto.routing.contacts import import_contacts
+    from carto.runtime import database_url, upgrade
+
+    try:
+        url = database_url(_settings(data_dir), start=True)
+        upgrade(url)
+        with psycopg.connect(url) as conn:
+            report = import_contacts(conn, file)
+            conn.commit()
+        console.print(
+            f"Contacts : {report.read} lus, {report.updated} mis à jour ; "
+            f"inconnus : {', '.join(report.unknown[:10]) or 'aucun'} ; "
+            f"adresses invalides : {', '.join(report.invalid[:10]) or 'aucune'}"
+        )
+    except CartoError as exc:
+        _fail(exc)

@@ -77,6 +77,7 @@ class Candidate:
     informed: tuple[InformedService, ...] = ()
     service_email: str | None = None
     national: bool = False  # a legal default (defaults.yaml), not the authority's own rule
+    via_contact: bool = False  # the authority has no service of its own: its front desk
     legal_basis: str | None = None
     caveat: str | None = None
 
@@ -157,7 +158,25 @@ def explain(
     if chosen.informed:
         told = " ; ".join(f"{i.service_name}, {i.authority_name}" for i in chosen.informed)
         text += f" ; pour information : {told}"
+    if chosen.via_contact:
+        text += f". {recipient_notice(chosen)}"
     return text
+
+
+def recipient_notice(chosen: Candidate) -> str:
+    """What the citizen is told when the authority does not use Carto (yet)."""
+    named = with_article(str(chosen.authority_name))
+    who = (
+        f"La commune de {chosen.authority_name}"
+        if chosen.level == "commune"
+        else named[:1].upper() + named[1:]
+    )
+    if chosen.service_email:
+        return f"{who} n'utilise pas encore Carto : votre signalement lui est transmis par e-mail."
+    return (
+        f"{who} n'utilise pas encore Carto et aucune adresse de contact n'est connue : "
+        "votre signalement est enregistré mais ne lui est pas encore transmis."
+    )
 
 
 def choose(candidates: list[Candidate], road_class: str | None) -> Candidate | None:

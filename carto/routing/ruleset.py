@@ -236,7 +236,8 @@ def candidates_for(
         name = rs.authorities.get(authority_id) if authority_id is not None else None
         service = rs.services.get((authority_id, rule["service_slug"])) if name else None
         national = rule["source"] == "national"
-        if service is None and name and national:  # defaults reach the authority's front desk
+        via_contact = service is None and bool(name) and national
+        if via_contact:  # defaults reach the authority's front desk
             service = rs.services.get((authority_id, CONTACT_SLUG))
         out.append(
             Candidate(
@@ -250,6 +251,7 @@ def candidates_for(
                 service_email=service[2] if service else None,
                 informed=_informed(rs, rule, commune, ic, service[0] if service else None),
                 national=national, legal_basis=rule["legal_basis"],
+                via_contact=via_contact and service is not None,
                 caveat=_caveat(rule, ic),
             )
         )  # fmt: skip

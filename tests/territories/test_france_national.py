@@ -12,6 +12,8 @@ import pyogrio
 import pytest
 import shapely
 
+from carto.errors import ImportFailed
+from carto.routing.contacts import import_contacts
 from carto.routing.defaults import load_defaults
 from carto.routing.resolution import resolve_sync
 from carto.territories.france import SLIVER_DEG2, import_france
@@ -128,3 +130,28 @@ def test_derived_epci_are_clean_unions_and_reimport_follows_a_change(sync_conn, 
         "SELECT count(*) FROM intercommunalite_member WHERE insee = '31254' AND siren = '243100500'"
     ).fetchone()
     assert sicoval == (0,)
+
+
+def test_contacts_give_authorities_without_account_an_email_recipient(sync_conn, sample, tmp_path):
+    _import(sync_conn, sample)
+    lon, lat = _point(sync_conn, "31254")  # Labège: voirie is communal, no service of its own
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert d.service_email is None
+    assert "aucune adresse de contact n'est connue" in d.explanation
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "insee,email\n31254,mairie@labege.example\n99999,x@example.org\n31555,pas-une-adresse\n",
+        encoding="utf-8",
+    )
+    report = import_contacts(sync_conn, contacts)
+    assert (report.updated, report.unknown, report.invalid) == (1, ["commune 99999"], ["ligne 3"])
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert d.service_email == "mairie@labege.example"
+    assert d.explanation.endswith(
+        "La commune de Labège n'utilise pas encore Carto : "
+        "votre signalement lui est transmis par e-mail."
+    )
+    bad = tmp_path / "contacts.json"
+    bad.write_text('{"insee": "31254"}', encoding="utf-8")
+    with pytest.raises(ImportFailed, match="liste d'objets"):
+        import_contacts(sync_conn, bad)
