@@ -38,12 +38,16 @@ METRO = (-4.8, 42.4, 8.2, 51.0)
 
 
 def load_france(url: str) -> None:
+    """The demo, then all of France: communes, 1,253 EPCI, EPT, départements, régions and
+    the national default competences (every point routes, as in `carto demo`)."""
     from carto.demo.loader import load_demo
-    from carto.territories.importer import import_file
+    from carto.routing.defaults import load_defaults
+    from carto.territories.france import import_france
 
     load_demo(url)
     with psycopg.connect(url) as conn:
-        import_file(conn, FRANCE)
+        import_france(conn, FRANCE)
+        load_defaults(conn)
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE commune")

@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from carto import france_cli
 from carto.apiclients.cli import api_client_app
 from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
@@ -43,6 +44,8 @@ app.add_typer(api_client_app, name="api-client")
 import_app.command("contributions")(concertation_cli.import_contributions_cmd)
 import_app.command("layer")(concertation_cli.import_layer_cmd)
 import_app.command("addresses")(import_addresses_cmd)
+import_app.command("france")(france_cli.import_france_cmd)
+import_app.command("contacts")(france_cli.import_contacts_cmd)
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -369,7 +372,7 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
             owned = join(cluster, console.print)
         url = database_url(settings)
         upgrade(url)
-        summary = load_demo(url, console=console)
+        summary = load_demo(url, console=console, france=True)
         _load_configured_streets(settings, url)
     except CartoError as exc:
         leave(cluster, owned, console.print)

@@ -14,5 +14,6 @@ from carto.routing import models as routing_models  # noqa: F401
 from carto.routing import streets as streets_models  # noqa: F401
 from carto.signalements import models as signalements_models  # noqa: F401
 from carto.territories import models as territories_models  # noqa: F401
+from carto.territories import national_models  # noqa: F401
 
 metadata = Base.metadata

@@ -13,9 +13,15 @@ import psycopg
 from rich.console import Console
 
 from carto.concertations.demo import load_concertations_demo
+from carto.demo.national import load_national_defaults
 from carto.routing.demo import load_competence_table
 from carto.signalements.demo import seed_signalements
 
 DemoStep = Callable[[psycopg.Connection, dict[str, Any], Console | None], None]
 
-STEPS: list[DemoStep] = [load_competence_table, load_concertations_demo, seed_signalements]
+STEPS: list[DemoStep] = [
+    load_competence_table,
+    load_national_defaults,
+    load_concertations_demo,
+    seed_signalements,
+]

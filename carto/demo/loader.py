@@ -176,8 +176,9 @@ def _upsert_accounts(
     return summary
 
 
-def load_demo(url: str, *, console: Console | None = None) -> DemoSummary:
-    """Bring the database at `url` to the demo state; safe to call again."""
+def load_demo(url: str, *, console: Console | None = None, france: bool = False) -> DemoSummary:
+    """Bring the database at `url` to the demo state; safe to call again. `france`: also
+    every French commune and intercommunality (`carto demo`; tests keep the three only)."""
     config = demo_config()
     with psycopg.connect(url) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext('carto-demo-load'))")
@@ -196,6 +197,11 @@ def load_demo(url: str, *, console: Console | None = None) -> DemoSummary:
         summary.communes = conn.execute("SELECT count(*) FROM commune").fetchone()[0]  # type: ignore[index]
         _load_extensions(conn, config, console)
         conn.commit()
+        if france:
+            from carto.demo.national import load_france_demo
+
+            load_france_demo(conn, console)
+            conn.commit()
         conn.execute("SELECT pg_advisory_unlock(hashtext('carto-demo-load'))")
     return summary
 

@@ -16,6 +16,8 @@ from carto.errors import InvalidInput
 
 PARIS = ZoneInfo("Europe/Paris")
 COMPETENCE_WORDS = {"commune": "communale", "intercommunalite": "intercommunale"}
+DEFAULT = "règle par défaut"
+CONFIRMED = "règle confirmée par la collectivité"
 FEMININE_BODIES = ("Métropole", "Communauté", "Eurométropole", "Collectivité", "Région")
 
 
@@ -74,6 +76,10 @@ class Candidate:
     service_slug: str | None
     informed: tuple[InformedService, ...] = ()
     service_email: str | None = None
+    national: bool = False  # a legal default (defaults.yaml), not the authority's own rule
+    via_contact: bool = False  # the authority has no service of its own: its front desk
+    legal_basis: str | None = None
+    caveat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ class RoutingDecision:
     explanation: str
     due_days: int = 15
     service_email: str | None = None
+    rule_status: str = CONFIRMED
+    legal_basis: str | None = None
 
 
 def with_article(name: str) -> str:
@@ -142,11 +150,33 @@ def explain(
     text = f"{where} ; {domain} {verb} {competence}"
     if chosen.valid_from is not None:
         text += f" (règle en vigueur depuis le {chosen.valid_from.astimezone(PARIS):%d/%m/%Y})"
+    if chosen.national:
+        text += f", {DEFAULT} ({chosen.legal_basis})"
+        if chosen.caveat:
+            text += f" ; {chosen.caveat}"
     text += f" → {chosen.service_name}, {chosen.authority_name}"
     if chosen.informed:
         told = " ; ".join(f"{i.service_name}, {i.authority_name}" for i in chosen.informed)
         text += f" ; pour information : {told}"
+    if chosen.via_contact:
+        text += f". {recipient_notice(chosen)}"
     return text
+
+
+def recipient_notice(chosen: Candidate) -> str:
+    """What the citizen is told when the authority does not use Carto (yet)."""
+    named = with_article(str(chosen.authority_name))
+    who = (
+        f"La commune de {chosen.authority_name}"
+        if chosen.level == "commune"
+        else named[:1].upper() + named[1:]
+    )
+    if chosen.service_email:
+        return f"{who} n'utilise pas encore Carto : votre signalement lui est transmis par e-mail."
+    return (
+        f"{who} n'utilise pas encore Carto et aucune adresse de contact n'est connue : "
+        "votre signalement est enregistré mais ne lui est pas encore transmis."
+    )
 
 
 def choose(candidates: list[Candidate], road_class: str | None) -> Candidate | None:
@@ -210,6 +240,8 @@ def decide(
         explanation=explain(place=place, category=category, chosen=chosen, street=street),
         due_days=category.due_days,
         service_email=chosen.service_email,
+        rule_status=DEFAULT if chosen.national else CONFIRMED,
+        legal_basis=chosen.legal_basis,
     )
 
 

@@ -32,7 +32,7 @@ from carto.db import Base
 
 LEVELS = ("commune", "intercommunalite", "authority")
 SCOPE_KINDS = ("everywhere", "intercommunalite", "commune", "departement")
-RULE_SOURCES = ("deployment", "admin")
+RULE_SOURCES = ("deployment", "admin", "national")
 
 
 class Service(Base):
@@ -90,7 +90,7 @@ class CompetenceRule(Base):
         CheckConstraint(
             "valid_to IS NULL OR valid_from IS NULL OR valid_from < valid_to", name="period"
         ),
-        CheckConstraint("source IN ('deployment', 'admin')", name="source_known"),
+        CheckConstraint("source IN ('deployment', 'admin', 'national')", name="source_known"),
         Index("ix_competence_rule_lookup", "category_code", "scope_kind", "scope_code"),
     )
 
@@ -120,5 +120,10 @@ class CompetenceRule(Base):
         ForeignKey("competence_rule.id", ondelete="SET NULL"), doc="the version it superseded"
     )
     note: Mapped[str | None] = mapped_column(Text, doc="why (a council vote, a transfer...)")
+    epci_kind: Mapped[str | None] = mapped_column(
+        String(10), doc="national defaults: applies where the commune belongs to this kind"
+    )
+    legal_basis: Mapped[str | None] = mapped_column(Text, doc="e.g. 'CGCT L5216-5'")
+    caveat: Mapped[str | None] = mapped_column(Text, doc="shown to the citizen: variation, doubt")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -17,16 +17,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carto.routing.decision import Candidate, CategoryInfo, InformedService, dedupe_informed
+from carto.routing.decision import (
+    Candidate,
+    CategoryInfo,
+    InformedService,
+    dedupe_informed,
+    with_article,
+)
 
 SCOPE_RANK = {"commune": 0, "intercommunalite": 1, "departement": 2, "everywhere": 3}
 CACHED_VERSIONS = 4
+CONTACT_SLUG = "contact"  # every territorial authority's front desk (territories/france.py)
 
 LOAD_SQL = """
 SELECT (SELECT v.version::text FROM routing_version v) AS version,
   (SELECT coalesce(json_agg(json_build_array(r.id, r.category_code, r.level, r.authority_id,
           r.scope_kind, r.scope_code, r.road_class, coalesce(r.service_slug, r.category_code),
-          r.inform, r.valid_from, r.valid_to)), '[]') FROM competence_rule r)::text AS rules,
+          r.inform, r.valid_from, r.valid_to, r.source, r.epci_kind, r.legal_basis, r.caveat)),
+          '[]') FROM competence_rule r)::text AS rules,
   (SELECT coalesce(json_agg(json_build_array(s.id, s.authority_id, s.slug, s.name, s.email)),
           '[]') FROM service s)::text AS services,
   (SELECT coalesce(json_agg(json_build_array(a.id, a.name)), '[]') FROM authority a)::text
@@ -34,7 +42,7 @@ SELECT (SELECT v.version::text FROM routing_version v) AS version,
   (SELECT coalesce(json_agg(json_build_array(c.code, c.label, c.domain, c.due_days)), '[]')
      FROM category c WHERE c.active)::text AS categories,
   (SELECT coalesce(json_agg(json_build_array(m.insee, i.siren, i.nom, i.authority_id,
-          c.epci_siren) ORDER BY m.insee, i.siren), '[]')
+          c.epci_siren, i.kind) ORDER BY m.insee, i.siren), '[]')
      FROM intercommunalite_member m JOIN intercommunalite i ON i.siren = m.siren
      JOIN commune c ON c.insee = m.insee)::text AS members
 """
@@ -45,6 +53,7 @@ class Member:
     siren: str
     nom: str
     authority_id: int
+    kind: str = ""
 
 
 @dataclass
@@ -76,6 +85,7 @@ def _rule(row: list[Any]) -> dict[str, Any]:
             "road_class", "service_slug", "inform")  # fmt: skip
     rule = dict(zip(keys, row[:9], strict=True))
     rule["valid_from"], rule["valid_to"] = _when(row[9]), _when(row[10])
+    rule["source"], rule["epci_kind"], rule["legal_basis"], rule["caveat"] = row[11:15]
     return rule
 
 
@@ -87,8 +97,8 @@ def ruleset_from_row(row: Any) -> RuleSet:
         rules[rule["category_code"]].append(rule)
     members: dict[str, list[Member]] = defaultdict(list)
     epci: dict[str, str | None] = {}
-    for insee, siren, nom, authority_id, epci_siren in json.loads(row["members"]):
-        members[insee].append(Member(siren, nom, authority_id))
+    for insee, siren, nom, authority_id, epci_siren, kind in json.loads(row["members"]):
+        members[insee].append(Member(siren, nom, authority_id, kind))
         epci[insee] = epci_siren
     for insee, items in members.items():  # the commune's own EPCI first, then by SIREN
         items.sort(key=lambda m, e=epci[insee]: (m.siren != e, m.siren))  # type: ignore[misc]
@@ -134,7 +144,11 @@ class RuleSetCache:
 CACHE = RuleSetCache()
 
 
-def _rule_applies(rule: dict[str, Any], commune: dict[str, Any], sirens: set[str]) -> bool:
+def _rule_applies(
+    rule: dict[str, Any], commune: dict[str, Any], sirens: set[str], kinds: set[str]
+) -> bool:
+    if rule["epci_kind"] is not None and rule["epci_kind"] not in kinds:
+        return False
     kind, code = rule["scope_kind"], rule["scope_code"]
     if kind == "everywhere":
         return True
@@ -146,15 +160,36 @@ def _rule_applies(rule: dict[str, Any], commune: dict[str, Any], sirens: set[str
 
 
 def _precedence(rule: dict[str, Any]) -> tuple[Any, ...]:
-    """Road-class rules first, then commune, intercommunality, département and
-    nationwide scopes, then the most recent start, then the id (as the SQL once did)."""
+    """The authorities' own rules before the national defaults; then road-class rules,
+    then commune, intercommunality, département and nationwide scopes, then (defaults)
+    an EPT's rule before its métropole's and kind-specific before general ones, then
+    the most recent start, then the id (as the SQL once did)."""
     start = rule["valid_from"]
+    kind = rule["epci_kind"]
     return (
+        rule["source"] == "national",
         rule["road_class"] is None,
         SCOPE_RANK[rule["scope_kind"]],
+        0 if kind == "EPT" else 1 if kind else 2,
         (0, -start.timestamp()) if start is not None else (1, 0.0),
         rule["id"],
     )
+
+
+def _designated(rule: dict[str, Any], members: list[Member]) -> Member | None:
+    """The intercommunality a rule speaks of at this commune."""
+    if rule["scope_kind"] == "intercommunalite":
+        return next((m for m in members if m.siren == rule["scope_code"]), None)
+    if rule["epci_kind"] is not None:
+        return next((m for m in members if m.kind == rule["epci_kind"]), None)
+    return members[0] if members else None
+
+
+def _caveat(rule: dict[str, Any], ic: Member | None) -> str | None:
+    text = rule["caveat"]
+    if not text:
+        return None
+    return str(text).replace("{interco}", with_article(ic.nom) if ic else "l'intercommunalité")
 
 
 def _informed(
@@ -185,17 +220,14 @@ def candidates_for(
     """The rules in force `at` at a commune (insee, departement, authority_id) for a
     category, in precedence order, each with the authority and service it designates."""
     members = rs.members.get(commune["insee"], [])
-    sirens = {m.siren for m in members}
+    sirens, kinds = {m.siren for m in members}, {m.kind for m in members}
     rules = sorted(
-        (r for r in rs.in_force(category, at) if _rule_applies(r, commune, sirens)),
+        (r for r in rs.in_force(category, at) if _rule_applies(r, commune, sirens, kinds)),
         key=_precedence,
     )
     out = []
     for rule in rules:
-        if rule["scope_kind"] == "intercommunalite":
-            ic = next((m for m in members if m.siren == rule["scope_code"]), None)
-        else:
-            ic = members[0] if members else None
+        ic = _designated(rule, members)
         authority_id = {
             "commune": commune["authority_id"],
             "intercommunalite": ic.authority_id if ic else None,
@@ -203,6 +235,10 @@ def candidates_for(
         }[rule["level"]]
         name = rs.authorities.get(authority_id) if authority_id is not None else None
         service = rs.services.get((authority_id, rule["service_slug"])) if name else None
+        national = rule["source"] == "national"
+        via_contact = service is None and bool(name) and national
+        if via_contact:  # defaults reach the authority's front desk
+            service = rs.services.get((authority_id, CONTACT_SLUG))
         out.append(
             Candidate(
                 rule_id=rule["id"], level=rule["level"], road_class=rule["road_class"],
@@ -214,6 +250,9 @@ def candidates_for(
                 service_slug=rule["service_slug"],
                 service_email=service[2] if service else None,
                 informed=_informed(rs, rule, commune, ic, service[0] if service else None),
+                national=national, legal_basis=rule["legal_basis"],
+                via_contact=via_contact and service is not None,
+                caveat=_caveat(rule, ic),
             )
         )  # fmt: skip
     return out

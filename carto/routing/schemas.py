@@ -169,3 +169,7 @@ class DecisionPublic(BaseModel):
     street: str | None
     road_class: str | None
     explanation: str
+    rule_status: str = Field(
+        "règle confirmée par la collectivité", description="or 'règle par défaut' (the law)"
+    )
+    legal_basis: str | None = None

@@ -139,6 +139,8 @@ def decision_public(d: RoutingDecision) -> DecisionPublic:
         street=d.street_name,
         road_class=d.street_road_class,
         explanation=d.explanation,
+        rule_status=d.rule_status,
+        legal_basis=d.legal_basis,
     )
 
 

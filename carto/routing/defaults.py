@@ -1,0 +1,76 @@
+"""The national default competences (defaults.yaml) as `source = 'national'` rule rows.
+
+Defaults are data, versioned like any rule: a changed entry closes the old row and
+opens a new one, so a ticket routed by a default keeps pointing at the text that
+was in force. Categories the deployment does not have are skipped.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import psycopg
+import yaml
+
+from carto.errors import ImportFailed
+from carto.routing.models import LEVELS
+
+UNCERTAIN = "règle incertaine"
+
+
+def default_rules() -> list[dict[str, Any]]:
+    """The shipped table, flattened: one dict per rule with its category."""
+    text = (resources.files("carto.routing") / "defaults.yaml").read_text(encoding="utf-8")
+    out = []
+    for category, rules in yaml.safe_load(text).items():
+        for rule in rules:
+            if rule.get("level") not in LEVELS[:2] or not rule.get("basis"):
+                raise ImportFailed(f"defaults.yaml, {category} : niveau ou base légale manquant")
+            caveat = rule.get("caveat")
+            if rule.get("uncertain"):
+                caveat = f"{UNCERTAIN}{' : ' + caveat if caveat else ''}"
+            out.append({"category": category, "level": rule["level"],
+                        "epci_kind": rule.get("epci_kind"), "basis": rule["basis"],
+                        "caveat": caveat})  # fmt: skip
+    return out
+
+
+def load_defaults(conn: psycopg.Connection) -> dict[str, int]:
+    """Upsert the national rules; returns how many were added, kept and closed."""
+    categories = {row[0] for row in conn.execute("SELECT code FROM category")}
+    current = {
+        (row[1], row[2] or ""): row
+        for row in conn.execute(
+            """SELECT id, category_code, epci_kind, level, legal_basis, caveat
+               FROM competence_rule WHERE source = 'national' AND valid_to IS NULL"""
+        )
+    }
+    counts = {"added": 0, "kept": 0, "closed": 0}
+    wanted = set()
+    for rule in default_rules():
+        if rule["category"] not in categories:
+            continue
+        key = (rule["category"], rule["epci_kind"] or "")
+        wanted.add(key)
+        old = current.get(key)
+        if old is not None and old[3:] == (rule["level"], rule["basis"], rule["caveat"]):
+            counts["kept"] += 1
+            continue
+        if old is not None:
+            conn.execute("UPDATE competence_rule SET valid_to = now() WHERE id = %s", (old[0],))
+            counts["closed"] += 1
+        conn.execute(
+            """INSERT INTO competence_rule (category_code, level, scope_kind, epci_kind,
+                   legal_basis, caveat, source, replaces_id, valid_from, inform)
+               VALUES (%s, %s, 'everywhere', %s, %s, %s, 'national', %s,
+                       CASE WHEN %s THEN now() END, '[]')""",
+            (rule["category"], rule["level"], rule["epci_kind"], rule["basis"],
+             rule["caveat"], old[0] if old else None, old is not None),
+        )  # fmt: skip
+        counts["added"] += 1
+    for key, old in current.items():
+        if key not in wanted and key[0] in categories:
+            conn.execute("UPDATE competence_rule SET valid_to = now() WHERE id = %s", (old[0],))
+            counts["closed"] += 1
+    return counts

