@@ -25,6 +25,7 @@ from rich.progress import (
 from carto.apiclients.cli import api_client_app
 from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
+from carto.ops import cli as ops_cli
 from carto.settings import Settings, get_settings
 from carto.tiles.cli import tiles_app
 
@@ -41,6 +42,8 @@ app.add_typer(concertation_cli.report_app, name="report")
 app.add_typer(api_client_app, name="api-client")
 import_app.command("contributions")(concertation_cli.import_contributions_cmd)
 import_app.command("layer")(concertation_cli.import_layer_cmd)
+db_app.command("backup")(ops_cli.backup_cmd)
+db_app.command("restore")(ops_cli.restore_cmd)
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[

@@ -14,15 +14,17 @@ import mapbox_vector_tile
 import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
 
 from carto.app import create_app
+from carto.cli import app
 from carto.embedded import EmbeddedCluster
 from carto.errors import CartoError
 from carto.media.service import store_photo
 from carto.ops.backup import MANIFEST, backup
 from carto.ops.inventory import table_sums
-from carto.ops.restore import restore
-from carto.settings import Settings
+from carto.ops.restore import restore, secret_key_of
+from carto.settings import Settings, get_settings
 from carto.tiles.grid import mercator_tms
 from tests.conftest import make_tempdir, serve_in_thread
 from tests.media.test_photos import jpeg_with_metadata
@@ -165,3 +167,24 @@ def test_restore_refuses_a_corrupt_archive(fresh: EmbeddedCluster, tmp_path: Pat
     bad.write_bytes(b"not a tar")
     with pytest.raises(CartoError, match="pas une sauvegarde Carto"):
         restore(fresh.url(), bad)
+
+
+def test_cli_backs_up_and_refuses_to_restore_over_data(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CARTO_DATABASE_URL", demo_db)
+    monkeypatch.delenv("CARTO_SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    (tmp_path / "secret_key").write_text("la-clé-du-dossier")
+    file = tmp_path / "nuit.backup"
+    try:
+        runner = CliRunner()
+        made = runner.invoke(app, ["db", "backup", str(file), "--data-dir", str(tmp_path)])
+        assert made.exit_code == 0, made.output
+        assert "photo(s)" in made.output and file.is_file()
+        assert secret_key_of(file) == "la-clé-du-dossier".encode()
+        again = runner.invoke(app, ["db", "restore", str(file), "--data-dir", str(tmp_path)])
+        assert again.exit_code == 2
+        assert "contient déjà des tables" in " ".join(again.output.split())
+    finally:
+        get_settings.cache_clear()
