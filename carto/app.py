@@ -149,6 +149,9 @@ def create_app(
     install_docs(app)  # /docs
     app.add_middleware(SecurityHeaders)  # CSP on HTML, nosniff, Referrer-Policy
     app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings))  # runs before the rest
+    from carto.ops.metrics import install_metrics
+
+    install_metrics(app, settings)  # /metrics behind CARTO_METRICS_TOKEN; times everything
     _with_request_ids(app)
     return app
 

@@ -51,7 +51,7 @@ def client_command(tool: str, url: str) -> tuple[list[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     if password:
         env["PGPASSWORD"] = str(password)
-    return [str(find_pg_bin_dir() / tool), f"--dbname={make_conninfo(**params)}"], env
+    return [str(find_pg_bin_dir() / tool), f"--dbname={make_conninfo('', **params)}"], env
 
 
 def carto_version() -> str:

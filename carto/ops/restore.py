@@ -86,7 +86,7 @@ def _prepare_target(url: str, *, force: bool) -> None:
         if user_tables(conn) == 0:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             return
-    name = conninfo_to_dict(url).get("dbname")
+    name = str(conninfo_to_dict(url).get("dbname") or "")
     if not force:
         raise CartoError(
             f"La base « {name} » contient déjà des tables : la restauration l'écraserait. "
