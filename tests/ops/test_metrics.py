@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -122,3 +125,19 @@ def test_routing_decisions_and_refusals_are_counted(served: str) -> None:
     assert total(decided, after) - total(decided, before) == 1
     failed = ("carto_routing_failures_total", (("error", "OutsideTerritory"),))
     assert after.get(failed, 0) - before.get(failed, 0) == 1
+
+
+def test_the_grafana_dashboard_reads_only_metrics_that_exist(served: str) -> None:
+    dashboard = json.loads((Path(__file__).parents[2] / "docs" / "grafana-carto.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"carto_[a-z_]+", target["expr"])
+    }
+    httpx.get(f"{served}/api/v1/routing/preview", params={"lon": 0, "lat": 0, "service_code": "x"})
+    scraped = httpx.get(f"{served}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+    declared = set(re.findall(r"^# TYPE (carto_[a-z_]+)", scraped, re.M))
+    series = set(re.findall(r"^(carto_[a-z_]+)", scraped, re.M))
+    assert len(used) >= 10
+    assert used <= declared | series, used - declared - series
