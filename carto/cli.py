@@ -44,6 +44,7 @@ import_app.command("contributions")(concertation_cli.import_contributions_cmd)
 import_app.command("layer")(concertation_cli.import_layer_cmd)
 db_app.command("backup")(ops_cli.backup_cmd)
 db_app.command("restore")(ops_cli.restore_cmd)
+app.command("doctor")(ops_cli.doctor_cmd)
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[

@@ -76,3 +76,23 @@ def restore_cmd(
         f"Restauré : {len(result['tables'])} tables vérifiées, {result['photos']} photo(s), "
         f"{result['restore_seconds']} s (+ {result['migrate_seconds']} s de migrations)."
     )
+
+
+def doctor_cmd(
+    data_dir: DataDirOpt = None,
+    test_email: Annotated[
+        str | None, typer.Option("--test-email", help="Envoyer un e-mail de test à cette adresse.")
+    ] = None,
+) -> None:
+    """Check the deployment and say what to fix; exit 1 on any failure."""
+    from carto.ops.doctor import Context, diagnose
+
+    findings = diagnose(Context(_settings(data_dir), test_email=test_email))
+    out = Console()
+    for f in findings:
+        mark = "[green]✔[/green]" if f.ok else "[red]✘[/red]"
+        out.print(f"{mark} {f.name} : {f.said}" + ("" if f.ok else f"\n    → {f.fix}"))
+    failed = sum(not f.ok for f in findings)
+    out.print("Tout est en ordre." if not failed else f"{failed} problème(s) à corriger.")
+    if failed:
+        raise typer.Exit(code=1)

@@ -1,3 +1,3 @@
-"""The outbox fixtures of the notification tests, for the metrics tests."""
+"""The outbox and SMTP fixtures of the notification tests, for the ops tests."""
 
-from tests.notifications.conftest import committing_session, outbox  # noqa: F401
+from tests.notifications.conftest import committing_session, outbox, smtp  # noqa: F401
