@@ -124,18 +124,24 @@ def fresh_db(server_url: str) -> Iterator[str]:
 
 def previous_migrations(tmp_path: Path) -> Path:
     """carto/migrations as of PREVIOUS_HEAD, from git (skipped without the history)."""
+    return tree_at(PREVIOUS_HEAD, "carto/migrations", tmp_path) / "carto" / "migrations"
+
+
+def tree_at(commit: str, path: str, tmp_path: Path) -> Path:
+    """`path` as of `commit`, extracted from git under `tmp_path` (skipped without the
+    history); returns `tmp_path`."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     found = subprocess.run(
-        ["git", "-C", str(REPO), "archive", PREVIOUS_HEAD, "carto/migrations"],
+        ["git", "-C", str(REPO), "archive", commit, path],
         capture_output=True,
         check=False,
     )
     if found.returncode != 0:
-        pytest.skip(f"no git history with {PREVIOUS_HEAD}: {found.stderr.decode()[:200]}")
+        pytest.skip(f"no git history with {commit}: {found.stderr.decode()[:200]}")
     with tarfile.open(fileobj=BytesIO(found.stdout)) as archive:
         archive.extractall(tmp_path, filter="data")
-    return tmp_path / "carto" / "migrations"
+    return tmp_path
 
 
 def upgrade_with(url: str, script_location: Path) -> None:
