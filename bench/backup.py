@@ -47,7 +47,7 @@ def grow(url: str, target: int) -> float:
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         while (n := conn.execute("SELECT count(*) FROM signalement").fetchone()[0]) < target:  # type: ignore[index]
-            conn.execute(GROW, (max(1, min(500, (target - n) // 200)),))
+            conn.execute(GROW, (max(1, min(50, (target - n) // 200)),))  # lock table: 10k rows
         conn.execute("SELECT tiles.fold_heat(interval '0')")
         conn.execute("VACUUM ANALYZE")
     return time.perf_counter() - started

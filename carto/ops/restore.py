@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from carto.db import libpq_url
 from carto.errors import CartoError
@@ -92,7 +92,7 @@ def _prepare_target(url: str, *, force: bool) -> None:
             f"La base « {name} » contient déjà des tables : la restauration l'écraserait. "
             "Restaurez dans une base vide, ou ajoutez --force pour la remplacer."
         )
-    maintenance = url.rsplit("/", 1)[0] + "/postgres"
+    maintenance = make_conninfo(url, dbname="postgres")  # keeps sslmode and the rest
     try:
         with psycopg.connect(maintenance, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

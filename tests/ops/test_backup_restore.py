@@ -188,3 +188,16 @@ def test_cli_backs_up_and_refuses_to_restore_over_data(
         assert "contient déjà des tables" in " ".join(again.output.split())
     finally:
         get_settings.cache_clear()
+
+
+def test_force_replaces_a_database_that_holds_tables(
+    restored: dict[str, Any], fresh: EmbeddedCluster, archive: Path
+) -> None:
+    with psycopg.connect(fresh.url()) as conn:
+        conn.execute("DELETE FROM media_photo")
+        conn.execute("CREATE TABLE public.stray (x int)")
+    again = restore(fresh.url(), archive, force=True)
+    with psycopg.connect(fresh.url()) as conn:
+        assert conn.execute("SELECT to_regclass('public.stray')").fetchone() == (None,)
+        photos = conn.execute("SELECT count(*) FROM media_photo").fetchone()
+    assert photos == (again["photos"],) and again["photos"] >= 1
