@@ -6,9 +6,6 @@ as the roles; then each revision added since goes down one step and up again."""
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,14 +24,10 @@ from carto.settings import Settings
 from carto.tiles.grid import mercator_tms
 from tests.conftest import serve_in_thread
 from tests.media.test_photos import jpeg_with_metadata
-from tests.tiles.test_tile_sql import PREVIOUS_HEAD, create_database, drop_database, tree_at
+from tests.tiles.test_tile_sql import PREVIOUS_HEAD, create_database, drop_database, seed_at
 
 DERIVED = set(EXCLUDED_DATA) | set(RESET_AT_RESTORE) | {"public.alembic_version"}
 PHOTO = "0123456789abcdef0123456789abcdef"
-# reports, supports, contributions, votes, comments, rules: as that version loaded them
-SEED = """import os, sys, carto, carto.runtime, carto.demo.loader
-assert carto.__file__.startswith(os.getcwd()), carto.__file__
-carto.runtime.upgrade(sys.argv[1]); carto.demo.loader.load_demo(sys.argv[1])"""
 
 
 def seed_photo(url: str) -> bytes:
@@ -99,12 +92,8 @@ def old_db(server_url: str) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_upgrade_from_before_the_roles_keeps_every_row(old_db: str, tmp_path: Path) -> None:
-    old = tree_at(PREVIOUS_HEAD, "carto", tmp_path / "old")
-    seeded = subprocess.run(  # that version's migrations and demo loader, in its own process
-        [sys.executable, "-c", SEED, old_db], cwd=old, env={**os.environ, "PYTHONPATH": str(old)},
-        capture_output=True, text=True, check=False, timeout=600,
-    )  # fmt: skip
-    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    # reports, supports, contributions, votes, comments, rules: as that version loaded them
+    old = seed_at(PREVIOUS_HEAD, old_db, tmp_path / "old")
     photo = seed_photo(old_db)
     before = counts(old_db)
     for table in (

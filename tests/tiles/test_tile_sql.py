@@ -10,6 +10,7 @@ and up again; the files and the layer rows are what the live database holds.
 from __future__ import annotations
 
 import importlib.util
+import os
 import secrets
 import shutil
 import subprocess
@@ -144,6 +145,24 @@ def tree_at(commit: str, path: str, tmp_path: Path) -> Path:
     return tmp_path
 
 
+# That version's migrations and demo loader (today's loader writes columns it lacks).
+SEED = """import os, sys, carto, carto.runtime, carto.demo.loader
+assert carto.__file__.startswith(os.getcwd()), carto.__file__
+carto.runtime.upgrade(sys.argv[1]); carto.demo.loader.load_demo(sys.argv[1])"""
+
+
+def seed_at(commit: str, url: str, tmp_path: Path) -> Path:
+    """Migrate `url` and load the demo with the code of `commit`, in its own process;
+    returns the extracted tree."""
+    old = tree_at(commit, "carto", tmp_path)
+    seeded = subprocess.run(
+        [sys.executable, "-c", SEED, url], cwd=old, env={**os.environ, "PYTHONPATH": str(old)},
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    return old
+
+
 def upgrade_with(url: str, script_location: Path) -> None:
     """`carto.runtime.upgrade`, with another migrations folder."""
     engine = make_sync_engine(url)
@@ -200,8 +219,6 @@ def fingerprint(url: str) -> dict[str, str]:
 async def test_upgrade_from_previous_head(
     server_url: str, fresh_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from carto.demo.loader import load_demo
-
     old = previous_migrations(tmp_path)
     # The old revisions import their loader of earlier revisions from carto.migrations.
     spec = importlib.util.spec_from_file_location("old_revisions", old / "revisions.py")
@@ -214,7 +231,7 @@ async def test_upgrade_from_previous_head(
     try:
         upgrade_with(url, old)
         before = catalogue(url)
-        load_demo(url)
+        seed_at(PREVIOUS_HEAD, url, tmp_path / "tree")
         data_before, tiles_before = fingerprint(url), await served_tiles(url)
         assert any(k.startswith("points signalements") for k in data_before)
         assert any(k.startswith("points contributions") for k in data_before)
