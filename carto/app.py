@@ -171,6 +171,9 @@ def create_app(
 
     app.add_middleware(Cors, allowed=origins(settings))  # public reads: any site
     app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings))  # runs before the rest
+    from carto.ops.metrics import install_metrics
+
+    install_metrics(app, settings)  # /metrics behind CARTO_METRICS_TOKEN; times everything
     _with_request_ids(app)
     return app
 

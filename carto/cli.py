@@ -27,6 +27,7 @@ from carto.apiclients.cli import api_client_app
 from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
 from carto.geocoding.cli import import_addresses_cmd
+from carto.ops import cli as ops_cli
 from carto.settings import Settings, get_settings
 from carto.tiles.cli import tiles_app
 
@@ -46,6 +47,9 @@ import_app.command("layer")(concertation_cli.import_layer_cmd)
 import_app.command("addresses")(import_addresses_cmd)
 import_app.command("france")(france_cli.import_france_cmd)
 import_app.command("contacts")(france_cli.import_contacts_cmd)
+db_app.command("backup")(ops_cli.backup_cmd)
+db_app.command("restore")(ops_cli.restore_cmd)
+app.command("doctor")(ops_cli.doctor_cmd)
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[

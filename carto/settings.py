@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default=None, description="Signs access tokens; generated into the data dir when unset."
     )
     token_ttl_minutes: int = 60 * 12
+    metrics_token: str | None = Field(
+        default=None, description="Bearer token of /metrics (Prometheus); unset: no /metrics."
+    )
     public_url: str | None = Field(
         default=None,
         description="Base URL of every e-mailed link (https://carto.example.fr); required "

@@ -25,6 +25,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import InvalidInput, OutsideTerritory
+from carto.metrics import count_routing
 from carto.routing.decision import (
     Candidate,
     CategoryInfo,
@@ -135,6 +136,7 @@ def _needs_street(candidates: list[Candidate], has_streets: bool, road_class: st
     return has_streets and road_class is None and bool(candidates)
 
 
+@count_routing
 async def resolve(
     *,
     session: AsyncSession,

@@ -124,20 +124,43 @@ def fresh_db(server_url: str) -> Iterator[str]:
 
 
 def previous_migrations(tmp_path: Path) -> Path:
-    """The carto package as of PREVIOUS_HEAD, from git (skipped without the history);
-    returns its migrations folder."""
+    """carto/migrations as of PREVIOUS_HEAD, from git (skipped without the history)."""
+    return tree_at(PREVIOUS_HEAD, "carto/migrations", tmp_path) / "carto" / "migrations"
+
+
+def tree_at(commit: str, path: str, tmp_path: Path) -> Path:
+    """`path` as of `commit`, extracted from git under `tmp_path` (skipped without the
+    history); returns `tmp_path`."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     found = subprocess.run(
-        ["git", "-C", str(REPO), "archive", PREVIOUS_HEAD, "carto"],
+        ["git", "-C", str(REPO), "archive", commit, path],
         capture_output=True,
         check=False,
     )
     if found.returncode != 0:
-        pytest.skip(f"no git history with {PREVIOUS_HEAD}: {found.stderr.decode()[:200]}")
+        pytest.skip(f"no git history with {commit}: {found.stderr.decode()[:200]}")
     with tarfile.open(fileobj=BytesIO(found.stdout)) as archive:
         archive.extractall(tmp_path, filter="data")
-    return tmp_path / "carto" / "migrations"
+    return tmp_path
+
+
+# That version's migrations and demo loader (today's loader writes columns it lacks).
+SEED = """import os, sys, carto, carto.runtime, carto.demo.loader
+assert carto.__file__.startswith(os.getcwd()), carto.__file__
+carto.runtime.upgrade(sys.argv[1]); carto.demo.loader.load_demo(sys.argv[1])"""
+
+
+def seed_at(commit: str, url: str, tmp_path: Path) -> Path:
+    """Migrate `url` and load the demo with the code of `commit`, in its own process;
+    returns the extracted tree."""
+    old = tree_at(commit, "carto", tmp_path)
+    seeded = subprocess.run(
+        [sys.executable, "-c", SEED, url], cwd=old, env={**os.environ, "PYTHONPATH": str(old)},
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    return old
 
 
 def upgrade_with(url: str, script_location: Path) -> None:
@@ -208,14 +231,7 @@ async def test_upgrade_from_previous_head(
     try:
         upgrade_with(url, old)
         before = catalogue(url)
-        # The demo as that commit's own code loads it: today's intake writes columns
-        # that later migrations added.
-        subprocess.run(
-            [sys.executable, "-c", "import sys; from carto.demo.loader import load_demo;"
-             " load_demo(sys.argv[1])", url],
-            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)},
-            check=True, timeout=900, capture_output=True,
-        )  # fmt: skip
+        seed_at(PREVIOUS_HEAD, url, tmp_path / "tree")
         data_before, tiles_before = fingerprint(url), await served_tiles(url)
         assert any(k.startswith("points signalements") for k in data_before)
         assert any(k.startswith("points contributions") for k in data_before)
