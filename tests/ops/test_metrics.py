@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from carto.notifications.runner import make_worker
+from carto.worker import make_worker
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
