@@ -221,7 +221,8 @@ class ClientsMiddleware:
             return
         path: str = scope["path"]
         if _ITEMS.search(path):
-            scope = dict(scope)
+            # In place, not a copy: outer middlewares (metrics) read the route the router
+            # writes into this same scope.
             scope["query_string"] = _lenient_query(scope.get("query_string", b""))
             _geojson_accept(scope)
             await self.app(scope, receive, send)
