@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from carto.worker import make_worker
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from carto.app import create_app
 from carto.embedded import free_port
 from carto.settings import Settings
+from carto.worker import make_worker
 from tests.conftest import serve_in_thread
 from tests.notifications.test_outbox import queue_email
 
