@@ -33,11 +33,21 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> 
 
 
 def carto_env(db_url: str, **extra: str) -> dict[str, str]:
+    """The served app's environment: the bench database as the owner, and its app and
+    reader logins (the embedded cluster this process started knows them), since
+    `carto serve` refuses an external database without the role URLs."""
+    from carto.db import libpq_url
+    from carto.embedded import role_url_for
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARTO_")}
     env.update(
         CARTO_DATABASE_URL=db_url, CARTO_RATE_LIMITS="off", CARTO_LOG_LEVEL="WARNING",
         CARTO_SECRET_KEY="bench-secret-key-" + "x" * 32, **extra,
     )  # fmt: skip
+    for role in ("app", "reader"):
+        url = role_url_for(libpq_url(db_url), role)
+        if url is not None:
+            env.setdefault(f"CARTO_{role.upper()}_DATABASE_URL", url)
     return env
 
 

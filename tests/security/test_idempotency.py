@@ -182,5 +182,5 @@ def test_openapi_declares_the_header_on_the_three_routes(http: httpx.Client) -> 
     assert declared == {
         ("/api/v1/signalements", "post"),
         ("/api/v1/concertations/{ref}/contributions", "post"),
-        ("/open311/v2/requests.json", "post"),
+        ("/open311/v2/requests.{ext}", "post"),
     }
