@@ -33,6 +33,7 @@ from carto.roles import GROUPS
 
 # pg_restore's table of contents entries left out (see the module docstring).
 SKIPPED_ENTRIES = re.compile(r" (EXTENSION|COMMENT - EXTENSION|DEFAULT ACL) ")
+EXTENSION_ENTRY = re.compile(r"; \d+ \d+ EXTENSION - (\w+)")
 RESET_TILE_LOG = """
 UPDATE tiles.log_horizon SET horizon = '0',
     next_horizon = pg_snapshot_xmin(pg_current_snapshot()), pruned_at = now()
@@ -125,6 +126,15 @@ def _pg_restore(url: str, dump: Path, tmp: Path) -> None:
     toc = subprocess.run(  # noqa: S603 - our own arguments
         [cmd[0], "--list", str(dump)], env=env, capture_output=True, text=True, check=True
     ).stdout
+    # The dump's extensions (postgis, pg_trgm, unaccent...) are created here, by name,
+    # before the data: generated columns call them while rows are copied in.
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in sorted(set(EXTENSION_ENTRY.findall(toc))):
+            conn.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(
+                    sql.Identifier(name)
+                )
+            )
     kept = tmp / "toc.list"
     kept.write_text(
         "".join(f"{line}\n" for line in toc.splitlines() if not SKIPPED_ENTRIES.search(line))
