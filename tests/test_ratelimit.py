@@ -202,6 +202,8 @@ def test_serve_never_trusts_forwarded_headers(settings, monkeypatch, workers: in
     monkeypatch.setattr(uvicorn.Server, "run", fake_server_run)
     # _serve exports both for its workers; monkeypatch restores them afterwards.
     monkeypatch.setenv("CARTO_DATABASE_URL", "postgresql+psycopg://unused/none")
+    monkeypatch.setenv("CARTO_APP_DATABASE_URL", "postgresql+psycopg://unused/none")
+    monkeypatch.setenv("CARTO_READER_DATABASE_URL", "postgresql+psycopg://unused/none")
     monkeypatch.setenv("CARTO_DATA_DIR", str(settings.data_dir))
     cli._serve(settings, "postgresql+psycopg://unused/none", workers=workers)
     assert seen["proxy_headers"] is False

@@ -33,6 +33,8 @@ def test_both_serving_entries_ask_for_it(settings, monkeypatch) -> None:
     )
     cli._serve(settings, "postgresql+psycopg://unused/none", workers=1)
     monkeypatch.setenv("CARTO_DATABASE_URL", "postgresql+psycopg://unused/none")
+    monkeypatch.setenv("CARTO_APP_DATABASE_URL", "postgresql+psycopg://unused/none")
+    monkeypatch.setenv("CARTO_READER_DATABASE_URL", "postgresql+psycopg://unused/none")
     monkeypatch.setenv("CARTO_DATA_DIR", str(settings.data_dir))
     served.append(asgi.create_app_from_env().state.freeze_heap)
     assert served == [True, True]
