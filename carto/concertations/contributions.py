@@ -8,7 +8,6 @@ campaign flags decide how it is shown, not whether it is kept.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
@@ -27,8 +26,8 @@ from carto.concertations.geojson import parse_geometry
 from carto.concertations.models import Concertation, Theme
 from carto.concertations.participation_models import Answer, Contribution
 from carto.concertations.personal_data import hold_reason
+from carto.concertations.public_read import feature_from
 from carto.concertations.schemas import (
-    ContributionCollection,
     ContributionFeature,
     ContributionFeatureIn,
     ResidenceInput,
@@ -41,10 +40,7 @@ from carto.concertations.service import (
     utcnow,
 )
 from carto.concertations.status import (
-    ANSWER_LABELS,
     CHANNEL_LABELS,
-    CONTRIBUTION_KIND_LABELS,
-    author_name,
     current_phase,
 )
 from carto.errors import Forbidden, InvalidInput, NotFound, OutsideTerritory
@@ -82,47 +78,28 @@ def _base_query() -> Select[Any]:
 
 
 def _feature(row: Any) -> ContributionFeature:
+    """The app role's row in the public views' shape (`public_read.feature_from`)."""
     c, theme, slug, pseudonym, answer, authority, geometry = row
-    hidden = c.visibility == "hidden"
-    props = {
-        "concertation": slug,
-        "concertation_id": c.concertation_id,
-        "theme": theme.slug,
-        "theme_label": theme.label,
-        "theme_color": theme.color,
-        "kind": c.kind,
-        "kind_label": CONTRIBUTION_KIND_LABELS[c.kind],
-        "title": None if hidden else c.title,
-        "body": None if hidden else c.body,
-        "author": author_name(pseudonym, c.author_label),
-        "channel": c.channel,
-        "channel_label": CHANNEL_LABELS[c.channel],
-        "photo_id": None if hidden else c.photo_id,
-        "commune": c.commune_insee,
-        "phase": c.phase,
-        "votes_for": c.votes_for,
-        "votes_against": c.votes_against,
-        "supports": c.supports,
-        "comments": c.comments,
-        "answer": None
-        if answer is None
-        else {
-            "status": answer.status,
-            "label": ANSWER_LABELS[answer.status],
-            "text": answer.text,
-            "authority": authority,
-            "answered_at": answer.updated_at,
-        },
-        "visibility": c.visibility,
-        "moderation_reason": c.moderation_reason,
-        "flagged": bool(c.flags),
-        "constraint_notes": list(c.constraint_notes),
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
-    }
-    return ContributionFeature.model_validate(
-        {"id": c.id, "geometry": None if hidden else json.loads(geometry), "properties": props}
-    )
+    fields = {
+        name: getattr(c, name)
+        for name in (
+            "id", "concertation_id", "kind", "channel", "visibility", "moderation_reason",
+            "title", "body", "photo_id", "author_label", "phase", "votes_for",
+            "votes_against", "supports", "comments", "constraint_notes", "created_at",
+            "updated_at",
+        )
+    }  # fmt: skip
+    return feature_from(
+        {
+            **fields, "concertation": slug, "theme": theme.slug, "theme_label": theme.label,
+            "theme_color": theme.color, "pseudonym": pseudonym, "commune": c.commune_insee,
+            "flagged": bool(c.flags), "geometry": geometry,
+            "answer_status": answer.status if answer else None,
+            "answer_text": answer.text if answer else None,
+            "answered_at": answer.updated_at if answer else None,
+            "answer_authority": authority,
+        }
+    )  # fmt: skip
 
 
 async def get_contribution(
@@ -154,31 +131,6 @@ async def _may_see_held(session: AsyncSession, c: Contribution, viewer: Principa
         return True
     concertation = await session.get(Concertation, c.concertation_id)
     return concertation is not None and can_moderate(viewer, concertation)
-
-
-async def list_contributions(
-    *, session: AsyncSession, ref: int | str, theme: str | None = None, kind: str | None = None,
-    bbox: tuple[float, float, float, float] | None = None, limit: int = 500, offset: int = 0,
-) -> ContributionCollection:  # fmt: skip
-    """The published contributions of a concertation, oldest first, as GeoJSON."""
-    k = await load_concertation(session=session, ref=ref)
-    where = [Contribution.concertation_id == k.id, Contribution.visibility == "published"]
-    if theme:
-        where.append(Theme.slug == theme)
-    if kind:
-        where.append(Contribution.kind == kind)
-    if bbox:
-        where.append(Contribution.geom.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
-    matched = await session.scalar(
-        select(func.count()).select_from(Contribution).join(Theme).where(*where)
-    )
-    rows = await session.execute(
-        _base_query().where(*where).order_by(Contribution.id).limit(limit).offset(offset)
-    )
-    features = [_feature(r) for r in rows]
-    return ContributionCollection(
-        features=features, number_matched=int(matched or 0), number_returned=len(features)
-    )
 
 
 def check_open(k: Concertation, *, staff_entry: bool) -> None:

@@ -29,9 +29,9 @@ from carto.concertations.synthesis import Runner, build_synthesis
 from carto.security_headers import sha256_source
 
 POINTS_SQL = """
-    SELECT c.id, c.title, t.label AS theme, t.color, cardinality(c.flags) > 0 AS flagged,
-           ST_X(ST_PointOnSurface(c.geom)) AS lon, ST_Y(ST_PointOnSurface(c.geom)) AS lat
-    FROM contribution c JOIN concertation_theme t ON t.id = c.theme_id
+    SELECT c.id, c.title, c.theme_label AS theme, c.theme_color AS color, c.flagged,
+           c.lon, c.lat
+    FROM public_layers.contribution_pages c
     WHERE c.concertation_id = :k AND c.visibility = 'published'
     ORDER BY c.id LIMIT 20000"""
 
@@ -120,6 +120,8 @@ async def build_report(run: Runner, concertation_id: int) -> str:
     """The HTML report of a concertation (NotFound when it does not exist)."""
     synthesis = await build_synthesis(run, concertation_id)
     points = [dict(p) for p in await run(POINTS_SQL, {"k": concertation_id})]
-    demo_rows = await run("SELECT is_demo FROM concertation WHERE id = :k", {"k": concertation_id})
+    demo_rows = await run(
+        "SELECT is_demo FROM public_layers.concertation_pages WHERE id = :k", {"k": concertation_id}
+    )
     demo = bool(demo_rows and demo_rows[0]["is_demo"])
     return await asyncio.to_thread(render_html, synthesis, points, demo=demo)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from carto.accounts.deps import CitizenPrincipal, CurrentPrincipal, OptionalPrincipal
-from carto.concertations import contributions, reactions, service
+from carto.concertations import contributions, public_read, reactions, service
 from carto.concertations.campaign import declare_residence, network_hash
 from carto.concertations.report import build_report, report_policy
 from carto.concertations.router_staff import router as staff_router
@@ -35,7 +35,7 @@ from carto.concertations.schemas import (
     VoteResult,
 )
 from carto.concertations.synthesis import build_synthesis, session_runner
-from carto.deps import BBoxDep, ReadSessionDep, SessionDep, client_address
+from carto.deps import BBoxDep, PublicSessionDep, ReadSessionDep, SessionDep, client_address
 from carto.errors import Forbidden
 from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
@@ -55,28 +55,30 @@ IpHash = Annotated[str | None, Depends(client_hash)]
 
 
 @router.get("/concertations", response_model=list[ConcertationPublic])
-async def list_concertations(session: ReadSessionDep) -> list[ConcertationPublic]:
-    """All concertations, open, closed and archived, with perimeter and themes."""
-    return await service.list_concertations(session=session)
+async def list_concertations(session: PublicSessionDep) -> list[ConcertationPublic]:
+    """All concertations, open, closed and archived, with perimeter and themes.
+    Read from the public views, as the reader role (the same answer for everyone)."""
+    return await public_read.list_concertations(session=session)
 
 
 @router.get("/concertations/{ref}", response_model=ConcertationDetail)
-async def concertation(ref: str, session: ReadSessionDep) -> ConcertationDetail:
-    """One concertation by id or slug, with its phases and reference layers."""
-    return await service.concertation_detail(session=session, ref=ref)
+async def concertation(ref: str, session: PublicSessionDep) -> ConcertationDetail:
+    """One concertation by id or slug, with its phases and reference layers (reader role)."""
+    return await public_read.concertation_detail(session=session, ref=ref)
 
 
 @router.get("/concertations/{ref}/contributions", response_model=ContributionCollection)
 async def concertation_contributions(
-    ref: str, request: Request, session: ReadSessionDep, bbox: BBoxDep,
+    ref: str, request: Request, session: PublicSessionDep, bbox: BBoxDep,
     theme: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")] = None,
     kind: Annotated[ContributionKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ContributionCollection:  # fmt: skip
-    """Published contributions as GeoJSON (readable forever, even once archived)."""
+    """Published contributions as GeoJSON (readable forever, even once archived), read
+    from the public views as the reader role."""
     cap = min(limit, request.app.state.settings.max_page_size)
-    return await contributions.list_contributions(
+    return await public_read.list_contributions(
         session=session, ref=ref, theme=theme, kind=kind, bbox=bbox, limit=cap,
         offset=offset,
     )  # fmt: skip
@@ -129,25 +131,26 @@ async def residence(
 
 @router.get("/concertations/{ref}/synthesis")
 async def synthesis(
-    ref: str, session: SessionDep,
+    ref: str, session: PublicSessionDep,
     eps_m: Annotated[float, Query(ge=10, le=5000)] = 300.0,
     min_points: Annotated[int, Query(ge=2, le=100)] = 5,
     groups: Annotated[int | None, Query(ge=2, le=12)] = None,
 ) -> dict[str, object]:  # fmt: skip
-    """Counts, participation per 1,000 inhabitants, rankings, hotspots, text themes."""
-    k = await service.load_concertation(session=session, ref=ref)
+    """Counts, participation per 1,000 inhabitants, rankings, hotspots, text themes.
+    Read from the public views, as the reader role (the same answer for everyone)."""
+    k = await public_read.concertation_page(session, ref)
     return await build_synthesis(
-        session_runner(session), k.id, eps_m=eps_m, min_points=min_points, groups=groups
+        session_runner(session), k["id"], eps_m=eps_m, min_points=min_points, groups=groups
     )
 
 
 @router.get("/concertations/{ref}/synthesis.html", response_class=HTMLResponse)
-async def synthesis_html(ref: str, session: SessionDep) -> HTMLResponse:
-    """The synthesis as a self-contained HTML report with a map."""
-    k = await service.load_concertation(session=session, ref=ref)
-    page = await build_report(session_runner(session), k.id)
+async def synthesis_html(ref: str, session: PublicSessionDep) -> HTMLResponse:
+    """The synthesis as a self-contained HTML report with a map (reader role)."""
+    k = await public_read.concertation_page(session, ref)
+    page = await build_report(session_runner(session), k["id"])
     headers = {
-        "Content-Disposition": f'inline; filename="{k.slug}.html"',
+        "Content-Disposition": f'inline; filename="{k["slug"]}.html"',
         "Content-Security-Policy": report_policy(),
     }
     return HTMLResponse(page, headers=headers)
@@ -155,8 +158,13 @@ async def synthesis_html(ref: str, session: SessionDep) -> HTMLResponse:
 
 @router.get("/contributions/{contribution_id}", response_model=ContributionFeature)
 async def contribution(
-    contribution_id: int, session: ReadSessionDep, viewer: OptionalPrincipal
-) -> ContributionFeature:
+    contribution_id: int, session: ReadSessionDep, public: PublicSessionDep,
+    viewer: OptionalPrincipal,
+) -> ContributionFeature:  # fmt: skip
+    """One contribution. Anonymous callers read the public views as the reader role;
+    signed-in ones the tables (its author and the moderators also see a held one)."""
+    if viewer is None:
+        return await public_read.get_contribution(session=public, contribution_id=contribution_id)
     return await contributions.get_contribution(
         session=session, contribution_id=contribution_id, viewer=viewer
     )
@@ -224,9 +232,13 @@ async def unsupport(
 
 @router.get("/contributions/{contribution_id}/comments", response_model=list[CommentPublic])
 async def comments(
-    contribution_id: int, session: ReadSessionDep, viewer: OptionalPrincipal
-) -> list[CommentPublic]:
-    """The discussion threads of a contribution."""
+    contribution_id: int, session: ReadSessionDep, public: PublicSessionDep,
+    viewer: OptionalPrincipal,
+) -> list[CommentPublic]:  # fmt: skip
+    """The discussion threads of a contribution: as the reader role for anonymous
+    callers; signed-in ones also see their own held comments (moderators all)."""
+    if viewer is None:
+        return await public_read.list_comments(session=public, contribution_id=contribution_id)
     return await reactions.list_comments(
         session=session, contribution_id=contribution_id, viewer=viewer
     )

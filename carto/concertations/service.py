@@ -6,16 +6,15 @@ callers get schemas.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.deps import Principal
+from carto.concertations import public_read
 from carto.concertations.geojson import parse_perimeter
 from carto.concertations.models import (
     Concertation,
@@ -29,20 +28,14 @@ from carto.concertations.participation_models import Contribution
 from carto.concertations.schemas import (
     ConcertationCreate,
     ConcertationDetail,
-    ConcertationPublic,
     ConcertationUpdate,
     PerimeterSpec,
-    PhasePublic,
     ReferenceLayerPublic,
     ThemeCreate,
-    ThemePublic,
     unsafe_text,
 )
 from carto.concertations.status import (
-    PHASE_LABELS,
-    STATUS_LABELS,
     concertation_status,
-    current_phase,
 )
 from carto.errors import Conflict, Forbidden, InvalidInput, NotFound
 from carto.geo import slugify
@@ -98,11 +91,6 @@ def can_moderate(principal: Principal, c: Concertation) -> bool:
     return "moderator" in principal.roles or is_organiser_admin(principal, c)
 
 
-async def _authority_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    rows = await session.execute(select(Authority.id, Authority.name).where(Authority.id.in_(ids)))
-    return {row.id: row.name for row in rows}
-
-
 async def _layers(session: AsyncSession, concertation_id: int) -> list[ReferenceLayerPublic]:
     count = (
         select(func.count()).where(ReferenceFeature.layer_id == ReferenceLayer.id).scalar_subquery()
@@ -127,79 +115,9 @@ async def _layers(session: AsyncSession, concertation_id: int) -> list[Reference
     ]
 
 
-def _public(
-    c: Concertation, perimeter: dict[str, Any], count: int, names: dict[int, str], now: datetime
-) -> dict[str, Any]:
-    status = status_of(c, now)
-    phase = current_phase(c.phases, now)
-    return {
-        "id": c.id,
-        "slug": c.slug,
-        "title": c.title,
-        "description": c.description,
-        "kind": c.kind,
-        "status": status,
-        "status_label": STATUS_LABELS[status],
-        "opens_at": c.opens_at,
-        "closes_at": c.closes_at,
-        "archived_at": c.archived_at,
-        "phase": phase,
-        "perimeter": perimeter,
-        "themes": [ThemePublic.model_validate(t, from_attributes=True) for t in c.themes],
-        "phases": [
-            PhasePublic(
-                phase=p.phase,  # type: ignore[arg-type]
-                label=PHASE_LABELS[p.phase],
-                starts_at=p.starts_at,
-                description=p.description,
-                current=p.phase == phase,
-            )
-            for p in c.phases
-        ],
-        "allowed_geometry_types": list(c.allowed_geometry_types),
-        "allowed_kinds": list(c.allowed_kinds),
-        "authorities": sorted(
-            names[o.authority_id] for o in c.organisers if o.authority_id in names
-        ),
-        "contributions": count,
-        "is_demo": c.is_demo,
-    }
-
-
-async def _rows(
-    session: AsyncSession, where: Any = None
-) -> list[tuple[Concertation, dict[str, Any], int]]:
-    visible = (
-        select(func.count())
-        .where(Contribution.concertation_id == Concertation.id)
-        .where(Contribution.visibility == "published")
-        .scalar_subquery()
-    )
-    query = select(Concertation, func.ST_AsGeoJSON(Concertation.perimeter, 6), visible)
-    if where is not None:
-        query = query.where(where)
-    rows = await session.execute(query.order_by(Concertation.opens_at.desc(), Concertation.id))
-    return [(c, json.loads(geo), n) for c, geo, n in rows]
-
-
-async def list_concertations(*, session: AsyncSession) -> list[ConcertationPublic]:
-    """Every concertation, open ones and archives alike (nothing is ever deleted)."""
-    rows = await _rows(session)
-    names = await _authority_names(
-        session, [o.authority_id for c, _, _ in rows for o in c.organisers]
-    )
-    now = utcnow()
-    return [ConcertationPublic.model_validate(_public(c, g, n, names, now)) for c, g, n in rows]
-
-
 async def concertation_detail(*, session: AsyncSession, ref: int | str) -> ConcertationDetail:
-    c = await load_concertation(session=session, ref=ref)
-    (row,) = await _rows(session, Concertation.id == c.id)
-    names = await _authority_names(session, list(organiser_ids(c)))
-    data = _public(row[0], row[1], row[2], names, utcnow())
-    return ConcertationDetail.model_validate(
-        {**data, "reference_layers": await _layers(session, c.id)}
-    )
+    """The public detail (`public_read`, the views the reader reads), after a write."""
+    return await public_read.concertation_detail(session=session, ref=ref)
 
 
 async def _perimeter_wkt(session: AsyncSession, spec: PerimeterSpec) -> str:

@@ -4,7 +4,8 @@ supported and most disputed contributions, spatial hotspots, themes found in the
 Only published contributions count. Campaign-flagged contributions and votes are
 counted apart (`flagged`), never mixed into the main figures. The same code serves
 the API (async session, asyncpg) and the CLI (sync connection, psycopg): queries go
-through a `Runner`, one awaitable call per SQL statement.
+through a `Runner`, one awaitable call per SQL statement. Every query reads the
+`public_layers` views (migration p004), so the API runs it as the reader role.
 """
 
 from __future__ import annotations
@@ -32,100 +33,62 @@ from carto.errors import NotFound
 
 Runner = Callable[[str, dict[str, Any]], Awaitable[list[Mapping[str, Any]]]]
 TOP = 10
-UNFLAGGED = "cardinality(c.flags) = 0"
-FLAGGED = "cardinality(c.flags) > 0"
+UNFLAGGED = "NOT c.flagged"
+PUBLISHED = "c.concertation_id = :k AND c.visibility = 'published'"
+V = "public_layers"  # the reader's views (migration p004): no table is read directly
 
 SQL = {
-    "concertation": """
-        SELECT id, slug, title, kind, opens_at, closes_at, archived_at,
-               ST_AsGeoJSON(perimeter, 5) AS perimeter
-        FROM concertation WHERE id = :k""",
+    "concertation": f"""
+        SELECT id, slug, title, kind, opens_at, closes_at, archived_at, is_demo,
+               perimeter_coarse AS perimeter
+        FROM {V}.concertation_pages WHERE id = :k""",
     "themes": f"""
         SELECT t.slug, t.label, t.color,
                count(c.id) FILTER (WHERE {UNFLAGGED}) AS count,
-               count(c.id) FILTER (WHERE {FLAGGED}) AS flagged
-        FROM concertation_theme t
-        LEFT JOIN contribution c ON c.theme_id = t.id AND c.visibility = 'published'
-        WHERE t.concertation_id = :k GROUP BY t.id ORDER BY t.sort_order, t.id""",
+               count(c.id) FILTER (WHERE c.flagged) AS flagged
+        FROM {V}.concertation_themes t
+        LEFT JOIN {V}.contribution_pages c ON c.theme_id = t.id AND c.visibility = 'published'
+        WHERE t.concertation_id = :k
+        GROUP BY t.id, t.slug, t.label, t.color, t.sort_order ORDER BY t.sort_order, t.id""",
     "facets": f"""
         SELECT 'kind' AS facet, c.kind AS value, count(*) FILTER (WHERE {UNFLAGGED}) AS count,
-               count(*) FILTER (WHERE {FLAGGED}) AS flagged
-          FROM contribution c WHERE c.concertation_id = :k AND c.visibility = 'published'
-         GROUP BY c.kind
+               count(*) FILTER (WHERE c.flagged) AS flagged
+          FROM {V}.contribution_pages c WHERE {PUBLISHED} GROUP BY c.kind
         UNION ALL
         SELECT 'channel', c.channel, count(*) FILTER (WHERE {UNFLAGGED}),
-               count(*) FILTER (WHERE {FLAGGED})
-          FROM contribution c WHERE c.concertation_id = :k AND c.visibility = 'published'
-         GROUP BY c.channel
+               count(*) FILTER (WHERE c.flagged)
+          FROM {V}.contribution_pages c WHERE {PUBLISHED} GROUP BY c.channel
         UNION ALL
         SELECT 'phase', coalesce(c.phase, 'aucune'), count(*) FILTER (WHERE {UNFLAGGED}),
-               count(*) FILTER (WHERE {FLAGGED})
-          FROM contribution c WHERE c.concertation_id = :k AND c.visibility = 'published'
-         GROUP BY c.phase
+               count(*) FILTER (WHERE c.flagged)
+          FROM {V}.contribution_pages c WHERE {PUBLISHED} GROUP BY c.phase
         UNION ALL
-        SELECT 'visibility', c.visibility, count(*), 0
-          FROM contribution c WHERE c.concertation_id = :k GROUP BY c.visibility
+        SELECT 'visibility', c.visibility, c.count, 0
+          FROM {V}.concertation_visibility c WHERE c.concertation_id = :k
         UNION ALL
-        SELECT 'answer', coalesce(a.status, 'sans_reponse'), count(*) FILTER (WHERE {UNFLAGGED}),
-               count(*) FILTER (WHERE {FLAGGED})
-          FROM contribution c LEFT JOIN contribution_answer a ON a.contribution_id = c.id
-         WHERE c.concertation_id = :k AND c.visibility = 'published' GROUP BY a.status""",
+        SELECT 'answer', coalesce(c.answer_status, 'sans_reponse'),
+               count(*) FILTER (WHERE {UNFLAGGED}), count(*) FILTER (WHERE c.flagged)
+          FROM {V}.contribution_pages c WHERE {PUBLISHED} GROUP BY c.answer_status""",
     "communes": f"""
-        SELECT m.insee, m.nom, m.population,
-               count(c.id) FILTER (WHERE {UNFLAGGED}) AS contributions,
-               count(c.id) FILTER (WHERE {FLAGGED}) AS flagged,
-               count(DISTINCT c.author_id) FILTER (WHERE {UNFLAGGED}) AS participants
-        FROM concertation k
-        JOIN commune m ON ST_Intersects(k.perimeter, ST_PointOnSurface(m.geom))
-        LEFT JOIN contribution c ON c.commune_insee = m.insee AND c.concertation_id = k.id
-             AND c.visibility = 'published'
-        WHERE k.id = :k GROUP BY m.insee ORDER BY m.nom""",
-    "votes": """
-        SELECT count(*) FILTER (WHERE cardinality(v.flags) = 0 AND v.value = 1) AS votes_for,
-               count(*) FILTER (WHERE cardinality(v.flags) = 0 AND v.value = -1) AS votes_against,
-               count(*) FILTER (WHERE cardinality(v.flags) > 0) AS flagged
-        FROM contribution_vote v JOIN contribution c
-          ON c.id = v.contribution_id AND c.concertation_id = v.concertation_id
-        WHERE c.concertation_id = :k AND c.visibility = 'published'""",
+        SELECT insee, nom, population, contributions, flagged, participants
+        FROM {V}.concertation_communes WHERE concertation_id = :k ORDER BY nom""",
+    "votes": f"""
+        SELECT coalesce(sum(votes_for), 0) AS votes_for,
+               coalesce(sum(votes_against), 0) AS votes_against,
+               coalesce(sum(flagged), 0) AS flagged
+        FROM {V}.contribution_votes WHERE concertation_id = :k""",
     "participation": f"""
-        SELECT (SELECT count(*) FROM contribution_support s JOIN contribution c
-                  ON c.id = s.contribution_id AND c.concertation_id = s.concertation_id
-                 WHERE c.concertation_id = :k AND c.visibility = 'published') AS supports,
-               (SELECT count(*) FROM contribution_comment m JOIN contribution c
-                  ON c.id = m.contribution_id AND c.concertation_id = m.concertation_id
-                 WHERE c.concertation_id = :k AND c.visibility = 'published'
-                   AND m.visibility = 'published') AS comments,
-               (SELECT count(*) FROM contribution c WHERE c.concertation_id = :k
-                   AND c.visibility = 'published' AND c.author_id IS NULL AND {UNFLAGGED})
-                 AS offline_contributions,
-               (SELECT count(DISTINCT u) FROM (
-                  SELECT c.author_id AS u FROM contribution c WHERE c.concertation_id = :k
-                     AND c.visibility = 'published' AND {UNFLAGGED}
-                  UNION ALL SELECT v.user_id FROM contribution_vote v JOIN contribution c
-                     ON c.id = v.contribution_id AND c.concertation_id = v.concertation_id
-                   WHERE c.concertation_id = :k AND cardinality(v.flags) = 0
-                  UNION ALL SELECT m.author_id FROM contribution_comment m JOIN contribution c
-                     ON c.id = m.contribution_id AND c.concertation_id = m.concertation_id
-                   WHERE c.concertation_id = :k AND m.visibility = 'published'
-                  UNION ALL SELECT s.user_id FROM contribution_support s JOIN contribution c
-                     ON c.id = s.contribution_id AND c.concertation_id = s.concertation_id
-                   WHERE c.concertation_id = :k) p
-                 WHERE u IS NOT NULL) AS participants""",
+        SELECT supports, comments, offline_contributions, participants
+        FROM {V}.concertation_participation WHERE concertation_id = :k""",
     "ranking": f"""
-        SELECT c.id, c.title, t.slug AS theme, t.label AS theme_label, c.supports,
-               count(v.id) FILTER (WHERE v.value = 1 AND cardinality(v.flags) = 0) AS votes_for,
-               count(v.id) FILTER (WHERE v.value = -1 AND cardinality(v.flags) = 0)
-                 AS votes_against
-        FROM contribution c JOIN concertation_theme t ON t.id = c.theme_id
-        LEFT JOIN contribution_vote v
-          ON v.contribution_id = c.id AND v.concertation_id = c.concertation_id
-        WHERE c.concertation_id = :k AND c.visibility = 'published' AND {UNFLAGGED}
-        GROUP BY c.id, t.slug, t.label""",
+        SELECT c.id, c.title, c.theme, c.theme_label, c.supports, v.votes_for, v.votes_against
+        FROM {V}.contribution_pages c JOIN {V}.contribution_votes v ON v.contribution_id = c.id
+        WHERE {PUBLISHED} AND {UNFLAGGED}""",
     "hotspots": f"""
         WITH pts AS (
-          SELECT c.id, c.theme_id, ST_Transform(ST_PointOnSurface(c.geom), 2154) AS g
-            FROM contribution c
-           WHERE c.concertation_id = :k AND c.visibility = 'published' AND {UNFLAGGED}),
+          SELECT c.id, c.theme_id,
+                 ST_Transform(ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326), 2154) AS g
+            FROM {V}.contribution_pages c WHERE {PUBLISHED} AND {UNFLAGGED}),
         cl AS (SELECT pts.*, ST_ClusterDBSCAN(g, CAST(:eps AS float8), CAST(:minpts AS integer))
                         OVER () AS n
                  FROM pts),
@@ -137,12 +100,11 @@ SQL = {
                ST_Y(ST_Transform(a.center, 4326)) AS lat,
                ST_MaxDistance(a.center, a.pts) AS radius_m, a.ids,
                t.slug AS theme, t.label AS theme_label
-        FROM agg a JOIN concertation_theme t ON t.id = a.theme_id
+        FROM agg a JOIN {V}.concertation_themes t ON t.id = a.theme_id
         ORDER BY a.size DESC, lon LIMIT 20""",
     "texts": f"""
-        SELECT c.id, c.title, c.body FROM contribution c
-        WHERE c.concertation_id = :k AND c.visibility = 'published' AND {UNFLAGGED}
-        ORDER BY c.id""",
+        SELECT c.id, c.title, c.body FROM {V}.contribution_pages c
+        WHERE {PUBLISHED} AND {UNFLAGGED} ORDER BY c.id""",
 }
 
 

@@ -243,7 +243,22 @@ def _anonymous_reads(owner: psycopg.Connection) -> list[str]:
         "SELECT id, category_code, ST_X(geom), ST_Y(geom) FROM signalement "
         "WHERE status = 'open' ORDER BY id LIMIT 1"
     ).fetchone()
+    slug, published, hidden = owner.execute(
+        "SELECT k.slug, max(c.id) FILTER (WHERE c.visibility = 'published' AND c.comments > 0), "
+        "max(c.id) FILTER (WHERE c.visibility = 'hidden') "
+        "FROM contribution c JOIN concertation k ON k.id = c.concertation_id "
+        "GROUP BY k.slug ORDER BY count(*) FILTER (WHERE c.visibility = 'hidden') DESC LIMIT 1"
+    ).fetchone()
+    assert published and hidden, "the demo has commented and hidden contributions"
     return [
+        "/api/v1/concertations",
+        f"/api/v1/concertations/{slug}",
+        f"/api/v1/concertations/{slug}/contributions?bbox=-180,-90,180,90",
+        f"/api/v1/contributions/{published}",
+        f"/api/v1/contributions/{hidden}",
+        f"/api/v1/contributions/{published}/comments",
+        f"/api/v1/concertations/{slug}/synthesis",
+        f"/api/v1/concertations/{slug}/synthesis.html",
         f"/api/v1/signalements/{sid}",
         f"/api/v1/signalements/nearby?lon={lon}&lat={lat}&service_code={code}&radius=200",
         "/open311/v2/requests.json",
@@ -251,6 +266,29 @@ def _anonymous_reads(owner: psycopg.Connection) -> list[str]:
         "/open311/v2/services.json",
         f"/open311/v2/services/{code}.json",
     ]
+
+
+def test_concertation_views_publish_what_the_pages_show(reader: psycopg.Connection) -> None:
+    """The reader's concertation views hold no held item, no hidden text or shape, and no
+    column that names an account, an address or an IP hash."""
+    held = reader.execute(
+        "SELECT count(*) FROM public_layers.contribution_pages WHERE visibility = 'held'"
+    ).fetchone()
+    hidden = reader.execute(
+        "SELECT count(*), count(title), count(body), count(geometry), count(photo_id) "
+        "FROM public_layers.contribution_pages WHERE visibility = 'hidden'"
+    ).fetchone()
+    assert held == (0,) and hidden[0] > 0 and hidden[1:] == (0, 0, 0, 0)
+    columns = {
+        name
+        for (name,) in reader.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "'public_layers' AND table_name IN ('concertation_pages', 'contribution_pages', "
+            "'contribution_comments', 'concertation_themes', 'concertation_phases')"
+        )
+    }
+    assert "pseudonym" in columns
+    assert not columns & {"email", "ip_hash", "author_id", "user_id", "hold_reason", "flags"}
 
 
 def _settled(owner: psycopg.Connection) -> dict[int, tuple[str, Any]]:
