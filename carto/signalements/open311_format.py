@@ -146,7 +146,7 @@ IN_JURISDICTION = (
 REQUESTS_SQL = """
 SELECT s.id, s.state, s.status, s.category_code, s.category, s.description,
        s.authority, s.service, s.explanation, s.created_at, s.updated_at,
-       s.due_at, s.address_string, s.lat, s.lon, s.media_url,
+       s.due_at, s.address_string, s.lat, s.lon, s.media_url, s.zipcode,
        photo.photo_id, photo.content_type AS photo_type, note.public_note AS last_note
 FROM public_layers.signalement_pages s
 LEFT JOIN LATERAL (
@@ -188,7 +188,7 @@ def _request(row: Any, base_url: str) -> dict[str, Any]:
         "expected_datetime": w3c(row.due_at),
         "address": row.address_string,
         "address_id": None,
-        "zipcode": None,
+        "zipcode": row.zipcode,
         "lat": float(row.lat),
         "long": float(row.lon),
         "media_url": media,
