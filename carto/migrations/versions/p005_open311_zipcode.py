@@ -1,7 +1,7 @@
 """Open311 `zipcode`: the postcode of the nearest address, else the commune's
 
-Revision ID: p004
-Revises: p003
+Revision ID: p005
+Revises: p004
 Create Date: 2026-12-07
 
 GeoReport's `zipcode` was always null. The ticket page view gains it: the postcode of
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from alembic import op
 
-revision: str = "p004"
-down_revision: str | None = "p003"
+revision: str = "p005"
+down_revision: str | None = "p004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = ("q001",)  # geocode_address, carto_main_postcode
 
