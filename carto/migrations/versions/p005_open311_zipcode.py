@@ -6,9 +6,11 @@ Create Date: 2026-12-07
 
 GeoReport's `zipcode` was always null. The ticket page view gains it: the postcode of
 the nearest BAN address within 50 m when `carto import addresses` has run, else the
-postcode the commune (or Lyon's, Paris's, Marseille's arrondissement) is known by
-(`carto_main_postcode`, from the postcode table every deployment has). Appended at the
-end of the view, as CREATE OR REPLACE VIEW requires.
+postcode the commune (or Lyon's, Paris's, Marseille's arrondissement) is known by (the
+smallest of the postcode table every deployment has). Inline subqueries, not
+`carto_main_postcode`: a function runs with its caller's rights, and the reader may not
+read the postcode table; a view's own subqueries run with the view owner's. Appended at
+the end of the view, as CREATE OR REPLACE VIEW requires.
 """
 
 import importlib.util
@@ -20,7 +22,7 @@ from alembic import op
 revision: str = "p005"
 down_revision: str | None = "p004"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ("q001",)  # geocode_address, carto_main_postcode
+depends_on: str | Sequence[str] | None = ("q001",)  # geocode_address, geocode_postcode
 
 _spec = importlib.util.spec_from_file_location(
     "p003", Path(__file__).with_name("p003_public_jurisdictions.py")
@@ -35,7 +37,8 @@ ZIPCODE = """,
                         SELECT ad.postcode, ad.geom FROM public.geocode_address ad
                         ORDER BY ad.geom <-> s.geom LIMIT 1) n
                     WHERE ST_DWithin(n.geom::geography, s.geom::geography, 50)),
-                   public.carto_main_postcode(COALESCE(s.arrondissement_insee, s.commune_insee))
+                   (SELECT min(gp.postcode) FROM public.geocode_postcode gp
+                    WHERE gp.insee = COALESCE(s.arrondissement_insee, s.commune_insee))
                ) AS zipcode"""
 
 
