@@ -42,6 +42,7 @@ from tipg.factory import COMMON_CONFORMS, FEATURES_CONFORMS, OGCFeaturesFactory
 from tipg.resources.enums import MediaType
 from tipg.settings import DatabaseSettings
 
+from carto.layers import ogc_csv
 from carto.layers.catalog import GEOMETRY_COLUMN, SCHEMA
 from carto.layers.cql import UnsupportedFilter
 from carto.layers.ogc_clients import (
@@ -194,7 +195,7 @@ async def open_ogc(
 async def close_ogc(app: FastAPI) -> None:
     if app.state.pool is not None:
         await close_db_connection(app)
-        app.state.pool = None
+    app.state.pool = None
     app.state.collection_catalog = None
 
 
@@ -402,6 +403,7 @@ def build_ogc_app() -> FastAPI:
         docs_url=None,  # install_docs below: Swagger UI with its CSP
         redoc_url=None,
     )
+    ogc_csv.install()  # f=csv: empty pages and formula cells (carto/layers/ogc_csv.py)
     app.state.pool = None
     app.state.collection_catalog = None
     app.state.ogc_url = None

@@ -81,3 +81,20 @@ def test_negative_numbers_stay_numbers(
                 (before[0], hostile_contribution),
             )
     assert row["votes_against"] == "-3"
+
+
+def test_ogc_csv_neutralises_formulas(http: httpx.Client, hostile_contribution: int) -> None:
+    """The OGC API's own CSV (`f=csv`, tipg's writer replaced) is neutralised the same way."""
+    resp = http.get(
+        "/ogc/collections/contributions/items", params={"f": "csv", "id": str(hostile_contribution)}
+    )
+    assert resp.status_code == 200, resp.text
+    rows = list(csv.DictReader(io.StringIO(resp.text)))
+    [row] = [r for r in rows if r.get("id") == str(hostile_contribution)]
+    assert row["title"] == "'" + PAYLOAD
+
+
+def test_ogc_csv_of_an_empty_page_is_an_empty_answer(http: httpx.Client) -> None:
+    """tipg's writer raised StopIteration on no rows: a 200 cut short mid-stream."""
+    resp = http.get("/ogc/collections/contributions/items", params={"f": "csv", "id": "999999999"})
+    assert resp.status_code == 200 and resp.text == ""
