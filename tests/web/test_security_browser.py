@@ -53,7 +53,9 @@ def test_report_payloads_run_nothing_and_the_map_draws_them(
     assert markers.count() == len(PAYLOADS)  # every contribution is on the map
     tips: list[str] = []
     for n in range(len(PAYLOADS)):
-        markers.nth(n).hover()
+        # The event itself, not a pointer at the marker's centre: the markers may overlap,
+        # and the one on top would take the pointer (and show its own tooltip).
+        markers.nth(n).dispatch_event("mouseover")
         frame.locator(".leaflet-tooltip").first.wait_for()
         tips += frame.locator(".leaflet-tooltip").all_inner_texts()
     for payload in PAYLOADS:  # shown as text, not run
