@@ -20,6 +20,9 @@ from carto.territories.france import SLIVER_DEG2, import_france
 from tests.conftest import SHARED
 
 FRANCE = SHARED / "communes-france.fgb"
+pytestmark = pytest.mark.skipif(
+    not FRANCE.exists(), reason="shared/ data not beside the repository"
+)
 DEPARTEMENTS = ("31", "75", "92", "93", "94", "2A", "974")
 
 

@@ -16,6 +16,9 @@ from carto.territories.france import import_france
 from tests.conftest import SHARED
 
 FRANCE = SHARED / "communes-france.fgb"
+pytestmark = pytest.mark.skipif(
+    not FRANCE.exists(), reason="shared/ data not beside the repository"
+)
 
 
 @pytest.fixture(scope="module")
