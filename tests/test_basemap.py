@@ -157,3 +157,22 @@ def _glyphs(data: bytes) -> dict[int, dict[int, int | bytes]]:
             glyph = dict(_fields(value))
             found[int(glyph[1])] = glyph  # type: ignore[arg-type]
     return found
+
+
+def test_carto_serve_refuses_a_bad_value_in_one_french_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from carto.cli import app
+    from carto.settings import get_settings
+
+    monkeypatch.setenv("CARTO_BASEMAP", "plan_ign")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--port", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "Configuration" in result.output and "CARTO_BASEMAP='plan_ign'" in result.output
+    assert "Traceback" not in result.output
