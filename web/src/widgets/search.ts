@@ -78,8 +78,9 @@ export function addressSearch(map: CartoMap, onPick?: PickHandler): HTMLElement 
     );
     active = -1;
     input.removeAttribute("aria-activedescendant");
-    list.hidden = found.length === 0;
-    input.setAttribute("aria-expanded", String(found.length > 0));
+    const open = found.length > 0 && document.activeElement === input; // not after Tab away
+    list.hidden = !open;
+    input.setAttribute("aria-expanded", String(open));
     if (found.length) say(`${found.length} suggestion${found.length > 1 ? "s" : ""} : flèches haut et bas pour choisir, Entrée pour valider.`);
     else say("Aucun résultat pour cette recherche.", true);
   };
