@@ -129,6 +129,26 @@ def test_auto_falls_back_to_the_own_base_within_three_seconds(context: BrowserCo
     assert page.evaluate("() => !!window.cartoMap.map.getLayer('streets-label')")
 
 
+def test_a_reachable_plan_ign_is_drawn_with_the_territories_on_top(
+    context: BrowserContext,
+) -> None:
+    """Plan IGN answering (a stand-in style served by the browser's router): no notice,
+    its layers under the commune outlines; the CSP let the request through."""
+    style = {
+        "version": 8,
+        "sources": {},
+        "layers": [{"id": "ign-fond", "type": "background", "paint": {"background-color": "#eee"}}],
+    }
+    context.route("https://data.geopf.fr/**", lambda route: route.fulfill(json=style))
+    page = context.new_page()
+    page.goto("/donnees")
+    map_ready(page)
+    layers = page.evaluate("() => window.cartoMap.map.getStyle().layers.map(l => l.id)")
+    assert layers[0] == "ign-fond" and "communes-line" in layers
+    assert "streets-label" not in layers  # IGN draws its own streets
+    expect(page.get_by_test_id("basemap-notice")).to_have_count(0)
+
+
 def test_no_network_at_all_falls_back_at_once(page: Page) -> None:
     page.goto("/")
     map_ready(page)
