@@ -12,7 +12,10 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.ht
 
 .PHONY: install demo test lint format bench clean-var screenshots
 
-install: $(STAMP) $(WEB_BUILT)
+# Street-name glyphs of the offline base map (carto/tiles/glyphs.py), from Debian's DejaVu.
+GLYPHS_BUILT := tiles/glyphs/.carto-built
+
+install: $(STAMP) $(WEB_BUILT) $(GLYPHS_BUILT)
 	@scripts/install-system.sh
 
 $(WEB_DEPS): web/package.json web/package-lock.json
@@ -24,6 +27,10 @@ $(WEB_BUILT): $(WEB_DEPS) $(WEB_SOURCES)
 	@cd web && npm run --silent build >/dev/null
 	@touch $@
 	@echo "install: web map built"
+
+$(GLYPHS_BUILT): $(STAMP) carto/tiles/glyphs.py
+	@$(BIN)/python -m carto.tiles.glyphs
+	@touch $@
 
 $(STAMP): pyproject.toml
 	@scripts/install-system.sh

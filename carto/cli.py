@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, TypedDict
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -60,7 +61,12 @@ PortOpt = Annotated[int | None, typer.Option("--port", help="Port d'écoute.")]
 
 
 def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    base = get_settings()
+    try:
+        base = get_settings()
+    except ValidationError as exc:  # a bad CARTO_* value: say which, without a traceback
+        for err in exc.errors():
+            console.print(f"[red]Configuration :[/red] {err['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(code=2) from None
     update = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         update["data_dir"] = data_dir

@@ -70,9 +70,10 @@ def _origin(url: str | None) -> str:
 
 def web_app_policy(settings: Settings) -> str:
     """The single-page app: its own bundle only; MapLibre's workers come from blob: URLs
-    and its tiles, glyphs and sprites from this origin or the configured base map's."""
-    extra = _origin(settings.basemap_url)
-    remote = f" {extra}" if extra else ""
+    and its tiles, glyphs and sprites from this origin or the chosen base map's
+    (`CARTO_BASEMAP`: exactly that third party's origin, none for Carto's own base)."""
+    origins = [_origin(u) for u in (settings.basemap_choice.url,) if u]
+    remote = "".join(f" {o}" for o in origins if o)
     return (
         "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; "
         f"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{remote}; "

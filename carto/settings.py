@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carto.basemap import BasemapChoice, parse_basemap
+
 
 class Settings(BaseSettings):
     """Everything a deployment can tune; defaults give the zero-configuration demo."""
@@ -132,10 +134,15 @@ class Settings(BaseSettings):
     tile_cache_min_ms: float = Field(
         default=2.0, description="Store only tiles whose rendering took at least this long."
     )
-    # Web map (carto.web): no base map by default, Carto's own territory tiles instead.
+    # Web map (carto.web, carto.basemap): Plan IGN, falling back to Carto's own base.
+    basemap: str = Field(
+        default="auto",
+        description="auto (Plan IGN, else Carto's own base) | plan-ign | osm | none | a "
+        "MapLibre style URL or an XYZ template.",
+    )
     basemap_url: str | None = Field(
         default=None,
-        description="XYZ raster template ({z}/{x}/{y}) or MapLibre style URL of a base map.",
+        description="Deprecated (use CARTO_BASEMAP): a style URL or XYZ template.",
     )
     basemap_attribution: str | None = Field(
         default=None, description="Attribution shown for the base map, e.g. '© OpenStreetMap'."
@@ -159,6 +166,18 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("basemap")
+    @classmethod
+    def _known_basemap(cls, value: str) -> str:
+        parse_basemap(value)  # a clear error at start, not a blank map later
+        return value
+
+    @property
+    def basemap_choice(self) -> BasemapChoice:
+        """The base map to draw; the older `CARTO_BASEMAP_URL` wins over the default."""
+        chosen = self.basemap_url if self.basemap_url and self.basemap == "auto" else self.basemap
+        return parse_basemap(chosen, attribution=self.basemap_attribution)
 
     @property
     def rate_limits_enabled(self) -> bool:

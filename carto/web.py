@@ -26,6 +26,7 @@ from carto.routing.streets import street_features
 from carto.security_headers import STRICT, web_app_policy
 from carto.settings import Settings
 from carto.territories import service as territories_service
+from carto.tiles.glyphs import router as glyphs_router
 
 log = logging.getLogger("carto.web")
 
@@ -56,11 +57,13 @@ _NOT_BUILT = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 
 
 class Basemap(BaseModel):
-    """An external base map: an XYZ raster template or a MapLibre style URL."""
+    """An external base map: an XYZ raster template or a MapLibre style URL; `fallback`:
+    draw Carto's own base instead (with a notice) when it cannot be reached in time."""
 
     kind: Literal["raster", "style"]
     url: str
     attribution: str | None = None
+    fallback: bool = False
 
 
 class TerritoryExtent(BaseModel):
@@ -81,12 +84,13 @@ router = APIRouter(tags=["web"])
 
 
 def basemap_of(settings: Settings) -> Basemap | None:
-    """`CARTO_BASEMAP_URL` read as a raster template when it has `{z}`, else a style."""
-    url = settings.basemap_url
-    if not url:
+    """`CARTO_BASEMAP` (carto.basemap) as the web map reads it; None: Carto's own base."""
+    choice = settings.basemap_choice
+    if choice.url is None or choice.kind is None:
         return None
-    kind: Literal["raster", "style"] = "raster" if "{z}" in url else "style"
-    return Basemap(kind=kind, url=url, attribution=settings.basemap_attribution)
+    return Basemap(
+        kind=choice.kind, url=choice.url, attribution=choice.attribution, fallback=choice.fallback
+    )
 
 
 @router.get("/config", response_model=WebConfig)
@@ -176,6 +180,7 @@ class SpaFallback:
 def install_web(app: FastAPI, dist: Path = WEB_DIST) -> None:
     """Add `/api/v1/config` and make unmatched page paths serve the web map."""
     app.include_router(router, prefix="/api/v1")
+    app.include_router(glyphs_router)  # street-name glyphs of the offline base map
     settings = getattr(app.state, "settings", None) or Settings()
     policy = web_app_policy(settings)
     app.router.default = SpaFallback(dist, app.router.default, policy)

@@ -37,6 +37,7 @@ need wrk              # load generator of the tiles benchmark (bench/tiles/run.p
 need redis-server     # the external geocoder tests run a real addok (tests/geocoding)
 need gcc              # addok needs python-geohash, published as source only
 need python3-dev
+need fonts-dejavu-core # street-name glyphs of the offline base map (carto/tiles/glyphs.py)
 need chromium          # end-to-end tests of the web map (Playwright drives Debian's Chromium)
 need nodejs
 need npm

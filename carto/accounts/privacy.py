@@ -63,6 +63,22 @@ BASE_PROCESSING = (
         retention="Durée des fonctions",
         recipients="Administrateurs de la collectivité",
     ),
+    Processing(
+        name="Fond de carte d'un tiers (CARTO_BASEMAP)",
+        data=(
+            "Adresse IP et navigateur du visiteur, zone de la carte consultée (tuiles "
+            "demandées) : envoyées par le navigateur au tiers, jamais par Carto"
+        ),
+        purpose="Afficher le fond de carte (rues, noms, bâtiments)",
+        legal_basis="Mission d'intérêt public",
+        retention="Selon le tiers ; Carto ne conserve rien",
+        recipients=(
+            "IGN, Géoplateforme (data.geopf.fr) avec CARTO_BASEMAP=auto (par défaut) ou "
+            "plan-ign ; OpenStreetMap Foundation (tile.openstreetmap.org) avec osm ; le "
+            "serveur de l'URL configurée sinon ; aucun avec none ou quand le fond propre "
+            "de Carto est affiché (hors ligne)"
+        ),
+    ),
 )
 
 

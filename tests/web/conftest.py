@@ -28,6 +28,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-dev-shm-usage",
+    # No internet for the browser under test: the third-party base maps never resolve, so
+    # CARTO_BASEMAP=auto (the default) falls back to Carto's own base, as offline.
+    "--host-resolver-rules=MAP data.geopf.fr ~NOTFOUND, MAP *.openstreetmap.org ~NOTFOUND",
 ]
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Roubaix, inside the MEL: `proprete` there goes to the commune (contract table).

@@ -96,8 +96,9 @@ def test_unbuilt_front_end_says_how_to_build(tmp_path: Path) -> None:
 
 
 def test_basemap_setting_reads_raster_or_style() -> None:
-    assert basemap_of(Settings(basemap_url=None)) is None
-    assert basemap_of(Settings(basemap_url="")) is None
+    """The older `CARTO_BASEMAP_URL` (tests/test_basemap.py covers `CARTO_BASEMAP`)."""
+    assert basemap_of(Settings(basemap_url=None, basemap="none")) is None
+    assert basemap_of(Settings(basemap_url="", basemap="none")) is None
     raster = basemap_of(
         Settings(basemap_url="https://tiles.example/{z}/{x}/{y}.png", basemap_attribution="© OSM")
     )
@@ -114,7 +115,8 @@ def test_config_route_gives_the_demo_territories(settings: Settings, demo_db: st
         page = tc.get("/suivi/1")
     assert resp.status_code == 200
     body = resp.json()
-    assert body["basemap"] is None
+    # CARTO_BASEMAP=auto: Plan IGN, which the browser replaces by the own base when offline
+    assert body["basemap"]["kind"] == "style" and body["basemap"]["fallback"] is True
     names = {t["name"] for t in body["territories"]}
     assert len(names) == 3
     for t in body["territories"]:

@@ -52,6 +52,9 @@ const LOCALE = {
 
 /** Below this zoom the map does not ask for streets (the API caps the box too). */
 const STREET_MINZOOM = 14.5;
+const LABEL_MINZOOM = 15;
+/** The fontstack of carto/tiles/glyphs.py, served at /tiles/glyphs/. */
+const GLYPH_FONT = "DejaVu Sans";
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
 
 /** The streets Carto imported (`carto import streets`), drawn at street zoom when no
@@ -75,6 +78,23 @@ function streetLayers(): StyleSpecification["layers"] {
       minzoom: STREET_MINZOOM,
       layout: { "line-cap": "round", "line-join": "round" },
       paint: { "line-color": ["case", major as never, "#fff3c4", "#ffffff"], "line-width": ["interpolate", ["exponential", 1.6], ["zoom"], 15, ["case", major as never, 3.5, 2], 19, ["case", major as never, 22, 13]] },
+    },
+    {
+      // Street names along the lines, from the glyphs the app builds at install time.
+      id: "streets-label",
+      type: "symbol",
+      source: "streets",
+      minzoom: LABEL_MINZOOM,
+      filter: ["has", "name"],
+      layout: {
+        "symbol-placement": "line",
+        "text-field": ["get", "name"],
+        "text-font": [GLYPH_FONT],
+        "text-size": ["interpolate", ["linear"], ["zoom"], 15, 11, 19, 16],
+        "text-max-angle": 35,
+        "text-padding": 4,
+      },
+      paint: { "text-color": "#33404d", "text-halo-color": "#ffffff", "text-halo-width": 1.6 },
     },
   ];
 }
@@ -134,7 +154,12 @@ function ownStyle(basemap: Basemap | null): StyleSpecification {
   const territory = territoryLayers(!!basemap);
   // Streets above the commune fills, under the outlines.
   const streets = basemap ? [] : streetLayers();
-  return { version: 8, sources, layers: [...layers, territory[0], ...streets, ...territory.slice(1)] };
+  return {
+    version: 8,
+    glyphs: tileUrl("/tiles/glyphs/{fontstack}/{range}.pbf"),
+    sources,
+    layers: [...layers, territory[0], ...streets, ...territory.slice(1)],
+  };
 }
 
 export class CartoMap {
@@ -182,6 +207,14 @@ export class CartoMap {
       this.map.getCanvas().style.cursor = this.clickHandler ? "crosshair" : hit ? "pointer" : "";
     });
     this.setupListToggle();
+    if (config.basemapUnreachable) this.basemapNotice(container);
+  }
+
+  /** `CARTO_BASEMAP=auto` offline: say discreetly that the own base is shown instead. */
+  private basemapNotice(container: HTMLElement): void {
+    const note = h("p", { class: "map-notice", role: "status", "data-testid": "basemap-notice" },
+      "Fond de carte IGN injoignable : fond hors ligne de Carto affiché.");
+    container.parentElement?.append(note);
   }
 
   private streetsBox = "";

@@ -12,6 +12,7 @@ import { nameOf } from "../widgets/report_context";
 import { roundForm } from "../widgets/rounds";
 import { locate, signalementSummary, timeline } from "../widgets/signalement";
 import { mergeForm, transferForm, transitionForm } from "../widgets/ticket_actions";
+import { mountSearch } from "../widgets/search";
 import type { Reporter } from "../api/signalements";
 import { isOpenCode } from "../api/vocabulary";
 
@@ -34,6 +35,7 @@ function isOverdue(it: QueueItem): boolean {
 
 export async function agentQueueView({ panel, map, query }: ViewContext): Promise<void> {
   if (!requireAgent("/agent")) return;
+  mountSearch(map);
   const cats = await categories();
   const filters = {
     state: query.get("state"),

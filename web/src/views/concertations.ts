@@ -12,6 +12,7 @@ import { me } from "../session";
 import { ConcertationLayers, bboxOf } from "../widgets/concertation_map";
 import { contributionCard } from "../widgets/contribution";
 import { DrawTool } from "../widgets/draw";
+import { mountSearch } from "../widgets/search";
 
 const PAGE = 20;
 
@@ -24,6 +25,7 @@ function statusBadge(c: Concertation): HTMLElement {
 }
 
 export async function concertationListView({ panel, map }: ViewContext): Promise<void> {
+  mountSearch(map);
   const items = await loadConcertations();
   map.addOverlay(
     "perimeters",
@@ -116,6 +118,7 @@ function themeFilters(themes: Theme[], visible: Set<string>, onChange: () => voi
 
 export async function concertationView(ctx: ViewContext): Promise<void> {
   const { panel, map, params } = ctx;
+  mountSearch(map);
   const c = await findConcertation(params.slug);
   const open = isOpen(c);
   let items = newestFirst(await loadContributions(c));

@@ -8,6 +8,7 @@ import { stateOptions } from "../labels";
 import type { CartoMap } from "../map";
 import { heading, type ViewContext } from "../router";
 import { showContributionTiles, showHeatmap, showSignalements } from "../widgets/layers";
+import { mountSearch } from "../widgets/search";
 
 const EXPORT_LAYERS: [string, string][] = [
   ["signalements", "Signalements"],
@@ -113,6 +114,7 @@ function ogcBox(): HTMLElement {
 }
 
 export async function dataView({ panel, map }: ViewContext): Promise<void> {
+  mountSearch(map);
   const layers = await layerPanel(map);
   mount(panel, heading("Données et couches"), layers, downloads(), ogcBox());
 }

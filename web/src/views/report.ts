@@ -10,6 +10,7 @@ import { heading, type ViewContext } from "../router";
 import { me } from "../session";
 import { showSignalements } from "../widgets/layers";
 import { nearbyBlock, previewBlock } from "../widgets/report_context";
+import { addressSearch } from "../widgets/search";
 import type { Created } from "../api/signalements";
 import type { PhotoRef } from "../api/media";
 
@@ -137,6 +138,7 @@ export async function reportView({ panel, map }: ViewContext): Promise<void> {
       "fieldset",
       null,
       h("legend", null, "1. Où est-ce ?"),
+      addressSearch(map, (p) => setAt(p)),
       where,
       h(
         "div",
