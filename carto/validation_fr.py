@@ -50,6 +50,13 @@ BOUNDS = {
 }
 
 
+def _number(value: Any) -> str:
+    """90.0 -> '90', 0.5 -> '0,5' (French decimal comma)."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+    return str(value)
+
+
 def _plural(n: Any, word: str) -> str:
     return f"{n} {word}{'s' if isinstance(n, int) and n > 1 else ''}"
 
@@ -69,7 +76,7 @@ def french_message(error: Mapping[str, Any]) -> str:
         return SIMPLE[kind]
     if kind in BOUNDS:
         key, text = BOUNDS[kind]
-        return text.format(ctx.get(key, "la limite"))
+        return text.format(_number(ctx[key]) if key in ctx else "la limite")
     if kind == "string_too_short":
         n = ctx.get("min_length", 1)
         return "ne peut pas être vide" if n == 1 else f"trop court : au moins {n} caractères"
