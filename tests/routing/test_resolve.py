@@ -110,8 +110,10 @@ async def test_the_commune_is_told_of_a_depot_sauvage_the_metropole_handles(sess
     ]
     assert d.explanation.endswith(
         "→ Propreté urbaine, Métropole de Lyon ; "
-        "pour information : Mobilier urbain et signalisation, Villeurbanne"
+        "pour information : Mobilier urbain et signalisation, Villeurbanne, "
+        "motif : pouvoirs de police du maire (dépôts sauvages)"
     )
+    assert d.informed[0].reason == "Pouvoirs de police du maire (dépôts sauvages)"
     lon, lat = await point_on(session, "commune", "59512")
     d = await resolve(session=session, lon=lon, lat=lat, category_code="proprete")
     assert d.informed == ()

@@ -18,9 +18,21 @@ const PLACE_ERRORS = new Set(["outside_territory", "no_competence"]);
 import type { Created } from "../api/signalements";
 import type { PhotoRef } from "../api/media";
 
+const MAX_JUMP_BUTTONS = 8;
+
 export function territoryJumps(map: CartoMap): HTMLElement | null {
   const ts = map.config.territories;
   if (ts.length < 2) return null;
+  if (ts.length > MAX_JUMP_BUTTONS) {
+    // A national deployment has over a thousand territories: one select, not a wall of
+    // buttons a keyboard user would have to Tab through before reaching the form.
+    const pick = h("select", { id: uid("jump") }, h("option", { value: "" }, "Choisir un territoire"), ts.map((t, i) => h("option", { value: String(i) }, t.name)));
+    pick.addEventListener("change", () => {
+      const t = ts[Number(pick.value)];
+      if (pick.value && t) map.fit(t.bbox, 13);
+    });
+    return h("div", { class: "jumps field" }, h("label", { for: pick.id }, "Aller à un territoire"), pick);
+  }
   return h(
     "div",
     { class: "jumps", role: "group", "aria-label": "Aller à un territoire" },
