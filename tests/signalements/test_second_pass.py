@@ -50,7 +50,9 @@ async def test_transfer_candidates_are_refused_to_others(client):
     other = await login(client, OTHER_AGENT)
     resp = await client.get(url, headers=other)
     assert resp.status_code == 403 and "message" in resp.json()
-    assert (await client.get(url.replace(str(ticket["id"]), "999999999"), headers=other)).status_code == 404
+    assert (
+        await client.get(url.replace(str(ticket["id"]), "999999999"), headers=other)
+    ).status_code == 404
 
 
 async def test_may_act_and_the_routing_after_a_transfer(client):
@@ -59,9 +61,15 @@ async def test_may_act_and_the_routing_after_a_transfer(client):
     assert ticket["may_act"] is False  # the public page
     mine, other = await login(client, AGENT), await login(client, OTHER_AGENT)
     assert (await client.get(f"/api/v1/signalements/{sid}", headers=mine)).json()["may_act"] is True
-    assert (await client.get(f"/api/v1/signalements/{sid}", headers=other)).json()["may_act"] is False
+    assert (await client.get(f"/api/v1/signalements/{sid}", headers=other)).json()[
+        "may_act"
+    ] is False
     url = f"/api/v1/signalements/{sid}/transfer-candidates"
-    mel = next(g for g in (await client.get(url, headers=mine)).json()["groups"] if g["relation"] == "intercommunalite")
+    mel = next(
+        g
+        for g in (await client.get(url, headers=mine)).json()["groups"]
+        if g["relation"] == "intercommunalite"
+    )
     target = mel["services"][0]
     resp = await client.post(
         f"/api/v1/signalements/{sid}/transfer",
@@ -71,11 +79,10 @@ async def test_may_act_and_the_routing_after_a_transfer(client):
     assert resp.status_code == 200, resp.text
     page = (await client.get(f"/api/v1/signalements/{sid}")).json()
     assert page["service"] == target["name"]
-    assert page["explanation"].startswith(
-        f"Transféré le {page['history'][-1]['at'][8:10]}/"
-    )
-    assert f"à {target['name']}, Métropole Européenne de Lille : « Voirie métropolitaine »" in (
-        page["explanation"]
+    assert page["explanation"].startswith(f"Transféré le {page['history'][-1]['at'][8:10]}/")
+    assert (
+        f"à {target['name']}, Métropole Européenne de Lille : « Voirie métropolitaine »"
+        in (page["explanation"])
     )
     assert "Routage initial : Point dans la commune de Roubaix" in page["explanation"]
 

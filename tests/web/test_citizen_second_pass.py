@@ -16,6 +16,9 @@ from tests.web.conftest import ROUBAIX, map_ready
 from tests.web.helpers import file_report, token
 from tests.web.test_accessibility import serious_violations
 
+# Views wait for the map of a national deployment: on a busy 2-core machine that takes
+# more than expect's 5 s default.
+expect.set_options(timeout=15_000)
 DESKTOP = {"width": 1280, "height": 800}
 OPEN_SEA = (-3.5, 47.0)
 BOULOGNE = (2.2399, 48.8353)
@@ -144,13 +147,17 @@ def test_follow_page_deadline_and_routing_after_a_transfer(desk: Page, live_serv
     groups = httpx.get(f"{url}/transfer-candidates", headers=agent).json()["groups"]
     mel = next(g for g in groups if g["relation"] == "intercommunalite")
     target = mel["services"][0]
-    resp = httpx.post(f"{url}/transfer", headers=agent,
-                      json={"service_id": target["id"], "reason": "Mobilier de la métropole"})  # fmt: skip
+    reason = "Mobilier de la métropole"
+    resp = httpx.post(
+        f"{url}/transfer", headers=agent, json={"service_id": target["id"], "reason": reason}
+    )
     assert resp.status_code == 200, resp.text
     desk.goto(f"/suivi/{report_id}")
     desk.get_by_test_id("due").wait_for()  # the context's 15 s, on a busy machine
     expect(desk.get_by_test_id("due")).to_have_text(re.compile(r"\d{1,2} \S+ \d{4}"))
-    handled = desk.locator(".facts dt", has_text="Traité par").locator("xpath=following-sibling::dd[1]")
+    handled = desk.locator(".facts dt", has_text="Traité par").locator(
+        "xpath=following-sibling::dd[1]"
+    )
     expect(handled).to_contain_text(target["name"])
     why = desk.get_by_test_id("why")
     expect(why).to_contain_text(f"à {target['name']}, Métropole Européenne de Lille")
