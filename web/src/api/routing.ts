@@ -56,7 +56,8 @@ export interface ServiceOption {
 export interface TransferGroup {
   authority_id: number;
   authority: string;
-  relation: "commune" | "intercommunalite" | "autre";
+  /** The ticket's commune, one of its intercommunalities, or another authority. */
+  relation: string;
   services: { id: number; name: string }[];
 }
 
