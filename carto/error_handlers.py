@@ -12,20 +12,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carto.errors import CartoError
 from carto.request_id import with_request_id
+from carto.validation_fr import french_errors
 
 log = logging.getLogger("carto.errors")
 
 
-def _field_path(loc: tuple[object, ...] | list[object]) -> str:
-    return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
-
-
 def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
-    """Pydantic's errors reduced to what a client can act on (no input echoed back)."""
-    return [
-        {"field": _field_path(err.get("loc", ())), "message": str(err.get("msg", "invalide"))}
-        for err in exc.errors()
-    ]
+    """Pydantic's errors reduced to what a client can act on, in French (no input
+    echoed back)."""
+    return french_errors(exc.errors())
 
 
 def _is_data_error(exc: BaseException) -> bool:

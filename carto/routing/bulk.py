@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,6 +141,7 @@ class RoutingContext:
     communes: dict[str, dict[str, Any]]
     arrondissement_names: dict[str, str]
     has_streets: bool
+    postcodes: dict[str, str] = field(default_factory=dict)  # INSEE code -> its only postcode
 
 
 def load_context(conn: psycopg.Connection, codes: np.ndarray, at: datetime) -> RoutingContext:
@@ -156,7 +157,18 @@ def load_context(conn: psycopg.Connection, codes: np.ndarray, at: datetime) -> R
             )
         }
         streets = cur.execute("SELECT EXISTS (SELECT 1 FROM street_segment) AS e").fetchone()
-    return RoutingContext(at, ruleset_sync(conn), communes, {}, bool(streets and streets["e"]))
+        postcodes = {
+            r["insee"]: r["postcode"]
+            for r in cur.execute(
+                """SELECT insee, min(postcode) AS postcode FROM geocode_postcode
+                   WHERE insee = ANY(%s) OR insee IN (SELECT insee FROM arrondissement)
+                   GROUP BY insee HAVING count(*) = 1""",
+                (wanted,),
+            )
+        }
+    return RoutingContext(
+        at, ruleset_sync(conn), communes, {}, bool(streets and streets["e"]), postcodes
+    )
 
 
 def _street(
@@ -186,7 +198,8 @@ def _route_point(
         commune = ctx.communes[code]
         arr_nom = ctx.arrondissement_names.get(arr) if arr else None
         place = Place(commune_insee=code, commune_nom=commune["nom"], arrondissement_insee=arr,
-                      arrondissement_nom=arr_nom)  # fmt: skip
+                      arrondissement_nom=arr_nom,
+                      postcode=ctx.postcodes.get(arr or code))  # fmt: skip
         candidates = candidates_for(ctx.ruleset, commune, category, ctx.at)
         needs_street = bool(ctx.has_streets and candidates and not road)
         street = _street(conn, lon, lat, road) if road or needs_street else None

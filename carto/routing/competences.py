@@ -21,6 +21,7 @@ from carto.errors import Conflict, Forbidden, InvalidInput, NotFound
 from carto.routing.models import Category, CompetenceRule
 from carto.routing.schemas import InformTarget, RuleCreate, RulePublic, RuleUpdate
 from carto.territories.models import Authority
+from carto.validation_fr import french_message
 
 CONCERNED_SQL = text(
     """
@@ -237,7 +238,7 @@ async def update_rule(
     try:
         merged = _merged(old, data, start)
     except ValidationError as exc:
-        raise InvalidInput("Règle incohérente : " + exc.errors()[0]["msg"]) from exc
+        raise InvalidInput("Règle incohérente : " + french_message(exc.errors()[0])) from exc
     await _check_references(session, merged)
     await _check_admin(session, merged, admin_of)
     new = CompetenceRule(

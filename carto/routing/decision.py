@@ -39,6 +39,16 @@ class Place:
     commune_nom: str
     arrondissement_insee: str | None = None
     arrondissement_nom: str | None = None
+    # The place's postcode when it has only one (never the INSEE code, which reads as
+    # a wrong postcode: Lille is 59350 for INSEE, 59000, 59160... for La Poste).
+    postcode: str | None = None
+
+    def label(self) -> str:
+        """'Roubaix (59100)', 'Lyon, Lyon 2e Arrondissement (69002)', or 'Lille'."""
+        name = self.commune_nom
+        if self.arrondissement_nom:
+            name += f", {self.arrondissement_nom}"
+        return f"{name} ({self.postcode})" if self.postcode else name
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,17 @@ class InformedService:
     service_name: str
     authority_id: int
     authority_name: str
+    reason: str | None = None  # the rule's note: why it is told ("pouvoirs de police du maire")
+
+    def label(self) -> str:
+        """'Mobilier urbain, Boulogne-Billancourt, motif : pouvoirs de police du maire'."""
+        text = f"{self.service_name}, {self.authority_name}"
+        return f"{text}, motif : {lower_first(self.reason)}" if self.reason else text
+
+
+def lower_first(text: str) -> str:
+    """'Pouvoirs de police du maire' -> 'pouvoirs de police du maire' (inside a sentence)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 @dataclass(frozen=True)
@@ -133,9 +154,7 @@ def explain(
     street: tuple[str | None, str] | None = None,
 ) -> str:
     """The decision as one French sentence, shown to the citizen and the agent."""
-    where = f"Point dans la commune de {place.commune_nom} ({place.commune_insee})"
-    if place.arrondissement_insee:
-        where += f", {place.arrondissement_nom} ({place.arrondissement_insee})"
+    where = f"Point dans la commune de {place.label()}"
     if street and street[0]:
         where += f", près de « {street[0]} »"
     if chosen.interco_nom:
@@ -156,7 +175,7 @@ def explain(
             text += f" ; {chosen.caveat}"
     text += f" → {chosen.service_name}, {chosen.authority_name}"
     if chosen.informed:
-        told = " ; ".join(f"{i.service_name}, {i.authority_name}" for i in chosen.informed)
+        told = " ; ".join(i.label() for i in chosen.informed)
         text += f" ; pour information : {told}"
     if chosen.via_contact:
         text += f". {recipient_notice(chosen)}"
@@ -199,10 +218,11 @@ def decide(
 ) -> RoutingDecision:
     """The decision, or NoCompetence with what is missing (a rule, or a service)."""
     chosen = choose(candidates, street[1] if street else None)
-    here = f"{place.commune_nom} ({place.commune_insee})"
+    here = place.label()
     if chosen is None:
         raise NoCompetence(
-            f"Aucune règle de compétence ne désigne qui traite « {category.label} » à {here}."
+            f"Aucune règle de compétence ne désigne qui traite « {category.label} » à {here}. "
+            f"Adressez-vous directement à la mairie de {place.commune_nom}."
         )
     if chosen.authority_id is None or chosen.service_id is None:
         who = chosen.authority_name or (
@@ -210,7 +230,9 @@ def decide(
         )
         raise NoCompetence(
             f"À {here}, « {category.label} » relève de {who}, mais aucun service "
-            f"« {chosen.service_slug} » n'y est configuré pour recevoir les signalements.",
+            f"« {chosen.service_slug} » n'y est configuré pour recevoir les signalements. "
+            f"Adressez-vous directement à {with_article(who) if chosen.authority_name else who} "
+            f"ou à la mairie de {place.commune_nom}.",
             detail=f"rule {chosen.rule_id}: no service",
         )
     assert chosen.authority_name is not None and chosen.service_name is not None

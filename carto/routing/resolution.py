@@ -77,12 +77,50 @@ def check_point(lon: float, lat: float) -> None:
 
 OUTSIDE_MESSAGE = (
     "Ce point ({lat:.5f}, {lon:.5f}) est en dehors des territoires couverts : "
-    "aucune collectivité ne peut y recevoir de signalement."
+    "Carto ne peut pas y transmettre de signalement."
 )
 
 
 def outside(lon: float, lat: float) -> OutsideTerritory:
-    return OutsideTerritory(OUTSIDE_MESSAGE.format(lon=lon, lat=lat))
+    return OutsideTerritory(OUTSIDE_MESSAGE.format(lon=lon, lat=lat) + " " + ELSEWHERE)
+
+
+ELSEWHERE = (
+    "Adressez-vous à la mairie de la commune concernée ; en mer, au CROSS (196) ; "
+    "en cas de danger, appelez le 112."
+)
+NEAREST_COMMUNE_KM = 30.0
+NEAREST_COMMUNE_SQL = text(
+    "SELECT c.nom, ST_Distance(c.geom::geography, p.g::geography) / 1000 AS km "
+    "FROM commune c, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) p "
+    "ORDER BY c.geom <-> p.g LIMIT 1"
+)
+
+
+async def outside_async(session: AsyncSession, lon: float, lat: float) -> OutsideTerritory:
+    """The refusal of a point outside every commune, naming where to report instead:
+    the nearest commune's mairie when one is close (a beach, a harbour), the sea
+    rescue service or the emergency number otherwise."""
+    row = (await session.execute(NEAREST_COMMUNE_SQL, {"lon": lon, "lat": lat})).first()
+    near = None
+    if row is not None and row.km is not None and row.km <= NEAREST_COMMUNE_KM:
+        near = {"commune": row.nom, "distance_km": round(float(row.km), 1)}
+        advice = (
+            f"La commune la plus proche est {row.nom} (à {_km(near['distance_km'])}) : "
+            "adressez-vous à sa mairie. En mer, contactez le CROSS (196) ; "
+            "en cas de danger, appelez le 112."
+        )
+    else:
+        advice = ELSEWHERE
+    return OutsideTerritory(
+        OUTSIDE_MESSAGE.format(lon=lon, lat=lat) + " " + advice,
+        report_instead={"nearest": near, "advice": advice},
+    )
+
+
+def _km(km: float) -> str:
+    """'2,4 km' (French decimal comma)."""
+    return f"{km:.1f} km".replace(".", ",")
 
 
 def _place(row: Any) -> Place:
@@ -91,6 +129,7 @@ def _place(row: Any) -> Place:
         commune_nom=row["commune_nom"],
         arrondissement_insee=row["arrondissement_insee"],
         arrondissement_nom=row["arrondissement_nom"],
+        postcode=row["postcode"],
     )
 
 
@@ -157,7 +196,9 @@ async def resolve(
     conn = await session.connection()
     result = await conn.execute(_resolve_statement(), {"lon": lon, "lat": lat})
     row = result.mappings().first()
-    rs = await ruleset_async(session, row["version"]) if row is not None else None
+    if row is None:
+        raise await outside_async(session, lon, lat)
+    rs = await ruleset_async(session, row["version"])
     place, category, candidates, has_streets = facts(
         row, rs, lon=lon, lat=lat, category_code=category_code, at=when
     )

@@ -33,7 +33,8 @@ LOAD_SQL = """
 SELECT (SELECT v.version::text FROM routing_version v) AS version,
   (SELECT coalesce(json_agg(json_build_array(r.id, r.category_code, r.level, r.authority_id,
           r.scope_kind, r.scope_code, r.road_class, coalesce(r.service_slug, r.category_code),
-          r.inform, r.valid_from, r.valid_to, r.source, r.epci_kind, r.legal_basis, r.caveat)),
+          r.inform, r.valid_from, r.valid_to, r.source, r.epci_kind, r.legal_basis, r.caveat,
+          r.note)),
           '[]') FROM competence_rule r)::text AS rules,
   (SELECT coalesce(json_agg(json_build_array(s.id, s.authority_id, s.slug, s.name, s.email)),
           '[]') FROM service s)::text AS services,
@@ -86,6 +87,7 @@ def _rule(row: list[Any]) -> dict[str, Any]:
     rule = dict(zip(keys, row[:9], strict=True))
     rule["valid_from"], rule["valid_to"] = _when(row[9]), _when(row[10])
     rule["source"], rule["epci_kind"], rule["legal_basis"], rule["caveat"] = row[11:15]
+    rule["note"] = row[15] if len(row) > 15 else None
     return rule
 
 
@@ -210,7 +212,11 @@ def _informed(
         found = rs.services.get((authority_id, item.get("service") or rule["category_code"]))
         if found is None or found[0] == service_id:
             continue
-        out.append(InformedService(found[0], found[1], authority_id, rs.authorities[authority_id]))
+        out.append(
+            InformedService(
+                found[0], found[1], authority_id, rs.authorities[authority_id], rule.get("note")
+            )
+        )
     return dedupe_informed(out)
 
 

@@ -153,6 +153,12 @@ class ServiceRef(BaseModel):
     authority: str
 
 
+class InformedRef(ServiceRef):
+    """A service told of the report, and why (the rule's note), if the rule says."""
+
+    reason: str | None = None
+
+
 class DecisionPublic(BaseModel):
     """Who will receive a report at this point, and why (no personal data involved)."""
 
@@ -165,7 +171,7 @@ class DecisionPublic(BaseModel):
     rule_id: int
     authority: AuthorityRef
     service: ServiceRef
-    informed: list[ServiceRef]
+    informed: list[InformedRef]
     street: str | None
     road_class: str | None
     explanation: str

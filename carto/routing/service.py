@@ -15,6 +15,7 @@ from carto.routing.schemas import (
     AuthorityRef,
     CategoryPublic,
     DecisionPublic,
+    InformedRef,
     Named,
     ServiceAdmin,
     ServiceCreate,
@@ -133,7 +134,9 @@ def decision_public(d: RoutingDecision) -> DecisionPublic:
         authority=AuthorityRef(id=d.authority_id, name=d.authority_name),
         service=ServiceRef(id=d.service_id, name=d.service_name, authority=d.authority_name),
         informed=[
-            ServiceRef(id=i.service_id, name=i.service_name, authority=i.authority_name)
+            InformedRef(
+                id=i.service_id, name=i.service_name, authority=i.authority_name, reason=i.reason
+            )
             for i in d.informed
         ],
         street=d.street_name,

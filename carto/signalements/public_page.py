@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from carto.media.service import photo_ref
 from carto.signalements.schemas import Coded, HistoryItem, PhotoPublic, Point, SignalementPublic
 from carto.signalements.states import LABELS
 
+PARIS = ZoneInfo("Europe/Paris")
 PAGE_SQL = text("SELECT * FROM public_layers.signalement_pages WHERE id = :id")
 EVENTS_SQL = text(
     "SELECT kind, to_state, at, public_note, related_id, to_service, to_authority "
@@ -33,6 +35,31 @@ PHOTOS_SQL = text(
 def reference(signalement_id: int) -> str:
     """What a citizen quotes: the ticket's number."""
     return f"{signalement_id}"
+
+
+LAST_TRANSFER_SQL = text(
+    "SELECT at, public_note, to_service, to_authority FROM public_layers.signalement_events "
+    "WHERE signalement_id = :id AND kind = 'transfer' ORDER BY at DESC, id DESC LIMIT 1"
+)
+
+
+def routing_now(original: str, transfer: Any | None) -> str:
+    """ "Pourquoi ce service" as it stands: after a transfer, where the ticket went and
+    why (the agent's public reason), then the first routing; else the first routing."""
+    if transfer is None:
+        return original
+    when = transfer.at.astimezone(PARIS)
+    reason = f" : « {transfer.public_note} »" if transfer.public_note else ""
+    return (
+        f"Transféré le {when:%d/%m/%Y} à {transfer.to_service}, {transfer.to_authority}"
+        f"{reason}. Routage initial : {original}"
+    )
+
+
+async def current_explanation(session: AsyncSession, signalement_id: int, original: str) -> str:
+    """`routing_now` with the ticket's last transfer read from the public events."""
+    last = (await session.execute(LAST_TRANSFER_SQL, {"id": signalement_id})).first()
+    return routing_now(original, last)
 
 
 def history_label(
@@ -98,7 +125,7 @@ def public_fields(row: Any, pictures: list[PhotoPublic], now: datetime) -> dict[
 async def get_public(*, session: AsyncSession, signalement_id: int) -> SignalementPublic:
     """The public page: no personal data, no internal note."""
     row = await page_row(session, signalement_id)
-    events = await session.execute(EVENTS_SQL, {"id": signalement_id})
+    events = (await session.execute(EVENTS_SQL, {"id": signalement_id})).all()
     history = [
         HistoryItem(
             state=e.to_state,
@@ -110,4 +137,6 @@ async def get_public(*, session: AsyncSession, signalement_id: int) -> Signaleme
         for e in events
     ]
     fields = public_fields(row, await photos(session, signalement_id), datetime.now(UTC))
+    transfers = [e for e in events if e.kind == "transfer"]
+    fields["explanation"] = routing_now(row.explanation, transfers[-1] if transfers else None)
     return SignalementPublic(**fields, history=history)

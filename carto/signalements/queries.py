@@ -65,6 +65,13 @@ def _state_filter(states: Collection[str]) -> ColumnElement[bool]:
     return or_(Signalement.state.in_(wanted), Signalement.status.in_(statuses))
 
 
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "oldest": (Signalement.created_at.asc(), Signalement.id.asc()),
+    "newest": (Signalement.created_at.desc(), Signalement.id.desc()),
+    "deadline": (Signalement.due_at.asc(), Signalement.id.asc()),
+}
+
+
 def _queue_select() -> Select[Any]:
     return (
         select(
@@ -97,9 +104,12 @@ def _item(row: Any, now: datetime) -> QueueItem:
 async def queue(
     *, session: AsyncSession, actor: Actor, service_id: int | None = None,
     states: Collection[str] = (), category: str | None = None, commune: str | None = None,
-    overdue: bool | None = None, limit: int = 50, offset: int = 0,
+    overdue: bool | None = None, limit: int = 50, offset: int = 0, sort: str = "oldest",
 ) -> Queue:  # fmt: skip
-    """The actor's tickets, oldest first (open ones unless states are asked for)."""
+    """The actor's tickets, oldest first unless `sort` says `newest` or `deadline`
+    (open ones unless states are asked for)."""
+    if sort not in SORTS:
+        raise InvalidInput(f"Tri inconnu : « {sort} » (oldest, newest ou deadline).")
     allowed = await staff_services(session, actor)
     if not allowed:
         raise Forbidden("La file des signalements est réservée aux agents et administrateurs.")
@@ -123,9 +133,7 @@ async def queue(
     total = await session.scalar(
         select(func.count()).select_from(query.with_only_columns(Signalement.id).subquery())
     )
-    rows = await session.execute(
-        query.order_by(Signalement.created_at, Signalement.id).limit(limit).offset(offset)
-    )
+    rows = await session.execute(query.order_by(*SORTS[sort]).limit(limit).offset(offset))
     return Queue(items=[_item(r, now) for r in rows], total=total or 0, limit=limit, offset=offset)
 
 

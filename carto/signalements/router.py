@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,7 +14,7 @@ from carto.deps import PublicSessionDep, ReadSessionDep, SessionDep, base_url, c
 from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
-from carto.signalements import lifecycle, public_page, queries, service
+from carto.signalements import lifecycle, public_page, queries, service, transfer_targets
 from carto.signalements.lifecycle import is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import (
@@ -27,6 +27,7 @@ from carto.signalements.schemas import (
     SignalementPublic,
     SignalementStaff,
     SupportResult,
+    TransferCandidates,
     TransferIn,
     TransferStats,
     TransitionIn,
@@ -83,9 +84,13 @@ async def staff_queue(
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    sort: Annotated[
+        Literal["oldest", "newest", "deadline"],
+        Query(description="oldest (défaut), newest, ou deadline (échéance la plus proche)"),
+    ] = "oldest",
 ) -> Queue:
     """The tickets of the caller's services (agents) or authorities (administrators),
-    oldest first; open ones unless `state` says otherwise."""
+    oldest first unless `sort` says otherwise; open ones unless `state` says otherwise."""
     settings: Settings = request.app.state.settings
     return await queries.queue(
         session=session,
@@ -97,6 +102,7 @@ async def staff_queue(
         overdue=overdue,
         limit=min(limit, settings.max_page_size),
         offset=offset,
+        sort=sort,
     )
 
 
@@ -193,6 +199,22 @@ async def transition(
         base_url=base_url(request),
     )
     return await _page(session, principal, signalement_id)
+
+
+@router.get("/signalements/{signalement_id}/transfer-candidates", response_model=TransferCandidates)
+async def transfer_candidates(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    signalement_id: int,
+    q: Annotated[
+        str | None, Query(max_length=100, description="nom du service ou de la collectivité")
+    ] = None,
+) -> TransferCandidates:
+    """The services that can take the ticket, grouped by authority: its commune's and
+    intercommunalities' first; any other only through `q` (403 for non-staff)."""
+    return await transfer_targets.candidates(
+        session=session, signalement_id=signalement_id, actor=principal, q=q
+    )
 
 
 @router.post(

@@ -149,6 +149,11 @@ class SignalementPublic(BaseModel):
     duplicate_of: int | None
     photos: list[PhotoPublic]
     history: list[HistoryItem]
+    may_act: bool = Field(
+        False,
+        description="the caller may act on it (its service's agents, its authority's "
+        "administrators): the web app shows its forms then; the server still decides",
+    )
 
 
 class Reporter(BaseModel):
@@ -239,3 +244,28 @@ class TransferStats(BaseModel):
     from_authority: str
     to_authority: str
     transfers: int
+
+
+class TransferService(BaseModel):
+    id: int
+    name: str
+
+
+class TransferGroup(BaseModel):
+    """The services of one authority an agent may send the ticket on to."""
+
+    authority_id: int
+    authority: str
+    relation: Literal["commune", "intercommunalite", "autre"] = Field(
+        description="the ticket's commune, one of its intercommunalities, or elsewhere"
+    )
+    services: list[TransferService]
+
+
+class TransferCandidates(BaseModel):
+    """Where the ticket may go: its commune's and intercommunalities' services, or
+    with `q` any service matching it (at most `limit`)."""
+
+    query: str | None
+    groups: list[TransferGroup]
+    limit: int

@@ -31,7 +31,13 @@ from carto.signalements.models import (
     SignalementEvent,
     SignalementReporter,
 )
-from carto.signalements.public_page import history_label, page_row, photos, public_fields
+from carto.signalements.public_page import (
+    current_explanation,
+    history_label,
+    page_row,
+    photos,
+    public_fields,
+)
 from carto.signalements.schemas import (
     Reporter,
     SignalementCreate,
@@ -179,6 +185,7 @@ async def get_staff(*, session: AsyncSession, signalement_id: int) -> Signalemen
         if rep is not None
         else None
     )
+    fields["explanation"] = await current_explanation(session, signalement_id, row.explanation)
     if rep is not None and rep.description_original:
         fields["description"] = rep.description_original  # as typed: contacts unmasked
     return SignalementStaff(
@@ -192,4 +199,5 @@ async def get_staff(*, session: AsyncSession, signalement_id: int) -> Signalemen
         media_url=sig.media_url,
         source=sig.source,
         reporter=reporter,
+        may_act=True,
     )

@@ -69,7 +69,8 @@ async def test_every_demo_category_routes_as_the_contract_says(
     assert (d.commune_insee, d.commune_nom) == (insee, nom)
     assert d.intercommunalite_siren == SIRENS[territory]
     assert d.arrondissement_insee is None
-    assert d.explanation.startswith(f"Point dans la commune de {nom} ({insee})")
+    assert d.explanation.startswith(f"Point dans la commune de {nom}")
+    assert f"({insee})" not in d.explanation  # an INSEE code reads as a wrong postcode
     assert d.explanation.endswith(f"→ {SERVICE_NAMES[category]}, {expected}") or (
         " ; pour information : " in d.explanation
     )
@@ -79,7 +80,7 @@ async def test_explanation_in_plain_french(session):
     lon, lat = await point_on(session, "commune", "59512")
     d = await resolve(session=session, lon=lon, lat=lat, category_code="voirie")
     assert d.explanation == (
-        "Point dans la commune de Roubaix (59512), membre de la Métropole Européenne de Lille ; "
+        "Point dans la commune de Roubaix (59100), membre de la Métropole Européenne de Lille ; "
         "la voirie y est de compétence intercommunale → Voirie, Métropole Européenne de Lille"
     )
     d = await resolve(session=session, lon=lon, lat=lat, category_code="espaces-verts")
@@ -94,7 +95,8 @@ async def test_lyon_arrondissement_routes_to_the_commune_and_is_recorded(session
     d = await resolve(session=session, lon=lon, lat=lat, category_code="eclairage")
     assert (d.commune_insee, d.authority_name) == ("69123", "Lyon")
     assert d.arrondissement_insee == arrondissement
-    assert f"({arrondissement})" in d.explanation
+    assert f"(6900{arrondissement[-1]})" in d.explanation
+    assert f"({arrondissement})" not in d.explanation
     d = await resolve(session=session, lon=lon, lat=lat, category_code="voirie")
     assert d.authority_name == LYON and d.arrondissement_insee == arrondissement
 
@@ -108,8 +110,10 @@ async def test_the_commune_is_told_of_a_depot_sauvage_the_metropole_handles(sess
     ]
     assert d.explanation.endswith(
         "→ Propreté urbaine, Métropole de Lyon ; "
-        "pour information : Mobilier urbain et signalisation, Villeurbanne"
+        "pour information : Mobilier urbain et signalisation, Villeurbanne, "
+        "motif : pouvoirs de police du maire (dépôts sauvages)"
     )
+    assert d.informed[0].reason == "Pouvoirs de police du maire (dépôts sauvages)"
     lon, lat = await point_on(session, "commune", "59512")
     d = await resolve(session=session, lon=lon, lat=lat, category_code="proprete")
     assert d.informed == ()
@@ -286,7 +290,7 @@ async def test_preview_route(client):
     assert body["authority"]["name"] == "Roubaix"
     assert body["service"]["name"] == "Propreté urbaine"
     assert body["commune"] == {"code": "59512", "nom": "Roubaix"}
-    assert body["explanation"].startswith("Point dans la commune de Roubaix (59512)")
+    assert body["explanation"].startswith("Point dans la commune de Roubaix (59100)")
     resp = await client.get(
         "/api/v1/routing/preview", params={"lon": 4.3525, "lat": 50.8467, "service_code": "voirie"}
     )

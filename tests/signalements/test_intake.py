@@ -18,7 +18,7 @@ async def test_a_report_is_routed_at_once_with_both_events(client):
     assert body["location"] == {"type": "Point", "coordinates": list(ROUBAIX)}
     assert body["commune"] == {"code": "59512", "nom": "Roubaix"}
     assert [h["state"] for h in body["history"]] == ["submitted", "routed"]
-    assert body["explanation"].startswith("Point dans la commune de Roubaix (59512)")
+    assert body["explanation"].startswith("Point dans la commune de Roubaix (59100)")
     assert body["reference"] == str(body["id"])
     text_ = str(body).lower()
     assert "camille" not in text_ and "martin" not in text_ and "example.org" not in text_

@@ -30,7 +30,15 @@ export interface Rule {
 
 export type Named = string | { name?: string; nom?: string; label?: string } | null | undefined;
 
+export interface Informed {
+  id: number;
+  name: string;
+  authority: string;
+  reason?: string | null;
+}
+
 export interface Preview {
+  informed?: Informed[];
   authority?: Named;
   service?: Named;
   agency_responsible?: string;
@@ -42,4 +50,19 @@ export interface ServiceOption {
   id: number;
   name: string;
   authority?: string;
+}
+
+/** The services a ticket may be sent on to, grouped by authority (GET …/transfer-candidates). */
+export interface TransferGroup {
+  authority_id: number;
+  authority: string;
+  /** The ticket's commune, one of its intercommunalities, or another authority. */
+  relation: string;
+  services: { id: number; name: string }[];
+}
+
+export interface TransferCandidates {
+  query: string | null;
+  groups: TransferGroup[];
+  limit: number;
 }

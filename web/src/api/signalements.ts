@@ -31,6 +31,9 @@ export interface Signalement {
   description?: string | null;
   created_at?: string;
   due_at?: string | null;
+  overdue?: boolean;
+  /** True when the caller may act on the ticket (its service's staff); the server still decides. */
+  may_act?: boolean;
   commune?: string | { name?: string } | null;
   photos?: Photo[];
   photo?: Photo | string | null;

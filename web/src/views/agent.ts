@@ -16,6 +16,19 @@ import { mountSearch } from "../widgets/search";
 import type { Reporter } from "../api/signalements";
 import { isOpenCode } from "../api/vocabulary";
 
+/** The queue's orders (the server's `sort`), the default first; kept in the URL. */
+const SORTS: [string, string][] = [
+  ["oldest", "Plus anciens d'abord (par défaut)"],
+  ["newest", "Plus récents d'abord"],
+  ["deadline", "Échéance la plus proche"],
+];
+const SORT_SENTENCES: Record<string, string> = {
+  oldest: "du plus ancien au plus récent",
+  newest: "du plus récent au plus ancien",
+  deadline: "de l'échéance la plus proche à la plus lointaine",
+};
+/** Every state, open and closed (the server's statuses). */
+const ALL_STATES = "open,closed";
 const QUEUE_STATES = ["routed", "acknowledged", "in_progress", "reopened", "resolved", "rejected", "duplicate"];
 
 function requireAgent(path: string): boolean {
@@ -24,8 +37,9 @@ function requireAgent(path: string): boolean {
   return false;
 }
 
-function select(name: string, label: string, options: [string, string][], value: string | null): HTMLElement {
-  const el = h("select", { name, id: uid("q") }, h("option", { value: "" }, "Tous"), options.map(([v, l]) => h("option", { value: v, selected: v === value }, l)));
+/** A filter select whose empty option names what the server does by default. */
+function select(name: string, label: string, options: [string, string][], value: string | null, empty = "Toutes"): HTMLElement {
+  const el = h("select", { name, id: uid("q") }, h("option", { value: "" }, empty), options.map(([v, l]) => h("option", { value: v, selected: v === value }, l)));
   return h("div", { class: "field" }, h("label", { for: el.id }, label), el);
 }
 
@@ -42,17 +56,18 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
     service_code: query.get("service_code"),
     commune: query.get("commune"),
     overdue: query.get("overdue") === "true" ? "true" : null,
+    sort: SORTS.some(([v]) => v === query.get("sort")) ? query.get("sort") : null,
   };
   const items = itemsOf<QueueItem>(await api("/api/v1/signalements", { query: { ...filters, limit: 200 } }));
-  items.sort((a, b) => a.created_at.localeCompare(b.created_at));
 
   const overdue = h("input", { type: "checkbox", name: "overdue", value: "true", id: uid("q"), checked: !!filters.overdue });
   const commune = h("input", { type: "text", name: "commune", id: uid("q"), value: filters.commune ?? "" });
   const form = h(
     "form",
     { class: "filters", "aria-label": "Filtres de la file" },
-    select("state", "État (ouverts par défaut)", QUEUE_STATES.map((s) => [s, stateLabel(s)]), filters.state),
+    select("state", "État", [[ALL_STATES, "Tous les états"], ...QUEUE_STATES.map((s): [string, string] => [s, stateLabel(s)])], filters.state, "Ouverts (par défaut)"),
     select("service_code", "Catégorie", cats.map((c) => [c.code, c.label]), filters.service_code),
+    select("sort", "Tri", SORTS.slice(1), filters.sort, SORTS[0][1]),
     h("div", { class: "field" }, h("label", { for: commune.id }, "Commune"), commune),
     h("label", { for: overdue.id, class: "check" }, overdue, " En retard seulement"),
     h("button", { type: "submit", class: "btn btn-small" }, "Filtrer"),
@@ -108,20 +123,20 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
     h(
       "tr",
       { class: isOverdue(i) ? "overdue" : null },
-      h("td", null, pickBox(i)),
-      h("td", null, h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id}`)),
+      h("td", { "data-label": "Tournée" }, pickBox(i)),
+      h("td", { "data-label": "Réf." }, h("a", { href: `/agent/signalements/${i.id}` }, `n° ${i.id}`)),
       h(
         "td",
-        null,
+        { "data-label": "Signalement" },
         h("strong", null, i.category ?? i.service_code),
         h("br"),
         nameOf(i.commune),
         i.summary ? h("span", { class: "meta clamp" }, ` — ${i.summary}`) : "",
       ),
-      h("td", null, h("span", { class: `badge state-${i.state}` }, stateLabel(i.state))),
+      h("td", { "data-label": "État" }, h("span", { class: `badge state-${i.state}` }, stateLabel(i.state))),
       h(
         "td",
-        null,
+        { "data-label": "Âge" },
         formatAge(i.created_at),
         i.due_at ? h("br") : "",
         i.due_at ? h("span", { class: "meta" }, `échéance ${formatDay(i.due_at)}`) : "",
@@ -132,7 +147,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
   mount(
     panel,
     heading("File des signalements"),
-    h("p", { class: "muted" }, "Les signalements de votre service, du plus ancien au plus récent."),
+    h("p", { class: "muted" }, `Les signalements de votre service, ${SORT_SENTENCES[filters.sort ?? "oldest"]}.`),
     form,
     items.length
       ? h(
@@ -180,9 +195,9 @@ export async function ticketView(ctx: ViewContext): Promise<void> {
     h("h2", null, "Historique"),
     timeline(s.history),
     h("h2", null, "Traiter"),
-    transitionForm(s, reload),
-    transferForm(s, reload),
-    mergeForm(s, reload),
+    ...(s.may_act
+      ? [transitionForm(s, reload), transferForm(s, reload), mergeForm(s, reload)]
+      : [h("p", { class: "alert", "data-testid": "not-yours" }, `Ce signalement est traité par ${[nameOf(s.service), nameOf(s.authority)].filter(Boolean).join(", ") || "un autre service"} : seuls ses agents et les administrateurs de sa collectivité peuvent le faire avancer.`)]),
     h("p", null, h("a", { href: `/suivi/${encodeURIComponent(String(s.id))}` }, "Voir la page publique")),
   );
 }

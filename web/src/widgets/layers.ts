@@ -5,6 +5,7 @@ import type { MapGeoJSONFeature } from "maplibre-gl";
 import { formatDay, h } from "../dom";
 import { CATEGORY_COLORS, categoryColor, kindLabel, STATE_COLORS, stateLabel } from "../labels";
 import { tileUrl, type CartoMap } from "../map";
+import { termLabel } from "../api/vocabulary";
 
 export interface SignalementFilter {
   service_code?: string | null;
@@ -25,6 +26,11 @@ function zoomInto(map: CartoMap, f: MapGeoJSONFeature): void {
   map.map.easeTo({ center: g.coordinates as [number, number], zoom: Math.min(map.map.getZoom() + 3, 16) });
 }
 
+/** A category's French label from the server's vocabulary (never the bare code). */
+function categoryName(code: unknown): string {
+  return code == null ? "" : termLabel("category", String(code));
+}
+
 function signalementItem(f: MapGeoJSONFeature): HTMLElement {
   const p = f.properties ?? {};
   const id = featureId(f);
@@ -32,7 +38,7 @@ function signalementItem(f: MapGeoJSONFeature): HTMLElement {
     "span",
     null,
     h("a", { href: `/suivi/${encodeURIComponent(id)}` }, `Signalement n° ${id}`),
-    ` — ${p.service_code ?? ""}, ${stateLabel(p.state)}`,
+    ` — ${categoryName(p.service_code)}, ${stateLabel(p.state)}`,
     p.created_at ? `, ${formatDay(String(p.created_at))}` : "",
   );
 }
@@ -78,7 +84,7 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
     }
     return [
       h("p", { class: "popup-title" }, `Signalement n° ${featureId(f)}`),
-      h("p", null, `${p.service_code ?? ""} — ${stateLabel(p.state)}`),
+      h("p", null, `${categoryName(p.service_code)} — ${stateLabel(p.state)}`),
       p.supports ? h("p", null, `${p.supports} soutien${Number(p.supports) > 1 ? "s" : ""}`) : null,
       h("a", { href: `/suivi/${encodeURIComponent(featureId(f))}` }, "Voir le suivi"),
     ];

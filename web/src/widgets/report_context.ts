@@ -8,7 +8,7 @@ import { stateLabel } from "../labels";
 import type { LngLat } from "../map";
 import { me } from "../session";
 import type { Nearby } from "../api/signalements";
-import type { Named, Preview } from "../api/routing";
+import type { Informed, Named, Preview } from "../api/routing";
 
 /** A name from a field that may be a string or an object with a name. */
 export function nameOf(x: Named): string {
@@ -43,10 +43,37 @@ export async function previewBlock(at: LngLat, code: string): Promise<HTMLElemen
       h("h2", { class: "h3", id: "preview-title" }, "Qui va le recevoir ?"),
       h("p", null, "Ce signalement sera transmis à ", h("strong", null, who || "un service compétent"), "."),
       why.length ? h("p", { class: "why" }, h("span", { class: "sr-label" }, "Pourquoi : "), why.join(" ")) : null,
+      informedBlock(p.informed ?? []),
     );
   } catch (err) {
-    return errorBox(err instanceof Error ? err.message : "Service compétent introuvable.");
+    return refusal(err instanceof Error ? err.message : "Service compétent introuvable.");
   }
+}
+
+/** Services that get a copy, each with the rule's reason when it gives one. */
+function informedBlock(informed: Informed[]): HTMLElement | null {
+  if (!informed.length) return null;
+  return h(
+    "div",
+    { "data-testid": "informed" },
+    h("p", null, "Pour information, une copie est adressée à :"),
+    h(
+      "ul",
+      null,
+      informed.map((i) =>
+        h("li", null, h("strong", null, i.name), `, ${i.authority}`, i.reason ? h("span", { class: "reason" }, ` — motif : ${i.reason}`) : ""),
+      ),
+    ),
+  );
+}
+
+/** The server's refusal for this place (outside every territory, no competent service):
+ * one box, which says where to report instead; the form does not repeat it. */
+export function refusal(message: string): HTMLElement {
+  const box = errorBox(message);
+  box.dataset.testid = "routing-refused";
+  box.tabIndex = -1;
+  return box;
 }
 
 async function support(id: string, out: HTMLElement): Promise<void> {

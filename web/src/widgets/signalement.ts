@@ -4,7 +4,7 @@
 import type { HistoryEntry, Photo, Signalement } from "../api/signalements";
 import { categoryLabel } from "../api/categories";
 import { termLabel, terms } from "../api/vocabulary";
-import { formatDateTime, h } from "../dom";
+import { formatDateTime, formatDay, h } from "../dom";
 import { capitalize, stateLabel } from "../labels";
 import type { CartoMap } from "../map";
 import { explanationOf, nameOf } from "./report_context";
@@ -66,10 +66,11 @@ export async function signalementSummary(s: Signalement): Promise<HTMLElement[]>
         ? [h("dt", null, "Doublon de"), h("dd", null, h("a", { href: `/suivi/${s.duplicate_of}` }, `n° ${s.duplicate_of}`))]
         : null,
       s.created_at ? [h("dt", null, "Signalé le"), h("dd", null, formatDateTime(s.created_at))] : null,
+      s.due_at ? [h("dt", null, "Traitement attendu d'ici le"), h("dd", { "data-testid": "due" }, formatDay(s.due_at), s.overdue ? h("strong", { class: "late" }, " (délai dépassé)") : "")] : null,
       s.supports ? [h("dt", null, "Soutiens"), h("dd", null, String(s.supports))] : null,
     ),
     s.description ? h("p", { class: "description" }, s.description) : h("span"),
-    why.length ? h("p", { class: "why" }, h("strong", null, "Pourquoi ce service : "), why.join(" ")) : h("span"),
+    why.length ? h("p", { class: "why", "data-testid": "why" }, h("strong", null, "Pourquoi ce service : "), why.join(" ")) : h("span"),
     ...photos.map((p) =>
       h("a", { href: p.url, class: "photo-link", target: "_blank", rel: "noopener" },
         h("img", { src: p.thumbnail_url ?? p.url, alt: "Photo jointe au signalement", class: "thumb" })),

@@ -1,11 +1,11 @@
 // What an agent does on a ticket: a transition with its public note, a transfer
 // to another service with a reason, a merge of a duplicate into this ticket.
 
-import { api, ApiError, itemsOf } from "../api/client";
+import { api, ApiError } from "../api/client";
 import { announce, errorBox, field, h, mount } from "../dom";
 import { transitions } from "../labels";
 import type { Signalement } from "../api/signalements";
-import type { ServiceOption } from "../api/routing";
+import type { TransferCandidates } from "../api/routing";
 
 function actionForm(
   title: string,
@@ -48,29 +48,54 @@ export function transitionForm(s: Signalement, done: () => void): HTMLFormElemen
   );
 }
 
-export function transferForm(s: Signalement & { service_id?: number }, done: () => void): HTMLFormElement {
+const RELATION: Record<string, string> = { commune: "commune du signalement", intercommunalite: "intercommunalité", autre: "autre collectivité" };
+
+/** The select's options: one optgroup per authority, the ticket's commune's and
+ * intercommunalities' first (the server's order). */
+function fillServices(select: HTMLSelectElement, data: TransferCandidates): void {
+  const count = data.groups.reduce((n, g) => n + g.services.length, 0);
+  mount(
+    select,
+    h("option", { value: "" }, count ? "Choisir un service" : "Aucun service trouvé"),
+    data.groups.map((g) =>
+      h("optgroup", { label: `${g.authority} (${RELATION[g.relation] ?? g.relation})` }, g.services.map((o) => h("option", { value: String(o.id) }, `${o.name} — ${g.authority}`))),
+    ),
+  );
+}
+
+export function transferForm(s: Signalement, done: () => void): HTMLFormElement {
   const service = h("select", { name: "service_id", required: true }, h("option", { value: "" }, "Chargement…"));
-  void api("/api/v1/services")
-    .then((data) => {
-      const byAuthority = new Map<string, ServiceOption[]>();
-      for (const o of itemsOf<ServiceOption>(data)) {
-        if (o.id === s.service_id) continue;
-        const key = o.authority ?? "Autres";
-        byAuthority.set(key, [...(byAuthority.get(key) ?? []), o]);
-      }
-      mount(
-        service,
-        h("option", { value: "" }, "Choisir un service"),
-        [...byAuthority.entries()].map(([authority, opts]) =>
-          h("optgroup", { label: authority }, opts.map((o) => h("option", { value: String(o.id) }, `${authority} — ${o.name}`))),
-        ),
-      );
-    })
-    .catch(() => mount(service, h("option", { value: "" }, "Liste des services indisponible")));
+  const status = h("p", { class: "hint", "aria-live": "polite" });
+  const load = async (q: string): Promise<void> => {
+    try {
+      const data = await api<TransferCandidates>(`/api/v1/signalements/${encodeURIComponent(String(s.id))}/transfer-candidates`, { query: { q } });
+      fillServices(service, data);
+      const n = data.groups.reduce((k, g) => k + g.services.length, 0);
+      status.textContent = q ? `${n} service${n > 1 ? "s" : ""} pour « ${q} »${n >= data.limit ? " (affinez la recherche)" : ""}.` : "Services de la commune et de ses intercommunalités.";
+    } catch (err) {
+      mount(service, h("option", { value: "" }, "Liste des services indisponible"));
+      status.textContent = err instanceof Error ? err.message : "";
+    }
+  };
+  void load("");
+  const search = h("input", { type: "search", name: "q", maxlength: 100, autocomplete: "off" });
+  const find = h("button", { type: "button", class: "btn btn-small" }, "Chercher");
+  find.addEventListener("click", () => void load(search.value.trim()));
+  search.addEventListener("keydown", (ev) => {
+    if ((ev as KeyboardEvent).key === "Enter") {
+      ev.preventDefault();
+      void load(search.value.trim());
+    }
+  });
   const reason = h("textarea", { name: "reason", rows: 2, required: true, maxlength: 2000 });
   return actionForm(
     "Transférer à un autre service",
-    [field("Service destinataire", service), field("Motif du transfert", reason, "Obligatoire ; visible sur la page de suivi.")],
+    [
+      field("Service destinataire", service),
+      status,
+      h("div", { class: "row search-row" }, field("Autre service (recherche)", search, "Nom du service ou de la collectivité ; Entrée pour chercher."), find),
+      field("Motif du transfert", reason, "Obligatoire ; visible sur la page de suivi."),
+    ],
     "Transférer",
     async () => {
       if (!service.value) throw new ApiError("Choisissez un service.", 422, null);
