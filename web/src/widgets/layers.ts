@@ -41,7 +41,8 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
   const tiles = [tileUrl("/tiles/signalements/{z}/{x}/{y}.mvt", { service_code: filter.service_code, state: filter.state, from: filter.from, to: filter.to })];
   const color =
     colorBy === "state" ? matchColor("state", STATE_COLORS, "#1d4f91") : matchColor("service_code", CATEGORY_COLORS, "#1d4f91");
-  const isCluster = [">", ["coalesce", ["get", "count"], 1], 1];
+  // A grid group (no id) is drawn as a group even when it holds one report.
+  const isCluster = ["any", [">", ["coalesce", ["get", "count"], 1], 1], ["!", ["has", "id"]]];
   const clusterRadius = ["interpolate", ["linear"], ["get", "count"], 2, 7, 50, 14, 1000, 26];
   map.addOverlay("signalements", { signalements: { type: "vector", tiles, maxzoom: 16 } }, [
     {
