@@ -70,13 +70,14 @@ def test_main_screens(desktop: Page, page: Page, live_server: str, shots_dir: Pa
     page.goto("/")
     saved.append(shoot(page, shots_dir, "02-signaler-mobile", on_report(page)))
 
-    def phone_legend() -> None:
+    def phone_top() -> None:
+        """The folded menu, the map, the start of the panel."""
         map_ready(page)
-        page.get_by_test_id("legend").scroll_into_view_if_needed()
-        expect(page.get_by_test_id("legend")).to_be_in_viewport()
+        expect(page.get_by_role("button", name="Menu")).to_be_in_viewport()
+        expect(page.get_by_role("heading", level=1)).to_be_in_viewport()
 
     page.goto("/donnees")
-    saved.append(shoot(page, shots_dir, "15-donnees-mobile", phone_legend))
+    saved.append(shoot(page, shots_dir, "15-donnees-mobile", phone_top))
     desktop.goto(f"/suivi/{report_id}")
     saved.append(shoot(desktop, shots_dir, "03-suivi", lambda: map_ready(desktop)))
     steps: list[tuple[str, str, Callable[[], object]]] = [
