@@ -127,4 +127,12 @@ def sign_in(page: Page, email: str, password: str = "demo") -> None:  # noqa: S1
     page.get_by_label("Adresse e-mail").first.fill(email)
     page.get_by_label("Mot de passe").first.fill(password)
     page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="Déconnexion").wait_for()
+    # Attached, not visible: on a phone the menu holding it is folded.
+    page.get_by_role("button", name="Déconnexion", include_hidden=True).wait_for(state="attached")
+
+
+def open_menu(page: Page) -> None:
+    """Unfold the main menu when it is folded (phone widths); no-op on a desktop."""
+    toggle = page.locator("#menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()

@@ -1,17 +1,42 @@
 """axe-core (from web/node_modules) finds no serious or critical WCAG 2.1 A/AA violation
-on the main screens."""
+on every screen the router has, on a desktop (1280×800) and a phone (390×844)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.web.conftest import AXE, map_ready, sign_in
 from tests.web.helpers import file_report
 
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+MAIN_TS = Path(__file__).resolve().parents[2] / "web" / "src" / "main.ts"
+SLUG = "plu-de-la-mel"
+
+# Every route of web/src/main.ts -> who sees it ("" anonymous, else an account).
+ROUTES: dict[str, str] = {
+    "/": "",
+    "/signaler": "",
+    "/suivi/:id": "",
+    "/connexion": "",
+    "/concertations": "",
+    "/concertations/:slug": "",
+    "/concertations/:slug/synthese": "",
+    "/donnees": "",
+    "/mes-signalements": "agent.proprete.roubaix@demo.local",
+    "/agent": "agent.proprete.roubaix@demo.local",
+    "/agent/signalements/:id": "agent.proprete.roubaix@demo.local",
+    "/moderation": "admin@demo.local",
+    "/admin": "admin@demo.local",
+    "/admin/concertations": "admin@demo.local",
+    "/admin/concertations/:slug": "admin@demo.local",
+    "/admin/services": "admin@demo.local",
+    "/admin/competences": "admin@demo.local",
+}
 
 
 def serious_violations(page: Page) -> list[dict[str, Any]]:
@@ -26,21 +51,51 @@ def serious_violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize(
-    ("path", "heading"),
-    [
-        ("/", "Signaler un problème"),
-        ("/concertations", "Concertations"),
-        ("/concertations/plu-de-la-mel", "PLU de la MEL"),
-        ("/connexion", "Connexion"),
-        ("/donnees", "Données et couches"),
-    ],
-)
-def test_public_screens_have_no_serious_violations(page: Page, path: str, heading: str) -> None:
-    page.goto(path)
+def test_the_sweep_covers_every_route_of_the_router() -> None:
+    routes = set(re.findall(r"""route\(\s*"([^"]+)"\s*,""", MAIN_TS.read_text(encoding="utf-8")))
+    assert routes, "no route found in web/src/main.ts"
+    missing = routes - set(ROUTES)
+    assert not missing, f"add these routes to the accessibility sweep: {sorted(missing)}"
+
+
+def settle(page: Page) -> None:
+    """The view rendered (its h1, nothing loading) on a drawn map."""
     map_ready(page)
-    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
-    assert serious_violations(page) == []
+    expect(page.locator("#panel h1")).to_be_visible()
+    expect(page.locator("#panel .loading")).to_have_count(0)
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_every_screen_has_no_serious_violations(
+    browser: Browser, live_server: str, viewport: tuple[int, int]
+) -> None:
+    report_id = file_report(live_server, 3.176, 50.69, "proprete", "Encombrants sur le trottoir.")
+    ctx = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport={"width": viewport[0], "height": viewport[1]}
+    )
+    ctx.set_default_timeout(20_000)
+    page = ctx.new_page()
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        account = ""
+        for pattern, who in sorted(ROUTES.items(), key=lambda r: r[1]):
+            if who != account:
+                sign_in(page, who)
+                account = who
+            path = pattern.replace(":id", report_id).replace(":slug", SLUG)
+            page.goto(path)
+            settle(page)
+            found[path] = serious_violations(page)
+        page.goto("/une-page-qui-n-existe-pas")
+        settle(page)
+        found["404"] = serious_violations(page)
+        toggle = page.locator("#menu-toggle")
+        if toggle.is_visible():  # the phone's unfolded menu
+            toggle.click()
+            found["menu"] = serious_violations(page)
+    finally:
+        ctx.close()
+    assert {path: v for path, v in found.items() if v} == {}
 
 
 def test_report_form_with_preview_has_no_serious_violations(page: Page) -> None:
@@ -49,19 +104,4 @@ def test_report_form_with_preview_has_no_serious_violations(page: Page) -> None:
     page.get_by_role("button", name="Ma position").click()
     page.get_by_text("Propreté, dépôt sauvage, tags").click()
     expect(page.get_by_test_id("routing-preview")).to_be_visible()
-    assert serious_violations(page) == []
-
-
-def test_follow_page_and_agent_screens_have_no_serious_violations(
-    page: Page, live_server: str
-) -> None:
-    report_id = file_report(live_server, 3.176, 50.69, "proprete", "Encombrants sur le trottoir.")
-    page.goto(f"/suivi/{report_id}")
-    expect(page.get_by_role("heading", name="Historique")).to_be_visible()
-    assert serious_violations(page) == []
-    sign_in(page, "agent.proprete.roubaix@demo.local")
-    expect(page.get_by_role("heading", level=1)).to_have_text("File des signalements")
-    assert serious_violations(page) == []
-    page.goto(f"/agent/signalements/{report_id}")
-    expect(page.get_by_role("heading", name="Changer l'état")).to_be_visible()
     assert serious_violations(page) == []

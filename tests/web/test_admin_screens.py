@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import ROUBAIX, map_ready, sign_in
+from tests.web.conftest import ROUBAIX, map_ready, open_menu, sign_in
 from tests.web.helpers import concertation, contributions, file_report, get_json, token
 from tests.web.test_accessibility import serious_violations
 
@@ -16,6 +16,7 @@ TITLE = "Aménager les berges du canal"
 
 def test_admin_creates_a_concertation_with_a_theme(page: Page, live_server: str) -> None:
     sign_in(page, "admin@demo.local")
+    open_menu(page)
     page.get_by_role("link", name="Administration").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Administration")
     assert serious_violations(page) == []
@@ -157,6 +158,7 @@ def test_moderator_hides_a_reported_contribution(page: Page, live_server: str) -
     )
     assert resp.status_code in (200, 201), resp.text
     sign_in(page, "moderateur@demo.local")
+    open_menu(page)
     page.get_by_role("link", name="Modération").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Modération")
     assert serious_violations(page) == []
@@ -182,6 +184,7 @@ def test_citizen_reopens_a_resolved_report(page: Page, live_server: str) -> None
     )
     assert resp.status_code == 200, resp.text
     sign_in(page, "citoyen@demo.local")
+    open_menu(page)
     page.get_by_role("link", name="Mes signalements").click()
     item = page.locator("li.card", has=page.get_by_role("link", name=f"n° {report} —"))
     item.get_by_text("Le problème persiste ? Rouvrir").click()

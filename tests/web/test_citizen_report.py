@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.conftest import ROUBAIX, map_ready, sign_in
+from tests.web.conftest import ROUBAIX, map_ready, open_menu, sign_in
 from tests.web.helpers import file_report, get_json, png_bytes, token
 
 
@@ -101,6 +101,7 @@ def test_signed_in_citizen_finds_the_report_in_mes_signalements(
         live_server, ROUBAIX[0], ROUBAIX[1] + 0.001, "eclairage", "Lampadaire éteint.", bearer
     )
     sign_in(page, "citoyen@demo.local")
+    open_menu(page)
     page.get_by_role("link", name="Mes signalements").click()
     mine = page.get_by_role("link", name=re.compile(rf"^n° {report_id} — "))
     expect(mine).to_contain_text("Éclairage public")

@@ -69,17 +69,29 @@ def test_main_screens(desktop: Page, page: Page, live_server: str, shots_dir: Pa
     saved.append(shoot(desktop, shots_dir, "01-signaler", on_report(desktop)))
     page.goto("/")
     saved.append(shoot(page, shots_dir, "02-signaler-mobile", on_report(page)))
+
+    def phone_top() -> None:
+        """The folded menu, the map, the start of the panel."""
+        map_ready(page)
+        expect(page.get_by_role("button", name="Menu")).to_be_in_viewport()
+        expect(page.get_by_role("heading", level=1)).to_be_in_viewport()
+
+    page.goto("/donnees")
+    saved.append(shoot(page, shots_dir, "15-donnees-mobile", phone_top))
     desktop.goto(f"/suivi/{report_id}")
     saved.append(shoot(desktop, shots_dir, "03-suivi", lambda: map_ready(desktop)))
     steps: list[tuple[str, str, Callable[[], object]]] = [
         ("03-suivi", f"/suivi/{report_id}", lambda: map_ready(desktop)),
         ("04-concertation", "/concertations/plu-de-la-mel", lambda: visible("article")),
         ("05-synthese", "/concertations/plu-de-la-mel/synthese", lambda: visible(".figures")),
-        ("06-donnees", "/donnees", lambda: map_ready(desktop)),
+        ("06-donnees", "/donnees", lambda: (map_ready(desktop), in_view("legend"))),
     ]
 
     def visible(selector: str) -> None:
         expect(desktop.locator(selector).first).to_be_visible()
+
+    def in_view(test_id: str) -> None:
+        expect(desktop.get_by_test_id(test_id)).to_be_in_viewport()
 
     for name, path, settle in steps:
         desktop.goto(path)

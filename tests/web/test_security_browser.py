@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Route
 
 from tests.security.test_html import PAYLOADS, payload_concertation
-from tests.web.conftest import map_ready, sign_in
+from tests.web.conftest import map_ready, open_menu, sign_in
 
 # 1×1 transparent PNG: background tiles without the network.
 PNG = bytes.fromhex(
@@ -79,7 +79,8 @@ def test_signed_in_web_app_keeps_no_token_in_reach_of_scripts(
     sign_in(page, "citoyen@demo.local")
     page.goto("/")
     map_ready(page)  # MapLibre (workers, tiles) runs under the app's policy
-    page.get_by_role("button", name="Déconnexion").wait_for()  # /api/v1/me answered
+    # /api/v1/me answered (attached: the phone's folded menu holds it)
+    page.get_by_role("button", name="Déconnexion", include_hidden=True).wait_for(state="attached")
     stored = page.evaluate(
         "() => Object.keys(localStorage).map(k => k + '=' + localStorage.getItem(k)).join(';')"
     )
@@ -93,8 +94,9 @@ def test_signed_in_web_app_keeps_no_token_in_reach_of_scripts(
     )
     assert me == 200
     assert not violations, violations
+    open_menu(page)
     page.get_by_role("button", name="Déconnexion").click()
-    page.get_by_role("link", name="Connexion").wait_for()
+    page.get_by_role("link", name="Connexion", include_hidden=True).wait_for(state="attached")
     assert not [c for c in context.cookies() if c["name"] == "carto_session"]
 
 

@@ -6,6 +6,7 @@ import { loadConfig } from "./api/config";
 import { loadVocabulary } from "./api/vocabulary";
 import { h, mount } from "./dom";
 import { CartoMap } from "./map";
+import { setupMenu } from "./menu";
 import { heading, navigate, onNavigate, route, setNotFound, startRouter } from "./router";
 import { hasRole, isAdmin, isAgent, loadSession, me, onSessionChange, signOut } from "./session";
 import { adminConcertationView, adminConcertationsView, adminHomeView } from "./views/admin";
@@ -83,6 +84,7 @@ function renderNav(): void {
 
 async function boot(): Promise<void> {
   const panel = document.getElementById("panel")!;
+  setupMenu();
   const config = await loadConfig();
   const cmap = new CartoMap(document.getElementById("map")!, config);
   (window as unknown as { cartoMap: CartoMap }).cartoMap = cmap;

@@ -370,7 +370,8 @@ export class CartoMap {
     if (!layers.length) return [];
     const seen = new Set<string>();
     return this.map.queryRenderedFeatures({ layers }).filter((f) => {
-      const key = `${f.layer.id}:${f.properties?.id ?? f.id}`;
+      // Grid groups have no id: their position tells them apart.
+      const key = `${f.layer.id}:${f.properties?.id ?? f.id ?? JSON.stringify((f.geometry as GeoJSON.Point).coordinates)}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;

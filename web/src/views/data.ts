@@ -1,27 +1,16 @@
-// Planners: a layer panel (points, heatmaps, filters), download buttons for
-// every public layer, and the OGC API address to paste into QGIS.
+// Planners: a layer panel (points, heatmaps), its legend, filters (category, state,
+// period, visible area) that the map and the downloads both follow, and the OGC API
+// address to paste into QGIS.
 
 import { categories } from "../api/categories";
-import { announce, h, mount, uid } from "../dom";
-import { icon } from "../icons";
+import { announce, formatDay, h, mount, uid } from "../dom";
 import { stateOptions } from "../labels";
 import type { CartoMap } from "../map";
 import { heading, type ViewContext } from "../router";
+import { downloads, type ExportFilters } from "../widgets/downloads";
 import { showContributionTiles, showHeatmap, showSignalements } from "../widgets/layers";
 import { mountSearch } from "../widgets/search";
-
-const EXPORT_LAYERS: [string, string][] = [
-  ["signalements", "Signalements"],
-  ["contributions", "Contributions"],
-  ["communes", "Communes"],
-  ["intercommunalites", "Intercommunalités"],
-];
-
-const FORMATS: [string, string][] = [
-  ["gpkg", "GeoPackage"],
-  ["geojson", "GeoJSON"],
-  ["csv", "CSV"],
-];
+import { legend } from "../widgets/legend";
 
 function checkbox(label: string, checked: boolean, onChange: (on: boolean) => void): HTMLElement {
   const input = h("input", { type: "checkbox", id: uid("l"), checked });
@@ -29,26 +18,75 @@ function checkbox(label: string, checked: boolean, onChange: (on: boolean) => vo
   return h("label", { for: input.id, class: "check" }, input, ` ${label}`);
 }
 
-async function layerPanel(map: CartoMap): Promise<HTMLElement> {
+function dateInput(): HTMLInputElement {
+  return h("input", { type: "date", id: uid("l") });
+}
+
+/** What the downloads say they follow, in French. */
+function describe(f: ExportFilters, catLabel: string, stLabel: string): string {
+  const parts: string[] = [];
+  if (f.service_code) parts.push(`catégorie « ${catLabel} »`);
+  if (f.state) parts.push(`état « ${stLabel} »`);
+  if (f.from || f.to) parts.push([f.from ? `du ${formatDay(f.from)}` : "", f.to ? `au ${formatDay(f.to)}` : ""].filter(Boolean).join(" "));
+  if (f.bbox) parts.push("zone affichée sur la carte");
+  if (!parts.length) return "Aucun filtre choisi : chaque fichier contient toute la couche.";
+  return `Les fichiers suivent les filtres de la carte : ${parts.join(", ")} (catégorie et état pour les signalements, période pour les signalements et les contributions).`;
+}
+
+async function layerPanel(map: CartoMap): Promise<HTMLElement[]> {
   const cats = await categories();
-  const state = { points: true, heat: false, contribs: false, contribHeat: false, service_code: "", st: "" };
+  const state = { points: true, heat: false, contribs: false, contribHeat: false, service_code: "", st: "", from: "", to: "", inView: false };
+  const key = legend(state);
+  const dl = downloads();
+  const bounds = (): ExportFilters["bbox"] => {
+    const b = map.map.getBounds();
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+  };
+  const cat = h("select", { id: uid("l") }, h("option", { value: "" }, "Toutes"), cats.map((c) => h("option", { value: c.code }, c.label)));
+  const st = h("select", { id: uid("l") }, h("option", { value: "" }, "Tous"), stateOptions().filter(([k]) => k !== "submitted").map(([k, v]) => h("option", { value: k }, v)));
+  const from = dateInput();
+  const to = dateInput();
+  const periodError = h("p", { id: uid("err"), class: "alert alert-error", role: "alert", hidden: true }, "La date de début doit précéder la date de fin.");
+  const refreshDownloads = (): void => {
+    const f: ExportFilters = { service_code: state.service_code, state: state.st, from: state.from, to: state.to, bbox: state.inView ? bounds() : null };
+    dl.update(f, describe(f, cat.selectedOptions[0]?.text ?? "", st.selectedOptions[0]?.text ?? ""));
+  };
   const apply = (): void => {
-    const filter = { service_code: state.service_code || null, state: state.st || null };
+    const period = { from: state.from || null, to: state.to || null };
+    const filter = { service_code: state.service_code || null, state: state.st || null, ...period };
     if (state.points) showSignalements(map, filter, "category");
     else map.removeOverlay("signalements");
     if (state.heat) showHeatmap(map, "signalements", filter);
     else map.removeOverlay("heatmap-signalements");
-    if (state.contribs) showContributionTiles(map);
+    if (state.contribs) showContributionTiles(map, period);
     else map.removeOverlay("contributions-tiles");
-    if (state.contribHeat) showHeatmap(map, "contributions");
+    if (state.contribHeat) showHeatmap(map, "contributions", period);
     else map.removeOverlay("heatmap-contributions");
+    key.update(state);
+    refreshDownloads();
   };
-  const cat = h("select", { id: uid("l") }, h("option", { value: "" }, "Toutes"), cats.map((c) => h("option", { value: c.code }, c.label)));
+  const onPeriod = (): void => {
+    const bad = !!from.value && !!to.value && from.value > to.value;
+    periodError.hidden = !bad;
+    for (const input of [from, to]) input.setAttribute("aria-invalid", String(bad));
+    if (bad) return;
+    state.from = from.value;
+    state.to = to.value;
+    apply();
+  };
+  for (const input of [from, to]) {
+    input.setAttribute("aria-describedby", periodError.id);
+    input.addEventListener("change", onPeriod);
+  }
   cat.addEventListener("change", () => ((state.service_code = cat.value), apply()));
-  const st = h("select", { id: uid("l") }, h("option", { value: "" }, "Tous"), stateOptions().filter(([k]) => k !== "submitted").map(([k, v]) => h("option", { value: k }, v)));
   st.addEventListener("change", () => ((state.st = st.value), apply()));
+  const onMove = (): void => {
+    if (state.inView) refreshDownloads();
+  };
+  map.map.on("moveend", onMove);
+  map.addCleanup(() => map.map.off("moveend", onMove));
   apply();
-  return h(
+  const layers = h(
     "section",
     { "aria-labelledby": "layers-title" },
     h("h2", { id: "layers-title" }, "Couches"),
@@ -62,33 +100,22 @@ async function layerPanel(map: CartoMap): Promise<HTMLElement> {
       checkbox("Carte de chaleur des contributions", false, (on) => ((state.contribHeat = on), apply())),
       checkbox("Limites des communes", true, (on) => map.setVisible("communes-line", on)),
     ),
-    h("fieldset", null, h("legend", null, "Filtrer les signalements"),
+  );
+  const filters = h(
+    "section",
+    { "aria-labelledby": "filters-title" },
+    h("h2", { id: "filters-title" }, "Filtres"),
+    h("fieldset", null, h("legend", null, "Signalements"),
       h("div", { class: "field" }, h("label", { for: cat.id }, "Catégorie"), cat),
       h("div", { class: "field" }, h("label", { for: st.id }, "État"), st)),
+    h("fieldset", null, h("legend", null, "Période de dépôt (signalements et contributions)"),
+      h("div", { class: "period" },
+        h("div", { class: "field" }, h("label", { for: from.id }, "Du"), from),
+        h("div", { class: "field" }, h("label", { for: to.id }, "Au"), to)),
+      periodError),
+    checkbox("Télécharger seulement la zone affichée sur la carte", false, (on) => ((state.inView = on), refreshDownloads())),
   );
-}
-
-function downloads(): HTMLElement {
-  return h(
-    "section",
-    { "aria-labelledby": "dl-title" },
-    h("h2", { id: "dl-title" }, "Télécharger les données"),
-    h("p", { class: "muted" }, "Données publiques, sans donnée personnelle. Le GeoPackage s'ouvre stylé dans QGIS."),
-    h(
-      "table",
-      { class: "downloads" },
-      h("caption", { class: "sr-only" }, "Fichiers à télécharger par couche et par format"),
-      h("thead", null, h("tr", null, h("th", { scope: "col" }, "Couche"), FORMATS.map(([, l]) => h("th", { scope: "col" }, l)))),
-      h(
-        "tbody",
-        null,
-        EXPORT_LAYERS.map(([layer, label]) =>
-          h("tr", null, h("th", { scope: "row" }, label),
-            FORMATS.map(([ext, fl]) => h("td", null, h("a", { href: `/exports/${layer}.${ext}`, download: `${layer}.${ext}`, class: "btn btn-small btn-ghost", "aria-label": `${label} : .${ext} (${fl})` }, icon("download", 16), ` .${ext}`)))),
-        ),
-      ),
-    ),
-  );
+  return [layers, key.element, filters, dl.element];
 }
 
 function ogcBox(): HTMLElement {
@@ -115,6 +142,6 @@ function ogcBox(): HTMLElement {
 
 export async function dataView({ panel, map }: ViewContext): Promise<void> {
   mountSearch(map);
-  const layers = await layerPanel(map);
-  mount(panel, heading("Données et couches"), layers, downloads(), ogcBox());
+  const sections = await layerPanel(map);
+  mount(panel, heading("Données et couches"), sections, ogcBox());
 }

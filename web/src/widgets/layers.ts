@@ -6,10 +6,14 @@ import { formatDay, h } from "../dom";
 import { CATEGORY_COLORS, categoryColor, kindLabel, STATE_COLORS, stateLabel } from "../labels";
 import { tileUrl, type CartoMap } from "../map";
 import { termLabel } from "../api/vocabulary";
+import { aggregateCount, aggregatePopup, isAggregate } from "./aggregates";
 
 export interface SignalementFilter {
   service_code?: string | null;
   state?: string | null;
+  /** Period (AAAA-MM-JJ, inclusive), as the tiles' `from` and `to`. */
+  from?: string | null;
+  to?: string | null;
 }
 
 function matchColor(prop: string, colors: Record<string, string>, fallback: string): unknown {
@@ -19,11 +23,6 @@ function matchColor(prop: string, colors: Record<string, string>, fallback: stri
 
 function featureId(f: MapGeoJSONFeature): string {
   return String(f.properties?.id ?? f.id ?? "");
-}
-
-function zoomInto(map: CartoMap, f: MapGeoJSONFeature): void {
-  const g = f.geometry as GeoJSON.Point;
-  map.map.easeTo({ center: g.coordinates as [number, number], zoom: Math.min(map.map.getZoom() + 3, 16) });
 }
 
 /** A category's French label from the server's vocabulary (never the bare code). */
@@ -45,10 +44,11 @@ function signalementItem(f: MapGeoJSONFeature): HTMLElement {
 
 /** Signalements from `/tiles/signalements`, coloured by state (or category), with popups. */
 export function showSignalements(map: CartoMap, filter: SignalementFilter, colorBy: "state" | "category" = "state"): void {
-  const tiles = [tileUrl("/tiles/signalements/{z}/{x}/{y}.mvt", { service_code: filter.service_code, state: filter.state })];
+  const tiles = [tileUrl("/tiles/signalements/{z}/{x}/{y}.mvt", { service_code: filter.service_code, state: filter.state, from: filter.from, to: filter.to })];
   const color =
     colorBy === "state" ? matchColor("state", STATE_COLORS, "#1d4f91") : matchColor("service_code", CATEGORY_COLORS, "#1d4f91");
-  const isCluster = [">", ["coalesce", ["get", "count"], 1], 1];
+  // A grid group (no id) is drawn as a group even when it holds one report.
+  const isCluster = ["any", [">", ["coalesce", ["get", "count"], 1], 1], ["!", ["has", "id"]]];
   const clusterRadius = ["interpolate", ["linear"], ["get", "count"], 2, 7, 50, 14, 1000, 26];
   map.addOverlay("signalements", { signalements: { type: "vector", tiles, maxzoom: 16 } }, [
     {
@@ -76,12 +76,7 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
   map.setPopup("signalements-points", (features) => {
     const f = features[0];
     const p = f.properties ?? {};
-    if (Number(p.count ?? 1) > 1) {
-      return [
-        h("p", { class: "popup-title" }, `${p.count} signalements dans ce secteur`),
-        h("button", { type: "button", class: "btn btn-small", onclick: () => zoomInto(map, f) }, "Zoomer pour les voir"),
-      ];
-    }
+    if (isAggregate(f)) return aggregatePopup(map, f, "signalement", "signalements");
     return [
       h("p", { class: "popup-title" }, `Signalement n° ${featureId(f)}`),
       h("p", null, `${categoryName(p.service_code)} — ${stateLabel(p.state)}`),
@@ -91,13 +86,13 @@ export function showSignalements(map: CartoMap, filter: SignalementFilter, color
   });
   map.setListProvider(() => {
     const visible = map.visibleFeatures(["signalements-points"]);
-    const singles = visible.filter((f) => Number(f.properties?.count ?? 1) <= 1);
-    const grouped = visible.length - singles.length;
+    const singles = visible.filter((f) => !isAggregate(f));
+    const grouped = visible.filter(isAggregate).reduce((n, f) => n + aggregateCount(f), 0);
     return {
       title: "Signalements visibles sur la carte",
       items: [
         ...singles.slice(0, 100).map(signalementItem),
-        ...(grouped ? [`${grouped} groupe${grouped > 1 ? "s" : ""} de signalements : zoomez pour les lister un par un.`] : []),
+        ...(grouped ? [`${grouped} signalement${grouped > 1 ? "s" : ""} regroupé${grouped > 1 ? "s" : ""} : zoomez pour les lister un par un.`] : []),
       ],
     };
   });
@@ -138,7 +133,7 @@ export function showContributionTiles(map: CartoMap, query: Record<string, strin
   ]);
   const popup = (features: MapGeoJSONFeature[]) => {
     const p = features[0].properties ?? {};
-    if (Number(p.count ?? 1) > 1) return h("p", { class: "popup-title" }, `${p.count} contributions dans ce secteur : zoomez pour les voir.`);
+    if (isAggregate(features[0])) return aggregatePopup(map, features[0], "contribution", "contributions");
     return [
       h("p", { class: "popup-title" }, String(p.title ?? "Contribution")),
       h("p", null, `${kindLabel(p.kind == null ? null : String(p.kind))} — ${p.theme ?? ""}`),
