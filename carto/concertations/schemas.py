@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ContributionKind = Literal["proposition", "constat", "question"]
+ContributionSort = Literal["oldest", "newest", "supported", "answered"]
 Channel = Literal["online", "workshop", "kiosk", "paper", "assisted"]
 AnswerStatus = Literal["retenue", "a_l_etude", "non_retenue", "hors_sujet", "hors_competence"]
 GeometryType = Literal["Point", "LineString", "Polygon"]
@@ -251,6 +252,15 @@ class ContributionProperties(BaseModel):
     constraint_notes: list[str]
     created_at: datetime
     updated_at: datetime
+
+
+class MyReactions(BaseModel):
+    """What the signed-in caller did in a concertation: votes by contribution id (1 or -1),
+    the contributions they support, and their own contributions."""
+
+    votes: dict[str, int]
+    supports: list[int]
+    contributions: list[int]
 
 
 class ContributionFeature(BaseModel):
