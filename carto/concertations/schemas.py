@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+
+from carto.concertations.constraints import explain
 
 ContributionKind = Literal["proposition", "constat", "question"]
 ContributionSort = Literal["oldest", "newest", "supported", "answered"]
@@ -90,6 +99,14 @@ class ReferenceLayerPublic(BaseModel):
     message: str
     color: str
     features: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def explanation(self) -> str:
+        """What a constraint layer checks, in French (empty for a reference layer)."""
+        if self.role != "constraint":
+            return ""
+        return explain(self.rule, self.title, self.distance_m, self.action)
 
 
 class ConcertationPublic(BaseModel):
