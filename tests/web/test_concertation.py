@@ -57,7 +57,7 @@ def test_a_vote_counts_once(page: Page, live_server: str) -> None:
     plu = concertation(live_server, PLU)
     sign_in(page, "citoyen@demo.local")
     open_concertation(page, PLU)
-    card = page.locator("article.contribution").first
+    card = page.locator("article.contribution").filter(has=page.locator("button[data-vote]")).first
     target_id = int(card.get_attribute("data-id") or 0)
     target = next(c for c in contributions(live_server, plu["id"]) if c["id"] == target_id)
     votes_for = target["properties"]["votes_for"]

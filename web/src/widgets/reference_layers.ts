@@ -66,7 +66,7 @@ export class ReferenceLayers {
     if (!rules.length) return null;
     return h(
       "div",
-      { class: "alert alert-info constraint-notice", id: "constraint-notice" },
+      { class: "alert alert-info constraint-notice", id: "constraint-notice", tabindex: "-1" },
       h("p", null, h("strong", null, "Avant de placer votre contribution :")),
       h("ul", null, rules.map((l) => h("li", null, swatch(l.color, true), l.explanation, l.message ? ` ${l.message}` : ""))),
       h("p", { class: "hint" }, "Ces couches sont dessinées sur la carte (voir la légende)."),
