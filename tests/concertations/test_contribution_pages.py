@@ -124,3 +124,15 @@ async def test_comment_report_and_hidden_reason_is_public(client, session):
     (shown,) = (await client.get(f"/api/v1/contributions/{target}/comments")).json()
     assert shown["visibility"] == "hidden" and shown["body"] is None
     assert shown["moderation_reason"] == "Propos injurieux"
+
+
+async def test_constraint_layers_explain_their_rule(client):
+    plu = (await client.get("/api/v1/concertations/plu-de-la-mel")).json()
+    trees = (await client.get("/api/v1/concertations/planter-un-arbre-a-lyon")).json()
+    by_slug = {lay["slug"]: lay for lay in plu["reference_layers"] + trees["reference_layers"]}
+    assert by_slug["arbres-existants"]["explanation"] == (
+        "Votre contribution doit être à au moins 5 m de tout élément de la couche "
+        "« Arbres existants (démo) » (sinon elle est refusée)."
+    )
+    assert "en dehors des éléments" in by_slug["batiments"]["explanation"]
+    assert by_slug["secteurs-de-projet"]["explanation"] == ""  # a reference layer

@@ -15,7 +15,7 @@ export async function contributionPageView({ panel, map, params }: ViewContext):
   const id = Number.parseInt(params.id, 10);
   if (!Number.isSafeInteger(id) || id <= 0 || String(id) !== params.id) throw new Error("Contribution introuvable.");
   const item = await loadContribution(id);
-  if (item.properties.concertation !== decodeURIComponent(params.slug)) return navigate(contributionHref(item), true);
+  if (item.properties.concertation !== params.slug) return navigate(contributionHref(item), true);
   const c = (await findConcertation(item.properties.concertation)) as ConcertationDetail;
   const mine = await loadMine(c, !!me());
   const refs = new ReferenceLayers(map, c.reference_layers ?? []);
