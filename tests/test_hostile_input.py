@@ -269,7 +269,12 @@ def test_html_rendered_by_the_server_escapes_stored_text(live: dict) -> None:
                               "kind": "proposition"}}  # fmt: skip
     contribution = _post_ok(live, f"/api/v1/concertations/{made['id']}/contributions", feature,
                             "citizen")  # fmt: skip
-    _post_ok(live, f"/api/v1/contributions/{contribution['id']}/votes", {"value": 1}, "citizen")
+    other = http.post(  # a vote by someone else: nobody votes for their own contribution
+        "/api/v1/auth/token", data={"username": "participant.01@demo.local", "password": "demo"}
+    ).json()["access_token"]
+    voted = http.post(f"/api/v1/contributions/{contribution['id']}/votes", json={"value": 1},
+                      headers={"Authorization": f"Bearer {other}"})  # fmt: skip
+    assert voted.status_code == 201, voted.text
     pages = {
         "synthesis": http.get(f"/api/v1/concertations/{made['id']}/synthesis.html"),
         "ogc": http.get(

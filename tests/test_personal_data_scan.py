@@ -127,8 +127,15 @@ def _seed_through_api(http: httpx.Client, seeded: Seeded, email: str) -> None:
     contribution = _ok(http.post(f"/api/v1/concertations/{tree['id']}/contributions",
                                  json=feature, headers=citizen))  # fmt: skip
     ids["contribution"] = [str(contribution["id"])]
-    _ok(http.post(f"/api/v1/contributions/{contribution['id']}/votes", json={"value": 1},
-                  headers=citizen))  # fmt: skip
+    # the citizen votes on another's contribution: nobody votes for their own
+    others = _ok(http.get(f"/api/v1/concertations/{tree['id']}/contributions?limit=50"))
+    other = next(
+        f["id"]
+        for f in others["features"]
+        if f["id"] != contribution["id"]
+        and f["properties"]["author"] != contribution["properties"]["author"]
+    )
+    _ok(http.post(f"/api/v1/contributions/{other}/votes", json={"value": 1}, headers=citizen))
     _ok(http.post(f"/api/v1/contributions/{contribution['id']}/comments",
                   json={"body": "Bonne idée, et un banc ?"}, headers=citizen))  # fmt: skip
     layers = _ok(http.get(f"/api/v1/concertations/{tree['id']}/reference-layers"))

@@ -69,6 +69,20 @@ def describe(
     return sentence
 
 
+def explain(rule: str | None, title: str, distance_m: float | None, action: str) -> str:
+    """The rule in one French sentence, shown before the participant places anything."""
+    if rule == "min_distance":
+        where = f"à au moins {distance_m or 0:g} m de tout élément de la couche « {title} »"
+    elif rule == "no_overlap":
+        where = f"en dehors des éléments de la couche « {title} »"
+    elif rule == "inside":
+        where = f"à l'intérieur des zones de la couche « {title} »"
+    else:
+        return ""
+    then = "sinon elle est refusée" if action == "reject" else "sinon la modération l'examine"
+    return f"Votre contribution doit être {where} ({then})."
+
+
 async def check_constraints(
     *, session: AsyncSession, concertation_id: int, wkt: str
 ) -> list[Violation]:

@@ -37,7 +37,7 @@ from carto.concertations.status import (
     concertation_status,
     current_phase,
 )
-from carto.errors import NotFound
+from carto.errors import InvalidInput, NotFound
 from carto.media.models import Photo
 from carto.media.service import photo_ref
 from carto.parsing import parse_id
@@ -190,11 +190,24 @@ async def concertation_detail(*, session: AsyncSession, ref: int | str) -> Conce
     return ConcertationDetail.model_validate(data)
 
 
+# The list's orders (`sort`): "supported" ranks as the synthesis does (supports plus
+# agreeing votes); "answered" puts answered contributions first, latest answer first.
+ORDERS = {
+    "oldest": "c.id",
+    "newest": "c.created_at DESC, c.id DESC",
+    "supported": "c.supports + c.votes_for DESC, c.id DESC",
+    "answered": "c.answer_status IS NULL, c.answered_at DESC, c.id DESC",
+}
+
+
 async def list_contributions(
     *, session: AsyncSession, ref: int | str, theme: str | None = None, kind: str | None = None,
     bbox: tuple[float, float, float, float] | None = None, limit: int = 500, offset: int = 0,
+    q: str | None = None, sort: str = "oldest", answered: bool | None = None,
 ) -> ContributionCollection:  # fmt: skip
-    """The published contributions of a concertation, oldest first, as GeoJSON."""
+    """The published contributions of a concertation as GeoJSON, oldest first unless
+    `sort` says otherwise. `q` is matched as plain text (`strpos`, so `%` and `_` are
+    literal characters, never patterns) in the title and the text, case-insensitively."""
     k = await concertation_page(session, ref)
     where = ["c.concertation_id = :k", "c.visibility = 'published'"]
     params: dict[str, Any] = {"k": k["id"], "limit": limit, "offset": offset}
@@ -204,13 +217,21 @@ async def list_contributions(
     if kind:
         where.append("c.kind = :kind")
         params["kind"] = kind
+    if q and unsafe_text(q):
+        raise InvalidInput("La recherche contient des caractères non autorisés.")
+    if q and q.strip():
+        where.append("strpos(lower(coalesce(c.title, '') || ' ' || coalesce(c.body, '')), :q) > 0")
+        params["q"] = q.strip().lower()
+    if answered is not None:
+        where.append(f"c.answer_status IS {'NOT ' if answered else ''}NULL")
     if bbox:  # the bounding boxes overlap (as `&&` on the geometry)
         where.append("c.xmin <= :e AND c.xmax >= :w AND c.ymin <= :n AND c.ymax >= :s")
         params.update(zip(("w", "s", "e", "n"), bbox, strict=True))
     cond = " AND ".join(where)
+    order = ORDERS[sort]
     matched = await session.scalar(text(f"SELECT count(*) {CONTRIBUTIONS} WHERE {cond}"), params)
     rows = await session.execute(
-        text(f"SELECT * {CONTRIBUTIONS} WHERE {cond} ORDER BY c.id LIMIT :limit OFFSET :offset"),
+        text(f"SELECT * {CONTRIBUTIONS} WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset"),
         params,
     )
     features = [feature_from(r) for r in rows.mappings()]

@@ -27,6 +27,7 @@ from carto.concertations.personal_data import hold_reason
 from carto.concertations.schemas import (
     CommentInput,
     CommentPublic,
+    MyReactions,
     ReportInput,
     ReportResult,
     SupportResult,
@@ -35,7 +36,7 @@ from carto.concertations.schemas import (
 )
 from carto.concertations.service import can_moderate, status_of
 from carto.concertations.status import author_name
-from carto.errors import InvalidInput, NotFound
+from carto.errors import Forbidden, InvalidInput, NotFound
 
 MAX_DEPTH = 6
 
@@ -82,6 +83,8 @@ async def cast_vote(
     A vote from an account whose address is unconfirmed is stored flagged
     `unconfirmed`: the counters and the synthesis leave it out until confirmation."""
     c, k = await _open(session, contribution_id)
+    if c.author_id == principal.user_id:
+        raise Forbidden("Vous ne pouvez pas voter pour votre propre contribution.")
     outside = await declared_outside(
         session=session, concertation_id=k.id, user_id=principal.user_id
     )
@@ -126,6 +129,30 @@ async def cast_vote(
     return VoteResult(
         contribution_id=c.id, value=data.value, reason=data.reason, replaced=not inserted,
         votes_for=votes_for, votes_against=votes_against, counted=bool(confirmed),
+    )  # fmt: skip
+
+
+async def my_reactions(
+    *, session: AsyncSession, concertation_id: int, principal: Principal
+) -> MyReactions:
+    """The caller's own votes, supports and contributions in one concertation, so a page
+    reloaded shows what they did (and offers no vote on their own contributions)."""
+    params = {"k": concertation_id, "u": principal.user_id}
+    votes = await session.execute(
+        text("SELECT contribution_id, value FROM contribution_vote "
+             "WHERE concertation_id = :k AND user_id = :u"), params,
+    )  # fmt: skip
+    supports = await session.scalars(
+        text("SELECT contribution_id FROM contribution_support "
+             "WHERE concertation_id = :k AND user_id = :u ORDER BY 1"), params,
+    )  # fmt: skip
+    mine = await session.scalars(
+        text("SELECT id FROM contribution WHERE concertation_id = :k AND author_id = :u "
+             "ORDER BY id"), params,
+    )  # fmt: skip
+    return MyReactions(
+        votes={str(r.contribution_id): int(r.value) for r in votes},
+        supports=list(supports), contributions=list(mine),
     )  # fmt: skip
 
 

@@ -26,6 +26,8 @@ from carto.concertations.schemas import (
     ContributionFeature,
     ContributionFeatureIn,
     ContributionKind,
+    ContributionSort,
+    MyReactions,
     ReportInput,
     ReportResult,
     ResidenceInput,
@@ -74,13 +76,17 @@ async def concertation_contributions(
     kind: Annotated[ContributionKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[ContributionSort, Query()] = "oldest",
+    answered: Annotated[bool | None, Query()] = None,
 ) -> ContributionCollection:  # fmt: skip
     """Published contributions as GeoJSON (readable forever, even once archived), read
-    from the public views as the reader role."""
+    from the public views as the reader role; `q` searches the title and text, `sort` is
+    `oldest` (default), `newest`, `supported` or `answered`."""
     cap = min(limit, request.app.state.settings.max_page_size)
     return await public_read.list_contributions(
         session=session, ref=ref, theme=theme, kind=kind, bbox=bbox, limit=cap,
-        offset=offset,
+        offset=offset, q=q, sort=sort, answered=answered,
     )  # fmt: skip
 
 
@@ -114,6 +120,13 @@ async def contribute(
     await record(session, claim, response)  # committed with the contribution
     await session.commit()
     return response
+
+
+@router.get("/concertations/{ref}/mine", response_model=MyReactions)
+async def mine(ref: str, principal: CurrentPrincipal, session: SessionDep) -> MyReactions:
+    """The caller's own votes, supports and contributions here (shown after a reload)."""
+    k = await service.load_concertation(session=session, ref=ref)
+    return await reactions.my_reactions(session=session, concertation_id=k.id, principal=principal)
 
 
 @router.put(

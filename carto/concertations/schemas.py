@@ -9,9 +9,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+
+from carto.concertations.constraints import explain
 
 ContributionKind = Literal["proposition", "constat", "question"]
+ContributionSort = Literal["oldest", "newest", "supported", "answered"]
 Channel = Literal["online", "workshop", "kiosk", "paper", "assisted"]
 AnswerStatus = Literal["retenue", "a_l_etude", "non_retenue", "hors_sujet", "hors_competence"]
 GeometryType = Literal["Point", "LineString", "Polygon"]
@@ -89,6 +99,14 @@ class ReferenceLayerPublic(BaseModel):
     message: str
     color: str
     features: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def explanation(self) -> str:
+        """What a constraint layer checks, in French (empty for a reference layer)."""
+        if self.role != "constraint":
+            return ""
+        return explain(self.rule, self.title, self.distance_m, self.action)
 
 
 class ConcertationPublic(BaseModel):
@@ -251,6 +269,15 @@ class ContributionProperties(BaseModel):
     constraint_notes: list[str]
     created_at: datetime
     updated_at: datetime
+
+
+class MyReactions(BaseModel):
+    """What the signed-in caller did in a concertation: votes by contribution id (1 or -1),
+    the contributions they support, and their own contributions."""
+
+    votes: dict[str, int]
+    supports: list[int]
+    contributions: list[int]
 
 
 class ContributionFeature(BaseModel):

@@ -71,15 +71,19 @@ async def test_export_includes_contributions_and_votes(client):
     )
     assert made.status_code == 201, made.text
     cid = made.json()["id"]
+    listed = await client.get(f"/api/v1/concertations/{tree['id']}/contributions?limit=50")
+    voted = next(  # a vote on someone else's contribution: nobody votes for their own
+        f["id"] for f in listed.json()["features"] if f["properties"]["author"] != "Camille (démo)"
+    )
     vote = await client.post(
-        f"/api/v1/contributions/{cid}/votes", json={"value": 1}, headers=headers
+        f"/api/v1/contributions/{voted}/votes", json={"value": 1}, headers=headers
     )
     assert vote.status_code in (200, 201)
     data = (await client.get("/api/v1/me/export", headers=headers)).json()
     assert any(c["id"] == cid and c["titre"] == "Un tilleul ici"
                for c in data["concertations"]["contributions"])  # fmt: skip
     assert any(
-        v["contribution"] == cid and v["valeur"] == 1 for v in data["concertations"]["votes"]
+        v["contribution"] == voted and v["valeur"] == 1 for v in data["concertations"]["votes"]
     )
     assert "signalements" in data
     register = (await client.get("/api/v1/rgpd/registre")).json()

@@ -99,8 +99,9 @@ async def test_declared_outside_residents_are_flagged_and_unflagged(
     headers = await login(client, "participant.07@demo.local")
     mine = await _post(client, k, headers)
     elsewhere = await _post(client, other, headers)
-    vote = await client.post(
-        f"/api/v1/contributions/{mine}/votes", json={"value": 1}, headers=headers
+    theirs = await _post(client, k, await login(client, "participant.06@demo.local"))
+    vote = await client.post(  # on another's contribution: nobody votes for their own
+        f"/api/v1/contributions/{theirs}/votes", json={"value": 1}, headers=headers
     )
     assert vote.status_code == 201
     url = f"/api/v1/concertations/{k.id}/residence"
@@ -129,9 +130,12 @@ async def test_vote_burst_is_flagged(client, session):
         if c["slug"] == "plu-de-la-mel"
     )
     threshold = VOTE_BURSTS["burst_account"].count
-    listed = await client.get(f"/api/v1/concertations/{plu['id']}/contributions?limit={threshold}")
-    targets = [f["id"] for f in listed.json()["features"]]
+    listed = await client.get(f"/api/v1/concertations/{plu['id']}/contributions?limit=100")
     headers = await login(client, "participant.30@demo.local")
+    own = (await client.get(f"/api/v1/concertations/{plu['id']}/mine", headers=headers)).json()
+    targets = [f["id"] for f in listed.json()["features"] if f["id"] not in own["contributions"]][
+        :threshold
+    ]
     for cid in targets:
         resp = await client.post(
             f"/api/v1/contributions/{cid}/votes", json={"value": 1}, headers=headers

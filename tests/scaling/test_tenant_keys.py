@@ -91,7 +91,9 @@ async def test_the_api_sets_the_tenant_key_itself(client: AsyncClient, session) 
             text(
                 "SELECT c.id, c.concertation_id FROM contribution c JOIN concertation k "
                 "ON k.id = c.concertation_id WHERE k.closes_at > now() AND k.opens_at < now() "
-                "AND c.visibility = 'published' ORDER BY c.id LIMIT 1"
+                "AND c.visibility = 'published' AND c.author_id IS DISTINCT FROM "
+                "(SELECT id FROM app_user WHERE email = 'citoyen@demo.local') "  # not one's own
+                "ORDER BY c.id LIMIT 1"
             )
         )
     ).one()

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -26,6 +27,7 @@ ROUTES: dict[str, str] = {
     "/concertations": "",
     "/concertations/:slug": "",
     "/concertations/:slug/synthese": "",
+    "/concertations/:slug/contributions/:id": "",
     "/donnees": "",
     "/mes-signalements": "agent.proprete.roubaix@demo.local",
     "/agent": "agent.proprete.roubaix@demo.local",
@@ -70,6 +72,9 @@ def test_every_screen_has_no_serious_violations(
     browser: Browser, live_server: str, viewport: tuple[int, int]
 ) -> None:
     report_id = file_report(live_server, 3.176, 50.69, "proprete", "Encombrants sur le trottoir.")
+    url = f"{live_server}/api/v1/concertations/{SLUG}/contributions"
+    listed = httpx.get(url, timeout=30).json()
+    contribution_id = str(listed["features"][0]["id"])
     ctx = browser.new_context(
         base_url=live_server, locale="fr-FR", viewport={"width": viewport[0], "height": viewport[1]}
     )
@@ -82,7 +87,8 @@ def test_every_screen_has_no_serious_violations(
             if who != account:
                 sign_in(page, who)
                 account = who
-            path = pattern.replace(":id", report_id).replace(":slug", SLUG)
+            item = contribution_id if "/contributions/" in pattern else report_id
+            path = pattern.replace(":id", item).replace(":slug", SLUG)
             page.goto(path)
             settle(page)
             found[path] = serious_violations(page)

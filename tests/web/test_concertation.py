@@ -57,8 +57,10 @@ def test_a_vote_counts_once(page: Page, live_server: str) -> None:
     plu = concertation(live_server, PLU)
     sign_in(page, "citoyen@demo.local")
     open_concertation(page, PLU)
-    card = page.locator("article.contribution").first
+    # one the citizen may vote on and has not voted on yet (their votes show as pressed)
+    card = page.locator('article.contribution:has(button[data-vote="1"]:not([aria-pressed]))').first
     target_id = int(card.get_attribute("data-id") or 0)
+    card = page.locator(f"#contribution-{target_id}")  # pinned: once voted it no longer matches
     target = next(c for c in contributions(live_server, plu["id"]) if c["id"] == target_id)
     votes_for = target["properties"]["votes_for"]
     votes_against = target["properties"]["votes_against"]

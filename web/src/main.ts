@@ -13,6 +13,7 @@ import { adminConcertationView, adminConcertationsView, adminHomeView } from "./
 import { adminCompetencesView, adminServicesView } from "./views/admin_routing";
 import { agentQueueView, ticketView } from "./views/agent";
 import { concertationListView, concertationView } from "./views/concertations";
+import { contributionPageView } from "./views/contribution_page";
 import { dataView } from "./views/data";
 import { followView, myReportsView } from "./views/follow";
 import { loginView } from "./views/login";
@@ -101,6 +102,7 @@ async function boot(): Promise<void> {
   route("/concertations", concertationListView);
   route("/concertations/:slug", concertationView);
   route("/concertations/:slug/synthese", synthesisView);
+  route("/concertations/:slug/contributions/:id", contributionPageView);
   route("/agent", agentQueueView);
   route("/agent/signalements/:id", ticketView);
   route("/donnees", dataView);

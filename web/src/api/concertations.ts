@@ -53,6 +53,14 @@ export interface ReferenceLayer {
   features: number;
   color: string;
   message: string;
+  description?: string;
+  distance_m?: number | null;
+  /** The constraint in one French sentence, from the server (empty for a reference layer). */
+  explanation?: string;
+}
+
+export async function loadLayerFeatures(layer: ReferenceLayer): Promise<GeoJSON.FeatureCollection> {
+  return api<GeoJSON.FeatureCollection>(`/api/v1/reference-layers/${layer.id}/features`);
 }
 
 export interface ConcertationDetail extends Concertation {

@@ -23,9 +23,13 @@ export interface ContributionProps {
   author?: string;
   votes_for: number;
   votes_against: number;
+  supports?: number;
   comments?: number;
   answer: Answer | null;
   visibility?: string;
+  moderation_reason?: string | null;
+  photo_url?: string | null;
+  photo_thumbnail_url?: string | null;
   photo_id?: string | null;
   created_at?: string;
 }
@@ -45,8 +49,49 @@ export interface CommentItem {
   id: number;
   author: string;
   body: string | null;
+  visibility?: string;
+  moderation_reason?: string | null;
   created_at: string;
   replies?: CommentItem[];
+}
+
+/** The list's server-side query: text search, theme, kind, answered only, order, page. */
+export interface ContributionQuery {
+  q?: string;
+  theme?: string;
+  kind?: string;
+  sort?: "newest" | "supported" | "answered" | "oldest";
+  limit?: number;
+  offset?: number;
+}
+
+export interface ContributionPage {
+  features: Contribution[];
+  number_matched: number;
+}
+
+export async function searchContributions(c: Concertation, query: ContributionQuery): Promise<ContributionPage> {
+  const q: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") q[k] = String(v);
+  return api<ContributionPage>(`/api/v1/concertations/${c.id}/contributions`, { query: q });
+}
+
+export async function loadContribution(id: number): Promise<Contribution> {
+  return api<Contribution>(`/api/v1/contributions/${id}`);
+}
+
+/** What the signed-in caller did here: votes by contribution id, supports, own contributions. */
+export interface Mine {
+  votes: Record<string, number>;
+  supports: number[];
+  contributions: number[];
+}
+
+export const NOBODY: Mine = { votes: {}, supports: [], contributions: [] };
+
+export async function loadMine(c: Concertation, signedIn: boolean): Promise<Mine> {
+  if (!signedIn) return NOBODY;
+  return api<Mine>(`/api/v1/concertations/${c.id}/mine`).catch(() => NOBODY);
 }
 
 export interface VoteResult {

@@ -1,24 +1,22 @@
-// Concertations: the list, and one concertation's map of contributions with
-// theme filters, heatmap toggle, the contribution form, and the archive once closed.
+// Concertations: the list, and one concertation's map of contributions with its
+// reference and constraint layers, the contribution form, and the searchable list
+// (search, theme, kind, order and page kept in the URL), or the archive once closed.
 
-import { api, ApiError } from "../api/client";
-import { findConcertation, isOpen, loadConcertations, type Concertation, type Theme } from "../api/concertations";
-import { loadContributions, type Contribution } from "../api/contributions";
-import { errorBox, field, formatDay, h, mount, uid } from "../dom";
+import { ApiError } from "../api/client";
+import { api } from "../api/client";
+import { findConcertation, isOpen, loadConcertations, type Concertation, type ConcertationDetail } from "../api/concertations";
+import { loadContributions, loadMine, type Contribution } from "../api/contributions";
+import { errorBox, field, formatDay, h, mount } from "../dom";
 import { kindLabel } from "../labels";
 import { terms } from "../api/vocabulary";
-import { heading, type ViewContext } from "../router";
+import { heading, navigate, type ViewContext } from "../router";
 import { me } from "../session";
 import { ConcertationLayers, bboxOf } from "../widgets/concertation_map";
-import { contributionCard } from "../widgets/contribution";
+import { contributionHref } from "../widgets/contribution";
+import { ContributionList, readListState } from "../widgets/contribution_list";
 import { DrawTool } from "../widgets/draw";
 import { mountSearch } from "../widgets/search";
-
-const PAGE = 20;
-
-function newestFirst(items: Contribution[]): Contribution[] {
-  return [...items].sort((a, b) => (b.properties.created_at ?? "").localeCompare(a.properties.created_at ?? "") || b.id - a.id);
-}
+import { ReferenceLayers } from "../widgets/reference_layers";
 
 function statusBadge(c: Concertation): HTMLElement {
   return h("span", { class: `badge status-${c.status}` }, c.status_label ?? c.status);
@@ -55,7 +53,7 @@ export async function concertationListView({ panel, map }: ViewContext): Promise
   );
 }
 
-function contributionForm(c: Concertation, ctx: ViewContext, onDone: () => void, onCancel: () => void): HTMLElement {
+function contributionForm(c: Concertation, ctx: ViewContext, refs: ReferenceLayers, onDone: () => void, onCancel: () => void): HTMLElement {
   const draw = new DrawTool(ctx.map, c.allowed_geometry_types?.length ? c.allowed_geometry_types : ["Point"]);
   const title = h("input", { type: "text", name: "title", required: true, minlength: 3, maxlength: 200 });
   const body = h("textarea", { name: "body", rows: 4, maxlength: 5000 });
@@ -68,6 +66,7 @@ function contributionForm(c: Concertation, ctx: ViewContext, onDone: () => void,
     "form",
     { class: "stack card", "aria-labelledby": "contrib-form-title" },
     h("h2", { id: "contrib-form-title", class: "h3" }, "Nouvelle contribution"),
+    refs.constraintNotice(),
     draw.element,
     field("Titre", title),
     field("Votre contribution", body, "Pas de données personnelles (téléphone, adresse) : elle sera publique."),
@@ -90,7 +89,8 @@ function contributionForm(c: Concertation, ctx: ViewContext, onDone: () => void,
       draw.destroy();
       onDone();
     } catch (err) {
-      mount(out, errorBox(err instanceof ApiError ? err.message : "Contribution refusée."));
+      const reasons = err instanceof ApiError ? ((err.body as { reasons?: { layer?: string }[] } | null)?.reasons ?? []) : [];
+      mount(out, errorBox(err instanceof ApiError ? err.message + refs.pointAt(reasons) : "Contribution refusée."));
     } finally {
       submit.disabled = false;
     }
@@ -99,76 +99,47 @@ function contributionForm(c: Concertation, ctx: ViewContext, onDone: () => void,
   return form;
 }
 
-function themeFilters(themes: Theme[], visible: Set<string>, onChange: () => void): HTMLElement {
-  return h(
-    "fieldset",
-    { class: "themes" },
-    h("legend", null, "Thèmes affichés"),
-    themes.map((t) => {
-      const input = h("input", { type: "checkbox", id: uid("th"), checked: visible.has(t.slug) });
-      input.addEventListener("change", () => {
-        if (input.checked) visible.add(t.slug);
-        else visible.delete(t.slug);
-        onChange();
-      });
-      return h("label", { for: input.id, class: "check" }, input, h("span", { class: "theme-dot", style: `background:${t.color}` }), ` ${t.label}`);
-    }),
-  );
-}
-
 export async function concertationView(ctx: ViewContext): Promise<void> {
-  const { panel, map, params } = ctx;
+  const { panel, map, params, query } = ctx;
   mountSearch(map);
-  const c = await findConcertation(params.slug);
+  const old = /^#contribution-(\d+)$/.exec(window.location.hash);
+  if (old) return navigate(`/concertations/${encodeURIComponent(params.slug)}/contributions/${old[1]}`, true);
+  const c = (await findConcertation(params.slug)) as ConcertationDetail;
   const open = isOpen(c);
-  let items = newestFirst(await loadContributions(c));
-  const visible = new Set(c.themes.map((t) => t.slug));
+  const [all, mine] = await Promise.all([loadContributions(c), loadMine(c, !!me())]);
+  let items = all;
+  const refs = new ReferenceLayers(map, c.reference_layers ?? []);
+  await refs.draw();
   const layers = new ConcertationLayers(map, c.perimeter, c.themes);
   map.addCleanup(() => layers.destroy());
   map.fit(bboxOf(c.perimeter), 14);
 
-  const list = h("div", { class: "contributions" });
-  const formSlot = h("div");
-  let pageSize = PAGE;
-  const renderList = (): void => {
-    const shown = items.filter((i) => visible.has(i.properties.theme));
-    layers.setData(items, visible);
-    const more = shown.length > pageSize
-      ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { pageSize += PAGE; renderList(); } }, `Afficher ${Math.min(PAGE, shown.length - pageSize)} contributions de plus`)
-      : null;
-    mount(
-      list,
-      h("h2", null, `Contributions (${shown.length})`),
-      shown.length ? shown.slice(0, pageSize).map((i) => contributionCard(i, open)) : h("p", null, "Aucune contribution pour ces thèmes."),
-      more,
-    );
+  const list = new ContributionList(c, open, mine, readListState(query), (state) => {
+    const shown = items.filter((i) => (!state.theme || i.properties.theme === state.theme) && (!state.kind || i.properties.kind === state.kind));
+    layers.setData(shown, new Set(c.themes.map((t) => t.slug)));
     map.refreshList();
-  };
-  /** Show a contribution's card (rendering more of the list if needed) and focus it. */
-  const reveal = (id: number): void => {
-    const index = items.filter((i) => visible.has(i.properties.theme)).findIndex((i) => i.id === id);
-    if (index >= pageSize) {
-      pageSize = Math.ceil((index + 1) / PAGE) * PAGE;
-      renderList();
-    }
-    document.getElementById(`contribution-${id}`)?.focus();
-  };
+  });
+  const formSlot = h("div");
   const reload = async (): Promise<void> => {
-    items = newestFirst(await loadContributions(c));
-    renderList();
+    items = await loadContributions(c);
+    const fresh = await loadMine(c, !!me());
+    Object.assign(mine, fresh);
+    await list.render();
   };
   const showForm = (): void => {
-    mount(formSlot, contributionForm(c, ctx, async () => {
-      mount(formSlot, h("p", { class: "alert alert-ok", role: "status" }, "Merci : votre contribution est publiée."), addButton());
+    mount(formSlot, contributionForm(c, ctx, refs, async () => {
+      const done = h("p", { class: "alert alert-ok", role: "status", tabindex: "-1" }, "Merci : votre contribution est publiée.");
+      mount(formSlot, done, addButton());
+      done.focus();
       await reload();
     }, () => mount(formSlot, addButton())));
-    formSlot.querySelector("input")?.focus();
+    formSlot.querySelector<HTMLElement>("#constraint-notice, input")?.focus();
   };
   const addButton = (): HTMLElement =>
     me()
       ? h("button", { type: "button", class: "btn btn-primary", onclick: showForm }, "Ajouter une contribution")
       : h("p", null, h("a", { class: "btn btn-primary", href: `/connexion?next=${encodeURIComponent(window.location.pathname)}` }, "Se connecter pour contribuer"));
-  const heat = h("input", { type: "checkbox", id: uid("heat") });
+  const heat = h("input", { type: "checkbox", id: "heat-toggle" });
   heat.addEventListener("change", () => layers.setHeatmap(heat.checked));
 
   map.setPopup("contrib-points", (features) => {
@@ -177,14 +148,12 @@ export async function concertationView(ctx: ViewContext): Promise<void> {
     if (!item) return null;
     return [
       h("p", { class: "popup-title" }, item.properties.title ?? ""),
-      h("button", { type: "button", class: "btn btn-small", onclick: () => reveal(id) }, "Voir la contribution"),
+      h("a", { class: "btn btn-small", href: contributionHref(item) }, "Voir la contribution"),
     ];
   });
   map.setListProvider(() => ({
     title: "Contributions de la concertation",
-    items: items
-      .filter((i) => visible.has(i.properties.theme))
-      .map((i) => h("button", { type: "button", class: "linklike link", onclick: () => reveal(i.id) }, `${i.properties.title ?? ""} (${i.properties.theme_label ?? i.properties.theme})`)),
+    items: list.shownOnMap(items).map((i: Contribution) => h("a", { class: "link", href: contributionHref(i) }, `${i.properties.title ?? ""} (${i.properties.theme_label ?? i.properties.theme})`)),
   }));
 
   mount(formSlot, open ? addButton() : h("div", { class: "alert alert-info" }, "Cette concertation est close : voici son archive en lecture seule. ", h("a", { href: `/concertations/${encodeURIComponent(c.slug)}/synthese` }, "Lire la synthèse")));
@@ -196,9 +165,9 @@ export async function concertationView(ctx: ViewContext): Promise<void> {
     c.description ? h("p", null, c.description) : null,
     h("p", null, h("a", { href: `/concertations/${encodeURIComponent(c.slug)}/synthese` }, "Synthèse et tableau de bord")),
     formSlot,
-    themeFilters(c.themes, visible, renderList),
+    refs.legend(),
     h("label", { for: heat.id, class: "check" }, heat, " Carte de chaleur des contributions"),
-    list,
+    list.element,
   );
-  renderList();
+  await list.render();
 }

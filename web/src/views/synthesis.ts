@@ -59,7 +59,7 @@ function ranking(title: string, items: Ranked[], slug: string): HTMLElement | nu
     { class: "card" },
     h("h2", { class: "h4" }, title),
     h("ol", null, items.slice(0, 5).map((r) =>
-      h("li", null, h("a", { href: `/concertations/${encodeURIComponent(slug)}#contribution-${r.id}` }, r.title ?? `n° ${r.id}`),
+      h("li", null, h("a", { href: `/concertations/${encodeURIComponent(slug)}/contributions/${r.id}` }, r.title ?? `n° ${r.id}`),
         ` — ${r.theme_label} · pour ${r.votes_for}, contre ${r.votes_against}, soutiens ${r.supports}`))),
   );
 }

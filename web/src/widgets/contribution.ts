@@ -1,20 +1,31 @@
-// One contribution in the list: theme, text, official answer, and (while the
-// concertation is open) votes pour/contre, comments and "signaler un abus".
+// One contribution in the list or on its own page: theme, text, official answer, and
+// (while the concertation is open) votes pour/contre, comments and "signaler un abus".
+// The caller's own vote shows as pressed; no vote is offered on one's own contribution.
 
-import { api, ApiError, itemsOf } from "../api/client";
+import { api, ApiError } from "../api/client";
 import { errorBox, field, formatDay, h, mount, uid } from "../dom";
 import { icon } from "../icons";
-import type { Answer, Contribution } from "../api/contributions";
+import { NOBODY, type Answer, type Contribution, type Mine, type VoteResult } from "../api/contributions";
 import { answerOptions, kindLabel } from "../labels";
 import { isAdmin, me } from "../session";
-import type { CommentItem, VoteResult } from "../api/contributions";
+import { commentsBox, reasonForm } from "./comments";
+
+/** The id of the contribution page's heading (its card is labelled by it). */
+export const PAGE_TITLE = "contribution-title";
+
+/** The address of a contribution's own page. */
+export const contributionHref = (c: Contribution): string =>
+  `/concertations/${encodeURIComponent(c.properties.concertation)}/contributions/${c.id}`;
 
 function loginLink(): HTMLElement {
   const next = encodeURIComponent(window.location.pathname);
   return h("p", { class: "muted" }, h("a", { href: `/connexion?next=${next}` }, "Connectez-vous"), " pour voter, commenter ou signaler un abus.");
 }
 
-function voteButtons(c: Contribution): HTMLElement {
+function voteButtons(c: Contribution, mine: Mine): HTMLElement {
+  if (mine.contributions.includes(c.id)) {
+    return h("p", { class: "meta votes" }, `Pour : ${c.properties.votes_for} · Contre : ${c.properties.votes_against} · c'est votre contribution : vous ne pouvez pas voter pour elle.`);
+  }
   const out = h("span", { class: "vote-msg", "aria-live": "polite" });
   const pour = h("button", { type: "button", class: "btn btn-small vote", "data-vote": "1" });
   const contre = h("button", { type: "button", class: "btn btn-small vote", "data-vote": "-1" });
@@ -25,6 +36,11 @@ function voteButtons(c: Contribution): HTMLElement {
     contre.setAttribute("aria-label", `Voter contre : ${againstN} vote${againstN > 1 ? "s" : ""} contre`);
   };
   render(c.properties.votes_for, c.properties.votes_against);
+  const current = mine.votes[String(c.id)];
+  if (current) {
+    pour.setAttribute("aria-pressed", String(current === 1));
+    contre.setAttribute("aria-pressed", String(current === -1));
+  }
   const vote = async (value: 1 | -1, btn: HTMLButtonElement): Promise<void> => {
     try {
       const r = await api<VoteResult>(`/api/v1/contributions/${c.id}/votes`, { method: "POST", json: { value } });
@@ -33,6 +49,7 @@ function voteButtons(c: Contribution): HTMLElement {
       render(r.votes_for, r.votes_against);
       pour.setAttribute("aria-pressed", String(value === 1));
       contre.setAttribute("aria-pressed", String(value === -1));
+      mine.votes[String(c.id)] = value;
       out.textContent = "Vote enregistré.";
       btn.focus();
     } catch (err) {
@@ -48,63 +65,9 @@ function voteButtons(c: Contribution): HTMLElement {
   return h("div", { class: "row votes", role: "group", "aria-label": "Votes" }, pour, contre, out);
 }
 
-function commentList(items: CommentItem[]): HTMLElement {
-  if (!items.length) return h("p", { class: "muted" }, "Aucun commentaire.");
-  return h(
-    "ul",
-    { class: "comments" },
-    items.map((c) =>
-      h("li", null, h("p", { class: "meta" }, `${c.author}, le ${formatDay(c.created_at)}`), h("p", null, c.body ?? "(masqué par la modération)"),
-        c.replies?.length ? commentList(c.replies) : null),
-    ),
-  );
-}
-
-function comments(c: Contribution, open: boolean): HTMLElement {
-  const list = h("div", { "aria-live": "polite" });
-  const load = async (): Promise<void> => {
-    try {
-      mount(list, commentList(itemsOf<CommentItem>(await api(`/api/v1/contributions/${c.id}/comments`))));
-    } catch (err) {
-      mount(list, errorBox(err instanceof Error ? err.message : "Commentaires indisponibles."));
-    }
-  };
-  const body = h("textarea", { rows: 2, required: true, maxlength: 3000, name: "comment" });
-  const out = h("div");
-  const form = h("form", { class: "stack" }, field("Votre commentaire", body), out, h("button", { type: "submit", class: "btn btn-small" }, "Publier le commentaire"));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      await api(`/api/v1/contributions/${c.id}/comments`, { method: "POST", json: { body: body.value.trim() } });
-      body.value = "";
-      mount(out);
-      await load();
-    } catch (err) {
-      mount(out, errorBox(err instanceof Error ? err.message : "Commentaire refusé."));
-    }
-  });
-  const details = h("details", { class: "comments-box" }, h("summary", null, `Commentaires (${c.properties.comments ?? 0})`), list, open && me() ? form : null);
-  details.addEventListener("toggle", () => {
-    if (details.open) void load();
-  });
-  return details;
-}
-
 function abuse(c: Contribution): HTMLElement {
-  const reason = h("textarea", { rows: 2, required: true, minlength: 3, maxlength: 1000, name: "reason" });
-  const out = h("div", { "aria-live": "polite" });
-  const form = h("form", { class: "stack" }, field("Pourquoi cette contribution pose-t-elle problème ?", reason), out, h("button", { type: "submit", class: "btn btn-small" }, "Envoyer le signalement d'abus"));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      await api(`/api/v1/contributions/${c.id}/reports`, { method: "POST", json: { reason: reason.value.trim() } });
-      mount(out, h("p", { class: "alert alert-ok" }, "Merci : la modération va l'examiner."));
-      reason.value = "";
-    } catch (err) {
-      mount(out, errorBox(err instanceof Error ? err.message : "Envoi impossible."));
-    }
-  });
-  return h("details", { class: "abuse" }, h("summary", null, icon("flag", 14), " Signaler un abus"), form);
+  return reasonForm([icon("flag", 14), " Signaler un abus"], "Pourquoi cette contribution pose-t-elle problème ?", "Envoyer le signalement d'abus",
+    `/api/v1/contributions/${c.id}/reports`, {}, (out) => mount(out, h("p", { class: "alert alert-ok" }, "Merci : la modération va l'examiner.")));
 }
 
 function answerBlock(a: Answer): HTMLElement {
@@ -138,14 +101,16 @@ function answerForm(c: Contribution, card: () => HTMLElement): HTMLElement {
   return h("details", { class: "answer-box" }, h("summary", null, "Répondre officiellement"), form);
 }
 
-/** The card of a contribution; `open` is false for a closed concertation (read-only archive). */
-export function contributionCard(c: Contribution, open: boolean): HTMLElement {
+/** The card of a contribution; `open` is false for a closed concertation (read-only archive).
+ * In a list (`page` false) its title links to its own page and its comments are folded. */
+export function contributionCard(c: Contribution, open: boolean, mine: Mine = NOBODY, page = false): HTMLElement {
   const p = c.properties;
   const titleId = uid("contrib");
+  const title = p.title ?? "(contribution masquée)";
   return h(
     "article",
-    { class: "card contribution", id: `contribution-${c.id}`, tabindex: "-1", "aria-labelledby": titleId, "data-id": String(c.id) },
-    h("h3", { id: titleId, class: "h4" }, p.title ?? "(contribution masquée)"),
+    { class: "card contribution", id: `contribution-${c.id}`, tabindex: "-1", "aria-labelledby": page ? PAGE_TITLE : titleId, "data-id": String(c.id) },
+    page ? null : h("h3", { id: titleId, class: "h4" }, h("a", { href: contributionHref(c) }, title)),
     h(
       "p",
       { class: "meta" },
@@ -154,12 +119,15 @@ export function contributionCard(c: Contribution, open: boolean): HTMLElement {
       p.author ? ` · ${p.author}` : "",
       p.created_at ? ` · ${formatDay(p.created_at)}` : "",
     ),
+    p.visibility === "hidden" ? h("p", { class: "moderated" }, "Contribution masquée par la modération", p.moderation_reason ? ` : ${p.moderation_reason}` : ".") : null,
+    p.visibility === "held" ? h("p", { class: "alert alert-info" }, "En attente de modération : seuls vous et les modérateurs la voyez.") : null,
     p.body ? h("p", null, p.body) : null,
+    page && p.photo_url ? h("img", { src: p.photo_url, alt: `Photo jointe à « ${title} »`, class: "contribution-photo" }) : null,
     p.answer ? answerBlock(p.answer) : null,
-    open ? voteButtons(c) : h("p", { class: "meta" }, `Pour : ${p.votes_for} · Contre : ${p.votes_against}`),
-    comments(c, open),
-    open && me() ? abuse(c) : null,
+    open && p.visibility === "published" ? voteButtons(c, mine) : h("p", { class: "meta" }, `Pour : ${p.votes_for} · Contre : ${p.votes_against}`),
+    p.visibility === "published" ? commentsBox(c, open, !page) : null,
+    open && me() && p.visibility === "published" ? abuse(c) : null,
     open && !me() ? loginLink() : null,
-    isAdmin() ? answerForm(c, () => contributionCard(c, open)) : null,
+    isAdmin() ? answerForm(c, () => contributionCard(c, open, mine, page)) : null,
   );
 }
