@@ -3,6 +3,7 @@ end with VACUUM (ANALYZE) (issue 23)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -22,6 +23,26 @@ def visibility(url: str) -> tuple[int, int]:
         ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+def vacuumed_since(url: str, moment: datetime) -> bool:
+    """Whether tiles.heat_point was vacuumed and analyzed (by hand) after `moment`.
+
+    VACUUM marks a page all-visible only when no open transaction may still miss a row
+    of it (an autoanalyze of another table holds a snapshot): the visibility map is
+    checked where the database is quiet, the vacuum itself everywhere."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables"
+            " WHERE relid = 'tiles.heat_point'::regclass"
+        ).fetchone()
+    assert row is not None
+    return all(at is not None and at > moment for at in row)
+
+
+def db_now(url: str) -> datetime:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
 
 
 def dirty_heat_point(url: str) -> None:
@@ -51,9 +72,9 @@ def test_migration_sets_autovacuum_of_the_tile_tables(db_url: str) -> None:
 
 def test_demo_load_leaves_heat_point_all_visible(demo_db: str) -> None:
     dirty_heat_point(demo_db)
+    before = db_now(demo_db)
     load_demo(demo_db)
-    pages, visible = visibility(demo_db)
-    assert visible == pages
+    assert vacuumed_since(demo_db, before)
 
 
 def callback_of(name: str) -> Any:
@@ -82,7 +103,7 @@ def test_the_wrapper_vacuums_after_the_import(
     ran: list[Any] = []
     monkeypatch.setattr("carto.runtime.database_url", lambda settings, start: demo_db)
     dirty_heat_point(demo_db)
+    before = db_now(demo_db)
     cli._vacuum_after(lambda **kwargs: ran.append(kwargs))(data_dir=None)
     assert ran == [{"data_dir": None}]
-    pages, visible = visibility(demo_db)
-    assert visible == pages
+    assert vacuumed_since(demo_db, before)
