@@ -22,9 +22,13 @@ HEADER = """# Benchmark results
 
 Generated from `bench/results/*.json` (bench/results_table.py): `make bench` writes
 routing, intake, crash, exports, tiles and rounds; `tiles_10m` (`python -m
-bench.tiles.run --france 10000000 --name tiles_10m`) and `scaling` (`python -m
-bench.scaling`) run on their own. Each figure is the median of its rounds, next to a
-baseline measured in the same run; "rounds" gives min / median / max over the rounds
+bench.tiles.run --france 10000000 --name tiles_10m`), `tiles_layouts` (`python -m
+bench.tiles.layouts`) and `scaling` (`python -m bench.scaling`) run on their own. The
+tiles bench measures two table states in the same run: "vacuumed" (seeded, then
+VACUUM (ANALYZE)) and "production-like" (1 % of the points then written through the
+layer's trigger, autovacuum off on the written tables until the end of the
+measurement). Each figure is the median of its rounds, next to a baseline measured in
+the same run; "rounds" gives min / median / max over the rounds
 (of the ratio to the baseline, round by round, when the goal is a ratio). A goal is met
 only when every round meets it: a spread that crosses its goal is **not met**. Compare
 ratios, not absolute times, across runs: this 2-core virtual machine is shared and its
