@@ -64,8 +64,9 @@ screenshots: install
 # Trimmed so that the whole run fits in about 20 minutes on 2 cores (it says what it trims).
 bench: install  ## all benchmarks; writes bench/results/*.json and bench/RESULTS.md
 	@echo "make bench, trimmed to about 20 minutes: intake 20 s x 3 runs per worker count (issue: 60 s);"
-	@echo "  crash 15 s x 3 runs; tiles on 1 M MEL + 1 M France points (issue: 10 M France,"
-	@echo "  python -m bench.tiles.run --france 10000000); routing and exports at full size."
+	@echo "  crash 15 s x 3 runs; tiles on 1 M MEL + 1 M France points, vacuumed then 1 % written"
+	@echo "  (issue: 10 M France, python -m bench.tiles.run --france 10000000); routing and"
+	@echo "  exports at full size."
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.intake --seconds 20 --runs 3
 	$(BIN)/python -m bench.crash --seconds 15 --runs 3

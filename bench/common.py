@@ -65,6 +65,10 @@ class Figure:
     goal: str | None = None
     met: bool | None = None
     runs: list[float] = field(default_factory=list)
+    # The baseline's value in the same rounds (paired with `runs`), and what held
+    # during the measurement (e.g. the state of the tables): bench/results_table.py.
+    baseline_runs: list[float] = field(default_factory=list)
+    conditions: str | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -80,6 +84,9 @@ class Result:
     notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.params.setdefault("load_average_before", [round(v, 2) for v in os.getloadavg()])
+
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)
         ratio = f"  ratio {figure.ratio:.2f}" if figure.ratio is not None else ""
@@ -94,6 +101,7 @@ class Result:
 
     def save(self) -> Path:
         RESULTS.mkdir(parents=True, exist_ok=True)
+        self.params.setdefault("load_average_after", [round(v, 2) for v in os.getloadavg()])
         payload = {
             "bench": self.bench,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -109,51 +117,15 @@ class Result:
 
 
 def write_results_table() -> Path:
-    """bench/RESULTS.md from every bench/results/*.json."""
-    lines = [
-        "# Benchmark results",
-        "",
-        "Generated from `bench/results/*.json`: `make bench` writes routing, intake, crash,",
-        "exports, tiles and rounds; `tiles_10m` (`python -m bench.tiles.run --france 10000000",
-        "--name tiles_10m`) and `scaling` (`python -m bench.scaling`) run on their own.",
-        "Each figure is a median of several runs, next to a baseline measured in the same",
-        "run; compare ratios, not absolute times, across runs: this 2-core virtual",
-        "machine's speed varies from day to day. The notes give each run's load average.",
-        "",
-        "Runs: {runs}.",
-        "",
-        "| bench | figure | value | baseline | ratio | goal | met |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    machine_line = ""
-    notes: list[str] = []
-    runs: list[str] = []
-    for path in sorted(RESULTS.glob("*.json")):
-        data = json.loads(path.read_text())
-        runs.append(f"{data['bench']} {str(data.get('at', '?'))[:16].replace('T', ' ')}")
-        notes += [f"- {data['bench']} ({data.get('at', '')}): {n}" for n in data.get("notes", [])]
-        m = data.get("machine", {})
-        machine_line = (
-            f"Machine: {m.get('cores')} cores, {m.get('memory_gib')} GiB, {m.get('cpu')}."
-        )
-        for f in data["figures"]:
-            base = f"{f['baseline']:.4g} ({f['baseline_name']})" if f.get("baseline") else ""
-            ratio = f"{f['ratio']:.2f}" if f.get("ratio") else ""
-            met = "" if f.get("met") is None else ("yes" if f["met"] else "**no**")
-            lines.append(
-                f"| {data['bench']} | {f['name']} | {f['value']:.4g} {f['unit']} | {base} "
-                f"| {ratio} | {f.get('goal') or ''} | {met} |"
-            )
-    lines = [line.replace("{runs}", ", ".join(runs)) for line in lines]
-    lines += ["", machine_line, ""]
-    if notes:
-        lines += ["Notes:", "", *notes, ""]
+    """bench/RESULTS.md from every bench/results/*.json (bench/results_table.py)."""
+    from bench.results_table import render
+
     out = (
         RESULTS.parent / "RESULTS.md"
         if "BENCH_RESULTS_DIR" in os.environ
         else (ROOT / "bench" / "RESULTS.md")
     )
-    out.write_text("\n".join(lines))
+    out.write_text(render(RESULTS))
     return out
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import typer
 from pydantic import ValidationError
@@ -43,10 +45,27 @@ app.add_typer(import_app, name="import")
 app.add_typer(tiles_app, name="tiles")
 app.add_typer(concertation_cli.report_app, name="report")
 app.add_typer(api_client_app, name="api-client")
-import_app.command("contributions")(concertation_cli.import_contributions_cmd)
-import_app.command("layer")(concertation_cli.import_layer_cmd)
+
+
+def _vacuum_after(command: Callable[..., None]) -> Callable[..., None]:
+    """An import that bulk-writes tile rows ends with VACUUM (ANALYZE) of the tile tables
+    (carto/tiles/maintenance.py): pages all-visible, so dense tiles stay index-only."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        command(*args, **kwargs)
+        from carto.runtime import database_url
+        from carto.tiles.maintenance import vacuum_tile_tables
+
+        vacuum_tile_tables(database_url(_settings(kwargs.get("data_dir")), start=True))
+
+    return run
+
+
+import_app.command("contributions")(_vacuum_after(concertation_cli.import_contributions_cmd))
+import_app.command("layer")(_vacuum_after(concertation_cli.import_layer_cmd))
 import_app.command("addresses")(import_addresses_cmd)
-import_app.command("france")(france_cli.import_france_cmd)
+import_app.command("france")(_vacuum_after(france_cli.import_france_cmd))
 import_app.command("contacts")(france_cli.import_contacts_cmd)
 db_app.command("backup")(ops_cli.backup_cmd)
 db_app.command("restore")(ops_cli.restore_cmd)
@@ -188,6 +207,7 @@ def _progress() -> Progress:
 
 
 @import_app.command("territories")
+@_vacuum_after
 def import_territories(
     files: Annotated[list[Path], typer.Argument(help="GeoJSON, GeoPackage, Shapefile, FlatGeobuf")],
     data_dir: DataDirOpt = None,

@@ -36,13 +36,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
-from bench.common import Figure, Result, bench_database
+from bench.common import Result, bench_database
 from bench.servers import free_port, stop, wait_ready
 from bench.tiles.index_compare import compare as compare_indexes
+from bench.tiles.report import PRODUCTION, VACUUMED, report
 from bench.tiles.seed import seed_points
+from bench.tiles.states import (
+    WRITTEN,
+    autovacuum_off,
+    layout_options,
+    tile_sql_cost,
+    visibility,
+    write_share,
+)
 from carto.tiles.grid import mercator_tms
 
 HERE = Path(__file__).resolve().parent
@@ -199,10 +209,15 @@ def tile_lists(url: str, args: argparse.Namespace) -> dict[str, list[tuple]]:
     return lists
 
 
-def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
-    """The round with the median throughput (its latencies too), and every round's rps."""
+def median_run(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """The round with the median throughput (its latencies too), and every round's rps and
+    p95 (in round order: round i of every server ran back to back)."""
     ordered = sorted(runs, key=lambda r: r["rps"])
-    return {**ordered[len(ordered) // 2], "rounds_rps": [round(r["rps"], 1) for r in runs]}
+    return {
+        **ordered[len(ordered) // 2],
+        "rounds_rps": [round(r["rps"], 1) for r in runs],
+        "rounds_p95": [round(r["p95"], 3) for r in runs],
+    }
 
 
 def compare_servers(servers: dict[str, str], t: dict[str, list[tuple]], args: argparse.Namespace):
@@ -220,6 +235,7 @@ def compare_servers(servers: dict[str, str], t: dict[str, list[tuple]], args: ar
 
 
 def run_servers(url: str, t: dict[str, list[tuple]], args: argparse.Namespace) -> dict:
+    """Every server in alternating rounds on the database as it is now (one table state)."""
     secs = args.seconds
     # Carto twice: point tiles from tiles.heat_point encoded by the numba encoder (the product), and
     # the same app reading the view through ST_AsMVT (CARTO_BENCH_STORED=0), as a baseline.
@@ -260,12 +276,32 @@ def measure(args: argparse.Namespace) -> Result:
         "load_average_before": [round(v, 2) for v in os.getloadavg()],
     }
     print(f"Tiles benchmark: {args.mel:,} points over the MEL + {args.france:,} over France")
+    runs: dict[str, dict] = {}
     with seeded(args, result) as url:
         tiles = tile_lists(url, args)
-        runs = run_servers(url, tiles, args)
+        dense = tiles["z14_mel"][:60]
+        result.params["states"] = {VACUUMED: {"heat_point": visibility(url)}}
+        print(f"  state {VACUUMED}: {result.params['states'][VACUUMED]}", flush=True)
+        result.params["tile_sql"] = {VACUUMED: tile_sql_cost(url, dense)}
+        runs[VACUUMED] = run_servers(url, tiles, args)
+        areas = {"z14_mel": dense, "z14_france": tiles["z14_france"][:200]}
         print("  stored column vs expression index ...", flush=True)
-        areas = {"z14_mel": tiles["z14_mel"][:60], "z14_france": tiles["z14_france"][:200]}
         result.params["index_compare"] = compare_indexes(url, areas)
+        with autovacuum_off(url):
+            writes = write_share(url, share=args.write_share, seed=args.seed)
+            state = {"writes": writes, "heat_point": visibility(url)}
+            result.params["states"][PRODUCTION] = state
+            print(f"  state {PRODUCTION}: {state}", flush=True)
+            result.params["tile_sql"][PRODUCTION] = tile_sql_cost(url, dense)
+            runs[PRODUCTION] = run_servers(url, tiles, args)
+            result.params["tile_sql"].update(layout_options(url, dense))
+    result.notes.append(
+        f"{PRODUCTION}: the vacuumed database after {args.write_share:.0%} of its points were "
+        "inserted, updated or deleted through the layer's row trigger (the report write path) "
+        f"and the heat deltas folded: {writes}; autovacuum was off on {', '.join(WRITTEN)} "
+        "(ALTER TABLE ... SET (autovacuum_enabled = false)) from before the writes to the end "
+        "of the measurement, and restored after it"
+    )
     result.params["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     load = max(result.params["load_average_before"][0], result.params["load_average_after"][0])
     if load > (os.cpu_count() or 1):
@@ -275,63 +311,6 @@ def measure(args: argparse.Namespace) -> Result:
         )
     report(result, runs)
     return result
-
-
-def report(result: Result, runs: dict[str, dict[str, dict[str, float]]]) -> None:
-    tipg, carto, cached = runs["tipg"], runs["carto"], runs["cached"]
-    for area in ("z14_mel", "z14_france"):
-        value, base = carto[area]["rps"], tipg[area]["rps"]
-        result.add(
-            Figure(f"{area} tiles/s cold (8 connections, cache off)", value, "tiles/s", "tipg",
-                   base, "≥ 3× tipg", value >= 3 * base)
-        )  # fmt: skip
-        result.add(
-            Figure(f"{area} tiles/s cold, stored points vs ST_AsMVT (same app)", value,
-                   "tiles/s", "ST_AsMVT from the view", runs["carto_asmvt"][area]["rps"])
-        )  # fmt: skip
-        result.add(
-            Figure(f"{area} tiles/s warm (8 connections, cache on)", cached[area]["rps"],
-                   "tiles/s", "tipg", base)
-        )  # fmt: skip
-    result.add(
-        Figure("z8 tile p95", carto["z8"]["p95"], "ms", "tipg", tipg["z8"]["p95"], "≤ 50 ms",
-               carto["z8"]["p95"] <= 50)
-    )  # fmt: skip
-    heat_p95 = max(r["p95"] for r in runs["heat"].values())
-    result.add(Figure("heatmap p95, worst zoom z0-z14", heat_p95, "ms", goal="≤ 20 ms",
-                      met=heat_p95 <= 20))  # fmt: skip
-    per_cell = runs["heat"]["z10"]["p50"] * 1000 / (32 + 8) ** 2
-    result.add(Figure("heatmap time per heat cell (p50 through HTTP, z10)", per_cell,
-                      "µs/cell", goal="≤ 2 µs", met=per_cell <= 2))  # fmt: skip
-    result.add(Figure("cached tile p50 through the app", cached["z14_mel_p50"]["p50"], "ms",
-                      goal="≤ 2 ms", met=cached["z14_mel_p50"]["p50"] <= 2))  # fmt: skip
-    report_indexes(result)
-    result.params["runs"] = runs
-    errors = sum(int(r["errors"]) for group in runs.values() for r in group.values())
-    if errors:
-        result.notes.append(f"{errors} non-2xx or socket errors during the runs")
-    print("\n  heatmap p95 per zoom (ms): " + ", ".join(
-        f"{k} {v['p95']:.1f}" for k, v in runs["heat"].items()))  # fmt: skip
-    asmvt = runs["carto_asmvt"]
-    print(f"  {'scenario':<20}{'carto cold':>12}{'carto warm':>12}{'ST_AsMVT':>12}{'tipg':>12}")
-    for key in ("z14_mel", "z14_france"):
-        print(f"  {key + ' tiles/s':<20}{carto[key]['rps']:>12.0f}{cached[key]['rps']:>12.0f}"
-              f"{asmvt[key]['rps']:>12.0f}{tipg[key]['rps']:>12.0f}")  # fmt: skip
-    print(f"  {'z8 p95 ms':<20}{carto['z8']['p95']:>12.1f}{'':>12}{tipg['z8']['p95']:>12.1f}")
-
-
-def report_indexes(result: Result) -> None:
-    """Stored column vs expression index, and PostGIS µs per point on dense tiles."""
-    found = result.params["index_compare"]
-    stored, expr = "stored geom_3857 column", "expression index ST_Transform(geom, 3857)"
-    for area in ("z14_mel", "z14_france"):
-        result.add(
-            Figure(f"{area} tile SQL, stored geom_3857 column", found[area][stored],
-                   "ms/tile", "expression index", found[area][expr])
-        )  # fmt: skip
-    dense = found["z14_mel"][stored] * 1000 / max(found["z14_mel_points_per_tile"], 1)
-    result.add(Figure("PostGIS cost per point of a dense z14 tile (scan + ST_AsMVT)", dense,
-                      "µs/point"))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -345,6 +324,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--name", default="tiles", help="result file: bench/results/NAME.json")
     parser.add_argument("--database", help="measure an already seeded database (same sizes)")
+    parser.add_argument(
+        "--write-share", type=float, default=0.01, help="points written for production-like"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (apt-get install wrk; scripts/install-system.sh installs it)")
@@ -352,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
     result = measure(args)
     result.params["total_seconds"] = round(time.monotonic() - started, 1)
     path = result.save()
-    print(f"\nSaved {path.relative_to(ROOT)} ({result.params['total_seconds']} s in all)")
+    print(f"\nSaved {path} ({result.params['total_seconds']} s in all)")
 
 
 if __name__ == "__main__":

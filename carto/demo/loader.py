@@ -17,6 +17,7 @@ from rich.console import Console
 
 from carto.credentials import hash_password
 from carto.territories.importer import import_file
+from carto.tiles.maintenance import vacuum_tile_tables
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the contract's published demo password
 DEMO_DOMAIN = "demo.local"
@@ -203,6 +204,7 @@ def load_demo(url: str, *, console: Console | None = None, france: bool = False)
             load_france_demo(conn, console)
             conn.commit()
         conn.execute("SELECT pg_advisory_unlock(hashtext('carto-demo-load'))")
+    vacuum_tile_tables(url)  # a bulk load: its tile rows all-visible (maintenance.py)
     return summary
 
 

@@ -74,7 +74,8 @@ def restore_cmd(
         console.print(f"[yellow]Attention :[/yellow] {target} diffère de la clé sauvegardée.")
     console.print(
         f"Restauré : {len(result['tables'])} tables vérifiées, {result['photos']} photo(s), "
-        f"{result['restore_seconds']} s (+ {result['migrate_seconds']} s de migrations)."
+        f"{result['restore_seconds']} s (+ {result['migrate_seconds']} s de migrations, "
+        f"{result['vacuum_seconds']} s de VACUUM ANALYZE)."
     )
 
 

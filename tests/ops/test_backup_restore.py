@@ -201,3 +201,17 @@ def test_force_replaces_a_database_that_holds_tables(
         assert conn.execute("SELECT to_regclass('public.stray')").fetchone() == (None,)
         photos = conn.execute("SELECT count(*) FROM media_photo").fetchone()
     assert photos == (again["photos"],) and again["photos"] >= 1
+
+
+def test_restore_ends_with_a_vacuum(fresh: EmbeddedCluster, restored: dict[str, Any]) -> None:
+    """Restored pages are all-visible (dense tiles index-only) and statistics built."""
+    with psycopg.connect(fresh.url(), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_visibility")
+        pages, visible, analyzed = conn.execute(
+            "SELECT pg_relation_size('tiles.heat_point') / current_setting('block_size')::int,"
+            " (pg_visibility_map_summary('tiles.heat_point')).all_visible,"
+            " (SELECT last_analyze FROM pg_stat_user_tables"
+            "  WHERE relid = 'tiles.heat_point'::regclass)"
+        ).fetchone()  # type: ignore[misc]
+    assert pages > 0 and visible == pages and analyzed is not None
+    assert restored["vacuum_seconds"] >= 0

@@ -11,7 +11,63 @@ from bench.tiles.index_compare import compare
 from bench.tiles.run import carto_paths, heat_paths, sample_tiles, tipg_paths
 from bench.tiles.seed import seed_points
 from bench.tiles.serve import BENCH_LAYER
+from bench.tiles.states import autovacuum_off, visibility, write_share
 from carto.tiles.layers import TILE_LAYERS
+
+
+def reloptions(url: str, table: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = %s::regclass", (table,)
+        ).fetchone()
+    return list(row[0])
+
+
+def test_production_like_state_writes_through_the_trigger_without_vacuum(demo_db):
+    """The bench's second state: seeded and vacuumed, then 5 % written through the layer's
+    trigger with autovacuum off (and its settings restored after)."""
+    try:
+        with psycopg.connect(demo_db) as conn:
+            before = conn.execute("SELECT now()").fetchone()[0]
+        seed_points(demo_db, mel=600, france=400, seed=7)
+        with psycopg.connect(demo_db) as conn:  # the seed ends with a vacuum
+            vacuumed = conn.execute(
+                "SELECT last_vacuum > %s FROM pg_stat_user_tables"
+                " WHERE relid = 'tiles.heat_point'::regclass",
+                (before,),
+            ).fetchone()[0]
+        assert vacuumed
+        kept = reloptions(demo_db, "tiles.heat_point")
+        with autovacuum_off(demo_db):
+            assert "autovacuum_enabled=false" in reloptions(demo_db, "tiles.heat_point")
+            assert "autovacuum_enabled=false" in reloptions(demo_db, "bench.point")
+            writes = write_share(demo_db, share=0.05, seed=7)
+            state = visibility(demo_db)
+        assert (writes["insert"], writes["update"], writes["delete"]) == (25, 20, 5)
+        assert state["all_visible_share"] < 1.0 and state["dead_rows"] > 0
+        assert reloptions(demo_db, "tiles.heat_point") == kept
+        assert "autovacuum_enabled=false" not in reloptions(demo_db, "bench.point")
+        with psycopg.connect(demo_db) as conn:
+            points = conn.execute("SELECT count(*) FROM bench.point").fetchone()[0]
+            stored = conn.execute(
+                "SELECT count(*) FROM tiles.heat_point WHERE layer = 'bench_points'"
+            ).fetchone()[0]
+            cells = conn.execute(
+                "SELECT sum(n) FROM tiles.heat_cell WHERE layer = 'bench_points' "
+                "AND level = 5 AND dim_a = ''"
+            ).fetchone()[0]
+            resolved = conn.execute(
+                "SELECT count(*) FROM tiles.heat_point WHERE layer = 'bench_points' "
+                "AND dim_b IN ('acknowledged', 'in_progress', 'resolved')"
+            ).fetchone()[0]
+        assert points == stored == cells == 1000 + 25 - 5  # trigger and fold kept up
+        assert resolved > 0
+    finally:
+        with psycopg.connect(demo_db, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
+            conn.execute("DELETE FROM tiles.point_layer WHERE layer = 'bench_points'")
+            conn.execute("DELETE FROM tiles.heat_point WHERE layer = 'bench_points'")
+            conn.execute("DELETE FROM tiles.heat_cell WHERE layer = 'bench_points'")
 
 
 async def test_bench_seed_and_tiles(tclient, demo_db):
