@@ -14,7 +14,7 @@ from carto.deps import PublicSessionDep, ReadSessionDep, SessionDep, base_url, c
 from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
-from carto.signalements import lifecycle, public_page, queries, service
+from carto.signalements import lifecycle, orientation, public_page, queries, service
 from carto.signalements.lifecycle import is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import (
@@ -83,10 +83,17 @@ async def staff_queue(
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    a_orienter: Annotated[bool, Query(description="file « à orienter » (administrateurs)")] = False,
 ) -> Queue:
     """The tickets of the caller's services (agents) or authorities (administrators),
-    oldest first; open ones unless `state` says otherwise."""
+    oldest first; open ones unless `state` says otherwise. `a_orienter`: the tickets
+    routed only by a legal default or to an authority without Carto (orientation.py)."""
     settings: Settings = request.app.state.settings
+    if a_orienter:
+        return await orientation.queue(
+            session=session, actor=principal, limit=min(limit, settings.max_page_size),
+            offset=offset,
+        )  # fmt: skip
     return await queries.queue(
         session=session,
         actor=principal,
@@ -215,6 +222,25 @@ async def transfer(
         internal_note=data.internal_note,
         base_url=base_url(request),
     )
+    return await _page(session, principal, signalement_id)
+
+
+@router.post(
+    "/signalements/{signalement_id}/orientation",
+    response_model=SignalementStaff | SignalementPublic,
+)
+async def orient(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    signalement_id: int,
+    data: orientation.OrientIn,
+) -> SignalementPublic:
+    """« À orienter »: confirm the default routing, or re-route to another service."""
+    await orientation.orient(
+        session=session, signalement_id=signalement_id, actor=principal, data=data,
+        base_url=base_url(request),
+    )  # fmt: skip
     return await _page(session, principal, signalement_id)
 
 
