@@ -109,7 +109,7 @@ async def queue(*, session: AsyncSession, actor: Actor, limit: int = 50, offset:
 class _Deciding:
     """The orienting administrator, given the ticket's service for the transfer's checks."""
 
-    user_id: int
+    user_id: int | None
     service_ids: frozenset[int]
     admin_authority_ids: frozenset[int] = field(default_factory=frozenset)
 
