@@ -14,7 +14,7 @@ from carto.deps import PublicSessionDep, ReadSessionDep, SessionDep, base_url, c
 from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
-from carto.signalements import lifecycle, orientation, public_page, queries, service
+from carto.signalements import lifecycle, orientation, public_page, queries, reroute, service
 from carto.signalements.lifecycle import is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import (
@@ -141,6 +141,27 @@ async def stats(
 async def transfers(session: SessionDep, principal: CurrentPrincipal) -> list[TransferStats]:
     """How many tickets were transferred, per category and commune (to fix the table)."""
     return await queries.transfer_stats(session=session, actor=principal)
+
+
+@router.get("/admin/competences/{rule_id}/reroute", response_model=reroute.RerouteResult)
+async def reroute_preview(
+    session: SessionDep, principal: CurrentPrincipal, rule_id: int
+) -> reroute.RerouteResult:
+    """The open tickets a rule change now routes elsewhere (nothing is written)."""
+    return await reroute.reroute(
+        session=session, rule_id=rule_id, apply=False, admin_of=principal.admin_authority_ids
+    )
+
+
+@router.post("/admin/competences/{rule_id}/reroute", response_model=reroute.RerouteResult)
+async def reroute_apply(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, rule_id: int
+) -> reroute.RerouteResult:
+    """Re-route them, each with a transfer event the citizen reads."""
+    return await reroute.reroute(
+        session=session, rule_id=rule_id, apply=True, user_id=principal.user_id,
+        admin_of=principal.admin_authority_ids, base_url=base_url(request),
+    )  # fmt: skip
 
 
 @router.get("/me/signalements", response_model=list[QueueItem])
