@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from carto.signalements.reroute import RerouteResult
 
 
 def import_france_cmd(
@@ -101,7 +104,7 @@ def reroute_cmd(
         console.print(f"  n° {item.id} → {item.to_service}")
 
 
-async def _reroute(url: str, rule_id: int, apply: bool):  # type: ignore[no-untyped-def]
+async def _reroute(url: str, rule_id: int, apply: bool) -> RerouteResult:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from carto.db import make_async_engine
