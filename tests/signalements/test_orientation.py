@@ -12,18 +12,15 @@ from tests.signalements.without_carto import POINT, grant_admin, make_testville
 QUEUE = "/api/v1/signalements?a_orienter=true&limit=1000"
 
 
-async def _platform(session) -> int:
-    return int((await session.execute(text(
-        "SELECT id FROM authority WHERE kind = 'plateforme'"))).scalar_one())  # fmt: skip
-
-
 async def test_default_routed_ticket_waits_for_orientation(client, session):
     town = await make_testville(session)
-    await grant_admin(session, "citoyen@demo.local", await _platform(session))
     ticket = await new_ticket(client, *POINT, code="proprete")
     assert "n'utilise pas encore Carto" in ticket["explanation"]
     demo_ticket = (await new_ticket(client))["id"]  # Roubaix: its own confirmed rule
-    platform = await login(client, "citoyen@demo.local")
+    citizen = await login(client, "citoyen@demo.local")
+    refused = await client.get(QUEUE, headers=citizen)
+    assert refused.status_code == 403 and "administrateurs" in refused.json()["message"]
+    platform = await login(client, "plateforme@demo.local")
     ids = [i["id"] for i in (await client.get(QUEUE, headers=platform)).json()["items"]]
     assert ticket["id"] in ids and demo_ticket not in ids
     # The demo admin runs other authorities: not this ticket, until it administers the CC.
@@ -52,8 +49,7 @@ async def test_default_routed_ticket_waits_for_orientation(client, session):
 
 async def test_reroute_moves_the_ticket_and_refusals_store_nothing(client, session):
     town = await make_testville(session)
-    await grant_admin(session, "citoyen@demo.local", await _platform(session))
-    platform = await login(client, "citoyen@demo.local")
+    platform = await login(client, "plateforme@demo.local")
     ticket = (await new_ticket(client, *POINT, code="proprete"))["id"]
     url = f"/api/v1/signalements/{ticket}/orientation"
     before = await count(session, "signalement_event")
