@@ -130,6 +130,9 @@ def create_app(
     from carto.signalements.router import router as signalements_router
 
     app.include_router(signalements_router, prefix="/api/v1")
+    from carto.signalements.follow_page import router as follow_router  # links without account
+
+    app.include_router(follow_router)
     from carto.rounds.router import router as rounds_router  # crew rounds along the streets
 
     app.include_router(rounds_router, prefix="/api/v1")

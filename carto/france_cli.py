@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from carto.signalements.reroute import RerouteResult
 
 
 def import_france_cmd(
@@ -73,3 +76,43 @@ def import_contacts_cmd(
         )
     except CartoError as exc:
         _fail(exc)
+
+
+def reroute_cmd(
+    rule_id: Annotated[int, typer.Argument(help="La règle de compétence modifiée")],
+    apply: Annotated[bool, typer.Option("--apply", help="Réacheminer (sinon : aperçu)")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+) -> None:
+    """Open tickets that a rule change routes elsewhere: the count, then `--apply`."""
+    import asyncio
+
+    from carto.cli import _fail, _settings, console
+    from carto.errors import CartoError
+    from carto.runtime import database_url, upgrade
+
+    try:
+        url = database_url(_settings(data_dir), start=True)
+        upgrade(url)
+        result = asyncio.run(_reroute(url, rule_id, apply))
+    except CartoError as exc:
+        _fail(exc)
+        return
+    verb = "réacheminés" if apply else "à réacheminer (aperçu ; --apply pour appliquer)"
+    console.print(f"Règle n° {rule_id} : {result.count} signalements ouverts {verb} "
+                  f"sur {result.examined} examinés.")  # fmt: skip
+    for item in result.items:
+        console.print(f"  n° {item.id} → {item.to_service}")
+
+
+async def _reroute(url: str, rule_id: int, apply: bool) -> RerouteResult:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from carto.db import make_async_engine
+    from carto.signalements.reroute import reroute
+
+    engine = make_async_engine(url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            return await reroute(session=session, rule_id=rule_id, apply=apply)
+    finally:
+        await engine.dispose()

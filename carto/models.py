@@ -13,6 +13,7 @@ from carto.rounds import models as rounds_models  # noqa: F401
 from carto.routing import models as routing_models  # noqa: F401
 from carto.routing import streets as streets_models  # noqa: F401
 from carto.signalements import models as signalements_models  # noqa: F401
+from carto.signalements import orientation_models  # noqa: F401
 from carto.territories import models as territories_models  # noqa: F401
 from carto.territories import national_models  # noqa: F401
 

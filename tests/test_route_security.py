@@ -59,6 +59,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/signalements/{signalement_id}/transitions"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/transfer"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/merge"): "agent",
+    ("POST", "/api/v1/signalements/{signalement_id}/orientation"): "admin",
+    ("POST", "/api/v1/admin/competences/{rule_id}/reroute"): "admin",
     ("POST", "/api/v1/services/{service_id}/rounds"): "agent",  # or an admin of its authority
     ("PUT", "/api/v1/services/{service_id}/depot"): "admin",
 }
@@ -274,6 +276,11 @@ SECOND_OBJECT: dict[tuple[str, str], tuple[str, str, dict, int]] = {
     ("POST", "/api/v1/signalements/{signalement_id}/transfer"): (
         MEL_AGENT, "/api/v1/signalements/{foreign_ticket}/transfer",
         {"service_id": "{own_service}", "reason": "Chez nous"}, 403,
+    ),
+    # « À orienter »: another authority's ticket, sent to the caller's own service.
+    ("POST", "/api/v1/signalements/{signalement_id}/orientation"): (
+        MEL_ADMIN, "/api/v1/signalements/{foreign_ticket}/orientation",
+        {"action": "reroute", "service_id": "{own_service}", "reason": "Chez nous"}, 403,
     ),
     ("POST", "/api/v1/admin/services"): (
         MEL_ADMIN, "/api/v1/admin/services",

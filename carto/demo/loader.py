@@ -36,6 +36,7 @@ class DemoSummary:
             f"citoyen@{DEMO_DOMAIN}   citoyen",
             f"admin@{DEMO_DOMAIN}     administrateur de toutes les collectivités de démo",
             f"moderateur@{DEMO_DOMAIN} modérateur des concertations",
+            f"plateforme@{DEMO_DOMAIN} administrateur de la plateforme (file « à orienter »)",
             f"agent.<code>.<collectivité>@{DEMO_DOMAIN}   {self.agents} agents, par exemple :",
             *[f"  {e}" for e in self.examples],
         ]
@@ -157,6 +158,10 @@ def _upsert_accounts(
     _grant(conn, admin, "citizen")
     for authority_id in sorted({t[0] for t in targets}):
         _grant(conn, admin, "admin", authority_id=authority_id)
+    platform = conn.execute("SELECT id FROM authority WHERE kind = 'plateforme'").fetchone()
+    if platform is not None:  # migration y001: sees the « à orienter » queue of all France
+        operator = _upsert_user(conn, f"plateforme@{DEMO_DOMAIN}", "Plateforme (démo)", pw)
+        _grant(conn, operator, "admin", authority_id=platform[0])
     summary = DemoSummary(services=len(services))
     for authority_id, slug, code in targets:
         email = f"agent.{code}.{slug}@{DEMO_DOMAIN}"

@@ -16,7 +16,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -27,6 +27,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from carto.credentials import secret_key
+from carto.notifications import follow_link
 from carto.registry import Registry
 from carto.routing.models import Service
 from carto.settings import Settings
@@ -83,6 +85,7 @@ class SmtpEmailSender:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.secret = secret_key(settings)  # signs follow links (follow_link.py)
 
     def _send_sync(self, msg: EmailMessage) -> None:
         s = self.settings
@@ -96,6 +99,7 @@ class SmtpEmailSender:
             smtp.send_message(msg)
 
     async def send(self, delivery: Delivery) -> None:
+        delivery = replace(delivery, payload=follow_link.expand(delivery.payload, self.secret))
         msg = build_email(delivery, self.settings.smtp_from)
         try:
             await asyncio.to_thread(self._send_sync, msg)

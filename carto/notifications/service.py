@@ -59,13 +59,14 @@ class OutboxBatch:
         self._rows: list[_Row] = []
 
     def email(
-        self, *, to: str, subject: str, text: str, event_key: str, authority_id: int | None
-    ) -> None:
-        """An e-mail to `to`."""
+        self, *, to: str, subject: str, text: str, event_key: str, authority_id: int | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        """An e-mail to `to`; `extra`: payload keys for the sender (e.g. `follow`)."""
         _check_key(event_key)
         self._rows.append(
-            _Row("email", _json(_email_payload(subject, text)), event_key, authority_id,
-                 recipient=_check_address(to))
+            _Row("email", _json(_email_payload(subject, text) | (extra or {})), event_key,
+                 authority_id, recipient=_check_address(to))
         )  # fmt: skip
 
     def service_email(

@@ -134,6 +134,7 @@ class RoutingDecision:
     service_email: str | None = None
     rule_status: str = CONFIRMED
     legal_basis: str | None = None
+    via_contact: bool = False  # the authority's front desk, by e-mail (no Carto account)
 
 
 def with_article(name: str) -> str:
@@ -264,6 +265,7 @@ def decide(
         service_email=chosen.service_email,
         rule_status=DEFAULT if chosen.national else CONFIRMED,
         legal_basis=chosen.legal_basis,
+        via_contact=chosen.via_contact,
     )
 
 

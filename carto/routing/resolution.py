@@ -160,6 +160,9 @@ async def ruleset_async(session: AsyncSession, version: str | None) -> RuleSet:
 
 def ruleset_sync(conn: psycopg.Connection, version: str | None = None) -> RuleSet:
     """`ruleset_async` on a psycopg connection; no `version`: read the current one."""
+    found = CACHE.get(version)
+    if found is not None:  # the usual case: no cursor at all
+        return found
     with conn.cursor(row_factory=dict_row) as cur:
         if version is None:
             stamp = cur.execute("SELECT version::text AS v FROM routing_version").fetchone()

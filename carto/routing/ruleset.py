@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -67,14 +67,36 @@ class RuleSet:
     authorities: dict[int, str]
     categories: dict[str, CategoryInfo]
     members: dict[str, list[Member]]  # by INSEE code: own EPCI first, then by SIREN
+    # (category, scope kind, scope code) -> rules: a report looks at its own scopes only,
+    # not at every rule of the category (hundreds of commune-scoped ones nationwide).
+    by_scope: dict[tuple[str, str, str | None], list[dict[str, Any]]] = field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self.by_scope = defaultdict(list)
+        for category, rules in self.rules.items():
+            for r in rules:
+                self.by_scope[(category, r["scope_kind"], r["scope_code"])].append(r)
 
     def in_force(self, category: str, at: datetime) -> list[dict[str, Any]]:
+        return [r for r in self.rules.get(category, []) if _valid(r, at)]
+
+    def in_force_at(
+        self, category: str, at: datetime, commune: dict[str, Any], sirens: set[str]
+    ) -> list[dict[str, Any]]:
+        """The rules in force `at` whose scope contains the commune (any EPCI kind)."""
+        scopes = [("commune", commune["insee"]), ("departement", commune["departement"]),
+                  ("everywhere", None), *(("intercommunalite", s) for s in sirens)]  # fmt: skip
+        get = self.by_scope.get
         return [
-            r
-            for r in self.rules.get(category, [])
-            if (r["valid_from"] is None or r["valid_from"] <= at)
-            and (r["valid_to"] is None or r["valid_to"] > at)
+            r for kind, code in scopes for r in get((category, kind, code), ()) if _valid(r, at)
         ]
+
+
+def _valid(rule: dict[str, Any], at: datetime) -> bool:
+    start, end = rule["valid_from"], rule["valid_to"]
+    return (start is None or start <= at) and (end is None or end > at)
 
 
 def _when(value: str | None) -> datetime | None:
@@ -224,11 +246,16 @@ def candidates_for(
     rs: RuleSet, commune: dict[str, Any], category: str, at: datetime
 ) -> list[Candidate]:
     """The rules in force `at` at a commune (insee, departement, authority_id) for a
-    category, in precedence order, each with the authority and service it designates."""
+    category, in precedence order, each with the authority and service it designates,
+    up to the first one valid on every road (`decision.choose` never looks further)."""
     members = rs.members.get(commune["insee"], [])
     sirens, kinds = {m.siren for m in members}, {m.kind for m in members}
     rules = sorted(
-        (r for r in rs.in_force(category, at) if _rule_applies(r, commune, sirens, kinds)),
+        (
+            r
+            for r in rs.in_force_at(category, at, commune, sirens)
+            if _rule_applies(r, commune, sirens, kinds)
+        ),  # fmt: skip
         key=_precedence,
     )
     out = []
@@ -261,4 +288,6 @@ def candidates_for(
                 caveat=_caveat(rule, ic),
             )
         )  # fmt: skip
+        if rule["road_class"] is None:
+            break  # it applies on every road: no later candidate can ever be chosen
     return out

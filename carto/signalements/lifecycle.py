@@ -40,7 +40,7 @@ class Actor(Protocol):
     """Who acts (carto.accounts.deps.Principal fits)."""
 
     @property
-    def user_id(self) -> int: ...
+    def user_id(self) -> int | None: ...  # None: a follow link's recipient (no account)
     @property
     def service_ids(self) -> frozenset[int]: ...
     @property

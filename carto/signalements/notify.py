@@ -20,9 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.models import User
+from carto.notifications.follow_link import LIFETIME, PATH, PLACEHOLDER, follow_payload
 from carto.notifications.service import OutboxBatch
 from carto.routing.decision import InformedService, RoutingDecision
 from carto.routing.models import Category, Service
+from carto.routing.ruleset import CONTACT_SLUG
 from carto.signalements.models import Signalement, SignalementEvent, SignalementReporter
 from carto.signalements.states import LABELS
 
@@ -38,6 +40,7 @@ class Known:
     lat: float
     citizen: str | None
     service_email: str | None
+    follow_link: bool = False  # the service is a front desk without Carto: a signed link
 
 
 async def _citizen_address(session: AsyncSession, signalement_id: int) -> str | None:
@@ -62,10 +65,15 @@ async def _known(session: AsyncSession, sig: Signalement) -> Known:
             )
         )
     ).one()
-    email = await session.scalar(select(Service.email).where(Service.id == sig.service_id))
+    service = (
+        await session.execute(
+            select(Service.email, Service.slug).where(Service.id == sig.service_id)
+        )
+    ).one()
     return Known(
         category_label=str(label), lon=float(point[0]), lat=float(point[1]),
-        citizen=await _citizen_address(session, sig.id), service_email=email,
+        citizen=await _citizen_address(session, sig.id), service_email=service[0],
+        follow_link=service[1] == CONTACT_SLUG,
     )  # fmt: skip
 
 
@@ -145,7 +153,12 @@ def outbox_batch(
                     event_key=f"{key}:citizen", authority_id=sig.authority_id)  # fmt: skip
     if known.service_email and (event.to_state in ARRIVALS or event.kind == "transfer"):
         subject, text = _service_text(sig, payload, base_url)
-        batch.email(to=known.service_email, subject=subject, text=text,
+        extra = None
+        if known.follow_link:
+            text += (f"\nSans compte Carto, suivre et répondre (lien personnel, valable "
+                     f"{LIFETIME.days} jours) : {base_url}{PATH}{PLACEHOLDER}")  # fmt: skip
+            extra = {"follow": follow_payload(sig.id, known.service_email)}
+        batch.email(to=known.service_email, subject=subject, text=text, extra=extra,
                     event_key=f"{key}:service", authority_id=sig.authority_id)  # fmt: skip
     batch.webhook(service_id=sig.service_id, event=f"signalement.{event.kind}",
                   payload=payload, event_key=f"{key}:webhook",

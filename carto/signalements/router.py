@@ -14,7 +14,15 @@ from carto.deps import PublicSessionDep, ReadSessionDep, SessionDep, base_url, c
 from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.ratelimit import rate_limited
 from carto.settings import Settings
-from carto.signalements import lifecycle, public_page, queries, service, transfer_targets
+from carto.signalements import (
+    lifecycle,
+    orientation,
+    public_page,
+    queries,
+    reroute,
+    service,
+    transfer_targets,
+)
 from carto.signalements.lifecycle import is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import (
@@ -88,10 +96,18 @@ async def staff_queue(
         Literal["oldest", "newest", "deadline"],
         Query(description="oldest (défaut), newest, ou deadline (échéance la plus proche)"),
     ] = "oldest",
+    a_orienter: Annotated[bool, Query(description="file « à orienter » (administrateurs)")] = False,
 ) -> Queue:
     """The tickets of the caller's services (agents) or authorities (administrators),
-    oldest first unless `sort` says otherwise; open ones unless `state` says otherwise."""
+    oldest first unless `sort` says otherwise; open ones unless `state` says otherwise.
+    `a_orienter`: the tickets routed only by a legal default or to an authority without
+    Carto (orientation.py)."""
     settings: Settings = request.app.state.settings
+    if a_orienter:
+        return await orientation.queue(
+            session=session, actor=principal, limit=min(limit, settings.max_page_size),
+            offset=offset,
+        )  # fmt: skip
     return await queries.queue(
         session=session,
         actor=principal,
@@ -140,6 +156,27 @@ async def stats(
 async def transfers(session: SessionDep, principal: CurrentPrincipal) -> list[TransferStats]:
     """How many tickets were transferred, per category and commune (to fix the table)."""
     return await queries.transfer_stats(session=session, actor=principal)
+
+
+@router.get("/admin/competences/{rule_id}/reroute", response_model=reroute.RerouteResult)
+async def reroute_preview(
+    session: SessionDep, principal: CurrentPrincipal, rule_id: int
+) -> reroute.RerouteResult:
+    """The open tickets a rule change now routes elsewhere (nothing is written)."""
+    return await reroute.reroute(
+        session=session, rule_id=rule_id, apply=False, admin_of=principal.admin_authority_ids
+    )
+
+
+@router.post("/admin/competences/{rule_id}/reroute", response_model=reroute.RerouteResult)
+async def reroute_apply(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, rule_id: int
+) -> reroute.RerouteResult:
+    """Re-route them, each with a transfer event the citizen reads."""
+    return await reroute.reroute(
+        session=session, rule_id=rule_id, apply=True, user_id=principal.user_id,
+        admin_of=principal.admin_authority_ids, base_url=base_url(request),
+    )  # fmt: skip
 
 
 @router.get("/me/signalements", response_model=list[QueueItem])
@@ -237,6 +274,25 @@ async def transfer(
         internal_note=data.internal_note,
         base_url=base_url(request),
     )
+    return await _page(session, principal, signalement_id)
+
+
+@router.post(
+    "/signalements/{signalement_id}/orientation",
+    response_model=SignalementStaff | SignalementPublic,
+)
+async def orient(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    signalement_id: int,
+    data: orientation.OrientIn,
+) -> SignalementPublic:
+    """« À orienter »: confirm the default routing, or re-route to another service."""
+    await orientation.orient(
+        session=session, signalement_id=signalement_id, actor=principal, data=data,
+        base_url=base_url(request),
+    )  # fmt: skip
     return await _page(session, principal, signalement_id)
 
 

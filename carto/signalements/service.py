@@ -99,6 +99,7 @@ async def create_report(
         known = notify.Known(
             category_label=decision.category_label, lon=data.lon, lat=data.lat,
             citizen=citizen, service_email=decision.service_email,
+            follow_link=decision.via_contact,
         )  # fmt: skip
 
         def outbox(sig: Signalement, event: SignalementEvent) -> OutboxBatch:

@@ -9,6 +9,7 @@ import { heading, navigate, type ViewContext } from "../router";
 import { isAgent, me } from "../session";
 import type { QueueItem, Signalement } from "../api/signalements";
 import { nameOf } from "../widgets/report_context";
+import { orientationSection } from "../widgets/orientation";
 import { roundForm } from "../widgets/rounds";
 import { locate, signalementSummary, timeline } from "../widgets/signalement";
 import { mergeForm, transferForm, transitionForm } from "../widgets/ticket_actions";
@@ -164,6 +165,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
       : h("p", null, "Aucun signalement ne correspond à ces filtres."),
     items.length ? round.form : null,
     roundOut,
+    await orientationSection(() => navigate("/agent", true)),
   );
 }
 
