@@ -47,7 +47,7 @@ ACTION_LABELS = {
 REQUESTABLE = tuple(ACTION_LABELS)
 # History events other than a plain state change (signalement_event.kind), as the
 # timeline names them.
-EVENT_LABELS = {"transfer": "Transféré", "merge": "Fusionné"}
+EVENT_LABELS = {"transfer": "Transféré", "merge": "Fusionné", "address": "Adresse corrigée"}
 
 
 @dataclass(frozen=True)
