@@ -27,7 +27,7 @@ from carto.geocoding.provider import Geocoder, GeocoderUnavailable, Place
 from carto.routing.decision import RoutingDecision
 from carto.signalements.lifecycle import Actor, is_staff, locked
 from carto.signalements.models import Signalement, SignalementEvent
-from carto.signalements.schemas import AddressIn, AddressPublic, Around
+from carto.signalements.schemas import AddressIn, AddressPublic, Around, Point
 
 log = logging.getLogger("carto.signalements.address")
 FIELDS = ("label", "type", "housenumber", "street", "postcode", "citycode", "city", "source")
@@ -140,6 +140,7 @@ async def correct(
 AROUND_SQL = text(
     """
     SELECT s.id, s.state, s.service_code, s.category, s.address,
+           ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
            ST_Distance(s.geom::geography, t.geom::geography) AS distance_m
     FROM public_layers.signalements t
     CROSS JOIN LATERAL (
@@ -175,6 +176,7 @@ async def around(
             category=r.category,
             address=r.address,
             distance_m=round(float(r.distance_m), 1),
-        )  # fmt: skip
+            location=Point(coordinates=(float(r.lon), float(r.lat))),
+        )
         for r in rows
     ]

@@ -116,17 +116,6 @@ class AddressIn(BaseModel):
         return self
 
 
-class Around(BaseModel):
-    """Another report near a ticket, for the agent who goes there."""
-
-    id: int
-    state: str
-    service_code: str
-    category: str
-    address: str | None
-    distance_m: float
-
-
 class TransitionIn(BaseModel):
     to: str = Field(min_length=1, max_length=20)
     note: str | None = Field(default=None, max_length=2000)
@@ -295,3 +284,15 @@ class TransferStats(BaseModel):
     from_authority: str
     to_authority: str
     transfers: int
+
+
+class Around(BaseModel):
+    """Another report near a ticket, for the agent who goes there."""
+
+    id: int
+    state: str
+    service_code: str
+    category: str
+    address: str | None
+    distance_m: float
+    location: Point

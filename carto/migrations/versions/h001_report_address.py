@@ -9,7 +9,7 @@ the citizen typed or picked), kept in the fields of a Base Adresse Nationale fea
 that Open311 (`address`, `zipcode`), the exports and the agent's screens read one stored
 value: label, type, housenumber, street, postcode, citycode, city, plus where it came
 from (`reverse`, `citizen`, `staff`). Staff may correct it: a `signalement_event` of kind
-`address` records each correction, and its vocabulary term is synced here. Older tickets
+`address` records each correction; its term and the sources' labels are synced here. Older tickets
 keep NULLs (a backfill would geocode millions of rows in a migration).
 """
 
@@ -66,7 +66,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM signalement_event WHERE kind = 'address'")
-    op.execute("DELETE FROM vocabulary WHERE domain = 'signalement_event' AND code = 'address'")
+    op.execute(
+        "DELETE FROM vocabulary WHERE domain = 'address_source'"
+        " OR (domain = 'signalement_event' AND code = 'address')"
+    )
     _kinds("'state', 'transfer', 'merge'")
     op.execute("ALTER TABLE signalement DROP CONSTRAINT ck_signalement_address_source_known")
     for name, _ in reversed(COLUMNS):

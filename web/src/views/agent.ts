@@ -12,6 +12,7 @@ import { nameOf } from "../widgets/report_context";
 import { roundForm } from "../widgets/rounds";
 import { locate, signalementSummary, timeline } from "../widgets/signalement";
 import { mergeForm, transferForm, transitionForm } from "../widgets/ticket_actions";
+import { ticketPlace } from "../widgets/ticket_place";
 import type { Reporter } from "../api/signalements";
 import { isOpenCode } from "../api/vocabulary";
 
@@ -174,6 +175,7 @@ export async function ticketView(ctx: ViewContext): Promise<void> {
     h("p", { class: "crumb" }, h("a", { href: "/agent" }, "Retour à la file")),
     heading(`Signalement n° ${s.reference ?? s.id}`),
     ...(await signalementSummary(s)),
+    await ticketPlace(map, s, reload),
     reporterBlock(s.reporter),
     h("h2", null, "Historique"),
     timeline(s.history),
