@@ -84,6 +84,7 @@ export interface QueueItem {
   summary?: string | null;
   category?: string;
   supports?: number;
+  address?: string | null;
 }
 
 export interface Reporter {

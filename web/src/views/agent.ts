@@ -114,7 +114,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
         null,
         h("strong", null, i.category ?? i.service_code),
         h("br"),
-        nameOf(i.commune),
+        i.address || nameOf(i.commune),
         i.summary ? h("span", { class: "meta clamp" }, ` — ${i.summary}`) : "",
       ),
       h("td", null, h("span", { class: `badge state-${i.state}` }, stateLabel(i.state))),
