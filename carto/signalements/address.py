@@ -71,6 +71,10 @@ def external_lookup(geocoder: Geocoder, timeout_s: float = INTAKE_TIMEOUT_S) -> 
     return lookup
 
 
+def _cut(value: object, size: int) -> str | None:
+    return str(value)[:size] if value is not None else None
+
+
 def intake_params(
     decision: RoutingDecision, typed: str | None, found: Place | None
 ) -> dict[str, Any]:
@@ -85,10 +89,12 @@ def intake_params(
     if typed:
         params |= {"a_label": typed, "a_source": "citizen"}
     elif found is not None:
+        # Cut to the columns' sizes: another service's answer must never fail the intake.
         params |= {
-            "a_label": found.label, "a_type": found.type, "a_housenumber": found.housenumber,
-            "a_street": found.street, "a_postcode": found.postcode,
-            "a_citycode": found.citycode, "a_city": found.city, "a_skip": True,
+            "a_label": found.label[:300], "a_type": found.type,
+            "a_housenumber": _cut(found.housenumber, 30), "a_street": _cut(found.street, 300),
+            "a_postcode": _cut(found.postcode, 5), "a_citycode": _cut(found.citycode, 5),
+            "a_city": _cut(found.city, 200), "a_skip": True,
         }  # fmt: skip
     return params
 

@@ -217,3 +217,23 @@ async def test_an_external_geocoders_answer_is_stored(session):
         "Grande Rue 59100 Roubaix", "street", None, "Grande Rue", "59100", "59512", "Roubaix",
         "reverse",
     )  # fmt: skip
+
+
+class _Verbose:
+    name = "verbose"
+
+    async def reverse(self, lon, lat, *, session):  # type: ignore[no-untyped-def]
+        long = "Chemin " + "très " * 80
+        return [Place(type="street", name=long, citycode="59512", city="Roubaix", lon=lon,
+                      lat=lat, score=1.0, postcode="59100-X", street=long)]  # fmt: skip
+
+
+async def test_an_oversized_external_answer_is_cut_to_the_columns(session):
+    data = SignalementCreate(lon=ROUBAIX[0], lat=ROUBAIX[1], service_code="proprete",
+                             description="x")  # fmt: skip
+    created = await create_report(
+        session=session, data=data, commit=False, notify_people=False,
+        address_lookup=external_lookup(_Verbose()),
+    )  # fmt: skip
+    label, _, _, street, postcode, *_ = await _stored(session, created.id)
+    assert len(label) == 300 and len(street) == 300 and postcode == "59100"
