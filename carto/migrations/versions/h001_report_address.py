@@ -66,10 +66,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM signalement_event WHERE kind = 'address'")
-    op.execute(
-        "DELETE FROM vocabulary WHERE domain = 'address_source'"
-        " OR (domain = 'signalement_event' AND code = 'address')"
-    )
+    # The vocabulary rows stay: unused terms are harmless, and the next sync rewrites them.
     _kinds("'state', 'transfer', 'merge'")
     op.execute("ALTER TABLE signalement DROP CONSTRAINT ck_signalement_address_source_known")
     for name, _ in reversed(COLUMNS):
