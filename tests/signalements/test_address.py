@@ -82,6 +82,8 @@ async def test_nearest_address_within_50_m_on_native_and_open311(client, session
         {"i": body["id"]},
     )
     assert tuple(layer.one()) == ("12 Rue de l'Épeule 59100 Roubaix", "59100")
+    export = await client.get("/exports/signalements.csv")  # the place, never the reporter
+    assert export.status_code == 200 and "12 Rue de l'Épeule 59100 Roubaix" in export.text
 
 
 async def test_no_address_rows_falls_back_to_the_commune_or_arrondissement(client, session):
