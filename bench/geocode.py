@@ -8,6 +8,9 @@ path, SQLAlchemy + asyncpg), each timed; figures are per-round p95 (median of ro
 min and max printed) next to the same queries on the empty address table (measured
 first, same run) and an empty statement (`SELECT 1`) on the same session.
 
+Also the added p50 of the built-in address lookup on the intake path: the intake's
+address CTE with the lookup on, next to the same statement with it skipped.
+
     python -m bench.geocode [--rows 1500000] [--queries 400] [--rounds 3]
 """
 
@@ -34,9 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import ROOT, SHARED, Figure, Result, bench_database, percentile
 from carto.db import make_async_engine
-from carto.geocoding.builtin import BuiltinGeocoder
+from carto.geocoding.builtin import ADDRESS_MAX_M, STREET_MAX_M, BuiltinGeocoder
 from carto.geocoding.importer import BAN_COLUMNS
 from carto.geocoding.provider import parse_query
+from carto.signalements.address import ADDRESS_CTE
 
 FRANCE = SHARED / "communes-france.fgb"
 TYPES = ["Rue", "Rue", "Rue", "Avenue", "Boulevard", "Place", "Chemin", "Impasse", "Allée",
@@ -181,6 +185,51 @@ async def measure(url: str, queries: list[dict], points, rounds: int) -> dict[st
         await engine.dispose()
 
 
+INTAKE_PROBE = text(
+    f"WITH {ADDRESS_CTE} SELECT addr.label FROM (SELECT 1) one LEFT JOIN addr ON true"
+)
+
+
+async def intake_address(url: str, points, rounds: int) -> dict[str, list[float]]:
+    """Per-round p50 (ms) of the intake's address CTE (carto.signalements.address), the
+    lookup on (the built-in reverse) and skipped (an address given: the baseline), same
+    statement, same session, alternated point by point."""
+    engine = make_async_engine(url, pool_size=1, max_overflow=0)
+    out: dict[str, list[float]] = {"on": [], "off": []}
+    try:
+        async with AsyncSession(engine) as session:
+            areas = []
+            for lon, lat in points:
+                row = (
+                    await session.execute(
+                        text("SELECT insee, nom FROM commune WHERE ST_Intersects(geom,"
+                             " ST_SetSRID(ST_MakePoint(:x, :y), 4326)) LIMIT 1"),
+                        {"x": lon, "y": lat},
+                    )
+                ).first()  # fmt: skip
+                if row is not None:
+                    areas.append((lon, lat, row.insee, row.nom))
+            base = {"addr_m": ADDRESS_MAX_M, "street_m": STREET_MAX_M}
+            for lon, lat, insee, nom in areas[:20]:  # warm-up
+                params = {**base, "lon": lon, "lat": lat, "a_area_insee": insee,
+                          "a_area_name": nom, "a_skip": False}  # fmt: skip
+                await session.execute(INTAKE_PROBE, params)
+            for _ in range(rounds):
+                timings: dict[str, list[float]] = {"on": [], "off": []}
+                for lon, lat, insee, nom in areas:
+                    for key, skip in (("on", False), ("off", True)):
+                        params = {**base, "lon": lon, "lat": lat, "a_area_insee": insee,
+                                  "a_area_name": nom, "a_skip": skip}  # fmt: skip
+                        t = time.perf_counter()
+                        await session.execute(INTAKE_PROBE, params)
+                        timings[key].append(time.perf_counter() - t)
+                for key in out:
+                    out[key].append(percentile(timings[key], 0.5) * 1000)
+    finally:
+        await engine.dispose()
+    return out
+
+
 def _spread(values: list[float]) -> str:
     return f"min {min(values):.2f} / median {statistics.median(values):.2f} / max {max(values):.2f}"
 
@@ -223,6 +272,13 @@ def main() -> None:
             ).fetchone()  # type: ignore[misc]
         print(f"{n_addr} addresses, {n_streets} streets (vacuumed, analysed):", flush=True)
         full = asyncio.run(measure(url, queries, points, args.rounds))
+        # Intake points: half a few metres from an address (the usual case), half anywhere.
+        with psycopg.connect(url) as conn:
+            on_address = conn.execute(
+                "SELECT ST_X(geom) + 0.0001, ST_Y(geom) FROM geocode_address"
+                " TABLESAMPLE SYSTEM (1) REPEATABLE (5) LIMIT 200"
+            ).fetchall()
+        intake = asyncio.run(intake_address(url, on_address + points[:200], args.rounds))
     s, r = statistics.median(full["search"]), statistics.median(full["reverse"])
     result.add(Figure(f"search p95, {n_addr:,} addresses", s, "ms",
                       "same queries, empty address table", statistics.median(empty["search"]),
@@ -231,6 +287,11 @@ def main() -> None:
                       "same points, empty address table", statistics.median(empty["reverse"]),
                       "≤ 2 ms", r <= 2, full["reverse"]))  # fmt: skip
     result.add(Figure("empty statement p95 (same session)", statistics.median(full["empty"]), "ms"))
+    on, off = statistics.median(intake["on"]), statistics.median(intake["off"])
+    added = [a - b for a, b in zip(intake["on"], intake["off"], strict=True)]
+    result.add(Figure("intake address lookup, added p50 (built-in)", on - off, "ms",
+                      "the intake's address CTE skipped (address given), p50", off, "≤ 0.3 ms",
+                      on - off <= 0.3, added))  # fmt: skip
     result.add(Figure("queries with an answer", statistics.median(full["found"]) * 100, "%"))
     result.add(Figure(f"carto import addresses, {n_addr:,} rows (CLI, gzip)", load_s, "s"))
     load = os.getloadavg()
@@ -238,7 +299,9 @@ def main() -> None:
         f"{args.queries} queries and {args.queries} reverse points a round, {args.rounds} rounds;"
         f" p95 per round, search full {_spread(full['search'])} ms, empty table"
         f" {_spread(empty['search'])} ms; reverse full {_spread(full['reverse'])} ms, empty"
-        f" {_spread(empty['reverse'])} ms; {n_streets:,} streets; load average at the end"
+        f" {_spread(empty['reverse'])} ms; intake address CTE p50 on {_spread(intake['on'])}"
+        f" ms, skipped {_spread(intake['off'])} ms (same statement and session, alternated);"
+        f" {n_streets:,} streets; load average at the end"
         f" {load[0]:.1f} (2 cores shared with other engineers' work)"
     )
     print(f"results: {result.save()}")

@@ -133,6 +133,14 @@ def create_app(
     from carto.signalements.follow_page import router as follow_router  # links without account
 
     app.include_router(follow_router)
+    from carto.signalements.address import external_lookup
+    from carto.signalements.router_address import router as address_router
+
+    app.include_router(address_router, prefix="/api/v1")  # a ticket's address, for staff
+    # Intake addresses: the external provider's reverse, bounded, else the built-in one.
+    app.state.intake_address = (
+        external_lookup(make_geocoder(settings)) if settings.geocoder_url else None
+    )
     from carto.rounds.router import router as rounds_router  # crew rounds along the streets
 
     app.include_router(rounds_router, prefix="/api/v1")

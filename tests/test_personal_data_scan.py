@@ -51,6 +51,7 @@ PRIVATE = {
     "/api/v1/admin/signalements/transfers", "/api/v1/moderation/queue", "/api/v1/signalements",
     "/api/v1/services", "/api/v1/signalements/stats", "/api/v1/services/{service_id}/depot",
     "/api/v1/services/{service_id}/rounds.gpx", "/api/v1/services/{service_id}/rounds.html",
+    "/api/v1/signalements/{signalement_id}/around",
 }  # fmt: skip
 
 

@@ -61,6 +61,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/signalements/{signalement_id}/merge"): "agent",
     ("POST", "/api/v1/signalements/{signalement_id}/orientation"): "admin",
     ("POST", "/api/v1/admin/competences/{rule_id}/reroute"): "admin",
+    ("PUT", "/api/v1/signalements/{signalement_id}/address"): "agent",
     ("POST", "/api/v1/services/{service_id}/rounds"): "agent",  # or an admin of its authority
     ("PUT", "/api/v1/services/{service_id}/depot"): "admin",
 }
@@ -92,7 +93,8 @@ FINGERPRINT = """SELECT md5(string_agg(t, '|')) FROM (
     UNION ALL SELECT (SELECT count(*) || ':' || count(revoked_at) FROM api_client)
     UNION ALL SELECT (SELECT string_agg(name, ',' ORDER BY id) FROM service)
     UNION ALL SELECT (SELECT count(*) FROM service_depot)::text
-    UNION ALL SELECT (SELECT string_agg(state || ':' || supports || ':' || service_id, ','
+    UNION ALL SELECT (SELECT string_agg(state || ':' || supports || ':' || service_id
+                                        || ':' || coalesce(address_label, ''), ','
                                         ORDER BY id) FROM signalement)
     UNION ALL SELECT (SELECT count(*) FROM signalement_support)::text
     UNION ALL SELECT (SELECT count(*) FROM concertation_authority)::text) s(t)"""

@@ -18,6 +18,10 @@ from carto.geocoding.provider import Place, SearchQuery
 
 SEARCH_SQL = text(resources.files("carto.geocoding").joinpath("sql/search.sql").read_text())
 REVERSE_SQL = text(resources.files("carto.geocoding").joinpath("sql/reverse.sql").read_text())
+# Text, not a statement: the intake embeds it in its one INSERT (carto.signalements.address).
+REVERSE_IN_AREA_SQL = (
+    resources.files("carto.geocoding").joinpath("sql/reverse_in_area.sql").read_text()
+)
 ADDRESS_MAX_M = 50.0  # an address farther than this is not "the" address of the point
 STREET_MAX_M = 100.0
 MEANINGFUL = re.compile(r"[\W_]+")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from carto.deps import ReadSessionDep
+from carto.deps import PublicSessionDep
 from carto.geocoding.builtin import BuiltinGeocoder
 from carto.geocoding.external import ExternalGeocoder
 from carto.geocoding.provider import MAX_LIMIT, Geocoder, feature_collection, parse_query
@@ -36,7 +36,7 @@ def _geocoder(request: Request) -> Geocoder:
 @router.get("/geocode")
 async def geocode(
     request: Request,
-    session: ReadSessionDep,
+    session: PublicSessionDep,
     q: Annotated[str | None, Query(description="Adresse, rue, commune ou code postal")] = None,
     lon: Lon = None,
     lat: Lat = None,
@@ -51,7 +51,7 @@ async def geocode(
 @router.get("/geocode/reverse")
 async def reverse(
     request: Request,
-    session: ReadSessionDep,
+    session: PublicSessionDep,
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
 ) -> dict[str, Any]:

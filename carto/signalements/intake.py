@@ -21,9 +21,11 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carto.geocoding.provider import Place
 from carto.notifications.service import OutboxBatch, outbox_rows_sql
 from carto.personal_data import mask_contact_details
 from carto.routing.decision import RoutingDecision
+from carto.signalements import address
 from carto.signalements.models import Signalement, SignalementEvent
 from carto.signalements.schemas import SignalementCreate
 
@@ -92,10 +94,14 @@ def _cast(name: str, kind: str) -> str:
 # The two events come from one SELECT: step 1 `submitted`, step 2 `routed`, inserted in
 # that order so that their ids sort as they happened. The reporter and photo rows are
 # inserted only when given; the outbox rows are templates filled with the new ids.
-INTAKE_SQL = f"""WITH sig AS (
-    INSERT INTO signalement ({", ".join(TICKET_COLUMNS)}, geom)
-    VALUES ({", ".join(_cast("t_" + c, _TICKET_TYPES.get(c, "text")) for c in TICKET_COLUMNS)},
-            ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326))
+# The address comes from the `addr` CTE (carto.signalements.address): the built-in
+# reverse geocoding of the point, in this same statement, unless it was given.
+INTAKE_SQL = f"""WITH {address.ADDRESS_CTE}, sig AS (
+    INSERT INTO signalement ({", ".join(TICKET_COLUMNS)}, geom, {", ".join(address.COLUMNS)})
+    SELECT {", ".join(_cast("t_" + c, _TICKET_TYPES.get(c, "text")) for c in TICKET_COLUMNS)},
+           ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326),
+           {", ".join(address.ADDRESS_VALUES)}
+    FROM (SELECT 1) one LEFT JOIN addr ON true
     RETURNING id, authority_id
 ), ev AS (
     INSERT INTO signalement_event
@@ -154,9 +160,12 @@ async def insert_report(
     ip: str | None,
     outbox: Outbox | None = None,
     account_id: str | None = None,
+    found: Place | None = None,
 ) -> Stored:
     """Insert the ticket and everything that comes with it, its notifications included,
     in one statement (one round trip, one atomic write even outside a transaction).
+    Its address is the citizen's, else `found` (an external geocoder's), else the
+    built-in reverse geocoding of the point, computed by the statement itself.
 
     The notifications mention ids the statement creates: they are built for stand-in
     ids (random marks no input can foresee) and the statement puts the real ones in.
@@ -173,6 +182,7 @@ async def insert_report(
     params |= {f"r_{k}": v for k, v in rep.items()}
     params["with_reporter"] = any(v is not None for v in rep.values())
     params["photo_id"] = data.photo_id or None
+    params |= address.intake_params(decision, data.address, found)
     token = secrets.token_hex(8)
     marks = (f"id{token}s", f"id{token}e")
     stored = Signalement(id=marks[0], **ticket)

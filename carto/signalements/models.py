@@ -40,6 +40,9 @@ class Signalement(Base):
     __table_args__ = (
         CheckConstraint(f"state IN ({_STATES_SQL})", name="state_known"),
         CheckConstraint("source IN ('web', 'open311', 'demo', 'import')", name="source_known"),
+        CheckConstraint(
+            "address_source IN ('reverse', 'citizen', 'staff')", name="address_source_known"
+        ),
         Index("ix_signalement_queue", "service_id", "status", "created_at"),
         Index("ix_signalement_authority_created", "authority_id", "created_at"),
         Index("ix_signalement_geog", text("(geom::geography)"), postgresql_using="gist"),
@@ -87,6 +90,17 @@ class Signalement(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The address of the point, in the fields of a BAN feature (carto.signalements.address).
+    address_label: Mapped[str | None] = mapped_column(String(300))
+    address_type: Mapped[str | None] = mapped_column(String(20))
+    address_housenumber: Mapped[str | None] = mapped_column(String(30))
+    address_street: Mapped[str | None] = mapped_column(String(300))
+    address_postcode: Mapped[str | None] = mapped_column(String(5))
+    address_citycode: Mapped[str | None] = mapped_column(String(5))
+    address_city: Mapped[str | None] = mapped_column(String(200))
+    address_source: Mapped[str | None] = mapped_column(
+        String(10), doc="reverse (geocoded at intake), citizen (typed or picked), staff"
+    )
 
 
 class SignalementReporter(Base):
@@ -119,7 +133,7 @@ class SignalementEvent(Base):
 
     __tablename__ = "signalement_event"
     __table_args__ = (
-        CheckConstraint("kind IN ('state', 'transfer', 'merge')", name="kind_known"),
+        CheckConstraint("kind IN ('state', 'transfer', 'merge', 'address')", name="kind_known"),
         Index("ix_signalement_event_ticket", "signalement_id", "at", "id"),
     )
 

@@ -226,6 +226,7 @@ async def create_request(
     created = await create_report(
         session=session, data=data, reporter=reporter, source="open311", base_url=base,
         commit=claim is None, decision=decision,
+        address_lookup=getattr(request.app.state, "intake_address", None),
     )  # fmt: skip
     payload = [
         {"service_request_id": str(created.id), "service_notice": created.notice,

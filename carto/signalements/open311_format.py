@@ -146,7 +146,8 @@ IN_JURISDICTION = (
 REQUESTS_SQL = """
 SELECT s.id, s.state, s.status, s.category_code, s.category, s.description,
        s.authority, s.service, s.explanation, s.created_at, s.updated_at,
-       s.due_at, s.address_string, s.lat, s.lon, s.media_url, s.zipcode,
+       s.due_at, COALESCE(s.address_label, s.address_string) AS address_string,
+       s.lat, s.lon, s.media_url, s.zipcode,
        photo.photo_id, photo.content_type AS photo_type, note.public_note AS last_note
 FROM public_layers.signalement_pages s
 LEFT JOIN LATERAL (

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carto.errors import NotFound
 from carto.media.models import Photo
 from carto.media.service import photo_ref
+from carto.signalements.address import address_of
 from carto.signalements.schemas import Coded, HistoryItem, PhotoPublic, Point, SignalementPublic
 from carto.signalements.states import LABELS
 
@@ -68,6 +69,8 @@ def history_label(
     """What the history line says: the state, or where the ticket went, or what merged."""
     if kind == "transfer":
         return f"transféré à : {service}, {authority}"
+    if kind == "address":
+        return "adresse corrigée"
     if kind == "merge" and to_state != "duplicate":
         return f"le signalement n° {related_id} y a été fusionné"
     return LABELS[to_state]
@@ -103,7 +106,7 @@ def public_fields(row: Any, pictures: list[PhotoPublic], now: datetime) -> dict[
         "authority": row.authority,
         "service": row.service,
         "location": Point(coordinates=(float(row.lon), float(row.lat))),
-        "address": row.address_string,
+        "address": address_of(row),
         "description": row.description,
         "explanation": row.explanation,
         "commune": Coded(code=row.commune_insee, nom=row.commune_nom or row.commune_insee),

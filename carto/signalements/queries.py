@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carto.errors import Forbidden, InvalidInput
 from carto.routing.decision import UnknownCategory
 from carto.routing.models import Category, Service
+from carto.signalements.address import label_of
 from carto.signalements.lifecycle import Actor
 from carto.signalements.models import Signalement, SignalementReporter
 from carto.signalements.schemas import (
@@ -94,7 +95,7 @@ def _item(row: Any, now: datetime) -> QueueItem:
         id=sig.id, state=sig.state, status=sig.status, service_code=sig.category_code,
         category=row.label, service_id=sig.service_id, service=row.service,
         commune=Coded(code=sig.commune_insee, nom=row.commune_nom or sig.commune_insee),
-        address=sig.address_string, summary=_summary(sig.description),
+        address=label_of(sig), summary=_summary(sig.description),
         location=Point(coordinates=(float(row.lon), float(row.lat))),
         created_at=sig.created_at, due_at=sig.due_at,
         overdue=sig.status == "open" and sig.due_at < now, supports=sig.supports,
@@ -154,7 +155,8 @@ NEARBY_SQL = text(
     """
     WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g)
     SELECT s.id, s.state, s.service_code AS category_code, s.category AS label,
-           d.description, d.address_string, s.created_at, s.supports,
+           d.description, COALESCE(d.address_label, d.address_string) AS address_string,
+           s.created_at, s.supports,
            ST_Distance(s.geom::geography, p.g) AS distance_m
     FROM public_layers.signalements s
     JOIN public_layers.signalement_pages d ON d.id = s.id, p

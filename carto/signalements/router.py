@@ -64,7 +64,7 @@ async def create(
     reporter = ReporterInfo(user_id=user_id, ip=client_address(request))
     created = await service.create_report(
         session=session, data=data, reporter=reporter, source="web", base_url=base_url(request),
-        commit=claim is None,
+        commit=claim is None, address_lookup=getattr(request.app.state, "intake_address", None),
     )  # fmt: skip
     new_id = created.id
     public = await public_page.get_public(session=session, signalement_id=new_id)

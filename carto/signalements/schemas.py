@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 MAX_DESCRIPTION = 5000
 
@@ -69,6 +69,51 @@ class SignalementCreate(BaseModel):
     @classmethod
     def _blank_email(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+
+AddressType = Literal["housenumber", "street", "municipality"]
+
+
+class AddressPublic(BaseModel):
+    """A report's address, in the fields of a Base Adresse Nationale feature, and where it
+    came from: `reverse` (geocoded at intake), `citizen` (typed or picked), `staff`."""
+
+    label: str
+    type: AddressType | None = None
+    housenumber: str | None = None
+    street: str | None = None
+    postcode: str | None = None
+    citycode: str | None = None
+    city: str | None = None
+    source: Literal["reverse", "citizen", "staff"] | None = None
+
+
+class AddressIn(BaseModel):
+    """Staff's correction of a report's address (the label is what everyone reads)."""
+
+    label: str = Field(min_length=3, max_length=300)
+    type: AddressType | None = None
+    housenumber: str | None = Field(default=None, max_length=30, pattern=r"^\d{1,5}( ?[A-Za-z]+)?$")
+    street: str | None = Field(default=None, max_length=300)
+    postcode: str | None = Field(default=None, pattern=r"^\d{5}$")
+    citycode: str | None = Field(default=None, pattern=r"^(\d{5}|2[AB]\d{3})$")
+    city: str | None = Field(default=None, max_length=200)
+
+    @field_validator("label", "housenumber", "street", "city", mode="before")
+    @classmethod
+    def _clean(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if any(ord(c) < 32 for c in value):
+            raise ValueError("pas de caractère de contrôle dans une adresse")
+        return " ".join(value.split()) or None
+
+    @model_validator(mode="after")
+    def _typed(self) -> AddressIn:
+        """Without a type, the most precise one the fields allow."""
+        if self.type is None:
+            self.type = "housenumber" if self.housenumber else "street" if self.street else None
+        return self
 
 
 class TransitionIn(BaseModel):
@@ -136,7 +181,7 @@ class SignalementPublic(BaseModel):
     authority: str
     service: str
     location: Point
-    address: str | None
+    address: AddressPublic | None
     description: str
     explanation: str
     commune: Coded
@@ -269,3 +314,15 @@ class TransferCandidates(BaseModel):
     query: str | None
     groups: list[TransferGroup]
     limit: int
+
+
+class Around(BaseModel):
+    """Another report near a ticket, for the agent who goes there."""
+
+    id: int
+    state: str
+    service_code: str
+    category: str
+    address: str | None
+    distance_m: float
+    location: Point

@@ -25,6 +25,7 @@ from carto.routing.decision import RoutingDecision
 from carto.routing.models import Service
 from carto.routing.resolution import resolve
 from carto.signalements import notify
+from carto.signalements.address import Lookup
 from carto.signalements.intake import insert_report
 from carto.signalements.models import (
     Signalement,
@@ -75,12 +76,15 @@ async def create_report(
     commit: bool = True,
     base_url: str = "",
     decision: RoutingDecision | None = None,
+    address_lookup: Lookup | None = None,
 ) -> Created:
     """Route and store a report, in few round trips: the routing query, then the ticket
     with its reporter, events and notifications in one statement, then the commit.
     Returns the id and the routing explanation (nothing is read back). A caller that
     had to route the report already (an API key's scope check) passes its `decision`
-    for the same point, category and time, so that each report is routed once."""
+    for the same point, category and time, so that each report is routed once.
+    `address_lookup` is an external geocoder's bounded reverse (none: the built-in one,
+    inside the intake statement)."""
     if commit and _fresh(session):
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     if data.photo_id and await get_photo_ref(session=session, photo_id=data.photo_id) is None:
@@ -107,9 +111,12 @@ async def create_report(
                 signalement=sig, event=event, known=known, routing=decision, base_url=base_url
             )
 
+    found = None
+    if address_lookup is not None and not data.address:
+        found = await address_lookup(data.lon, data.lat, session)
     stored = await insert_report(
         session=session, data=data, decision=decision, when=when, source=source,
-        user_id=who.user_id, ip=who.ip, outbox=outbox, account_id=who.account_id,
+        user_id=who.user_id, ip=who.ip, outbox=outbox, account_id=who.account_id, found=found,
     )  # fmt: skip
     sig = stored.signalement
     if commit:

@@ -47,7 +47,13 @@ ACTION_LABELS = {
 REQUESTABLE = tuple(ACTION_LABELS)
 # History events other than a plain state change (signalement_event.kind), as the
 # timeline names them.
-EVENT_LABELS = {"transfer": "Transféré", "merge": "Fusionné"}
+EVENT_LABELS = {"transfer": "Transféré", "merge": "Fusionné", "address": "Adresse corrigée"}
+# Where a report's address came from (carto.signalements.address).
+ADDRESS_SOURCE_LABELS = {
+    "reverse": "trouvée d'après la position du signalement",
+    "citizen": "indiquée par le déclarant",
+    "staff": "corrigée par le service",
+}
 
 
 @dataclass(frozen=True)

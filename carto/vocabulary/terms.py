@@ -17,6 +17,7 @@ DOMAINS: Mapping[str, Mapping[str, str]] = {
     "signalement_state": {code: states.LABELS[code] for code in states.STATES},
     "signalement_action": states.ACTION_LABELS,
     "signalement_event": states.EVENT_LABELS,
+    "address_source": states.ADDRESS_SOURCE_LABELS,
     "concertation_status": status.STATUS_LABELS,
     "concertation_kind": status.KIND_LABELS,
     "concertation_phase": status.PHASE_LABELS,

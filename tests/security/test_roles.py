@@ -415,3 +415,30 @@ def test_cli_export_reads_as_the_reader(
     assert target.stat().st_size > 0 and len(used) == 1
     with psycopg.connect(used[0]) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (LOGINS["reader"],)
+
+
+async def test_reader_runs_the_geocoder_and_reads_only_public_columns(
+    demo_db: str, reader: psycopg.Connection
+) -> None:
+    """`/api/v1/geocode` reads as the reader (h003): search and reverse work on its login,
+    and the tables it was granted give it their public columns only."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from carto.db import make_async_engine
+    from carto.geocoding.builtin import BuiltinGeocoder
+    from carto.geocoding.provider import parse_query
+
+    engine = make_async_engine(_role_url(demo_db, "reader"), pool_size=1, max_overflow=0)
+    try:
+        async with AsyncSession(engine) as session:
+            found = await BuiltinGeocoder().search(parse_query("Roubaix"), session=session)
+            back = await BuiltinGeocoder().reverse(3.1779, 50.6916, session=session)
+    finally:
+        await engine.dispose()
+    assert found[0].citycode == "59512" and back[0].citycode == "59512"
+    for statement in (
+        "SELECT authority_id FROM public.commune LIMIT 1",
+        "SELECT osm_id FROM public.street_segment LIMIT 1",
+        "SELECT * FROM public.authority LIMIT 1",
+    ):
+        assert _refused(reader, statement) is errors.InsufficientPrivilege, statement

@@ -152,7 +152,7 @@ async def test_geometry_columns_and_public_view(client, session):
     assert list(view.keys()) == [
         "id", "service_code", "category", "state", "status", "authority", "authority_id",
         "service", "commune", "commune_nom", "arrondissement", "created_at", "updated_at",
-        "supports", "geom", "geom_3857",
+        "supports", "geom", "geom_3857", "address", "postcode",
     ]  # fmt: skip
     assert (view["authority"], view["commune_nom"], view["status"]) == (
         "Roubaix",

@@ -25,6 +25,7 @@ SHOWN = (
     "signalement_state",
     "signalement_action",
     "signalement_event",
+    "address_source",
     "answer_status",
     "contribution_kind",
     "concertation_status",

@@ -11,6 +11,35 @@ export interface HistoryEntry {
   to_service?: string | null;
 }
 
+/** A report's address, in the fields of a Base Adresse Nationale feature. */
+export interface Address {
+  label: string;
+  type?: "housenumber" | "street" | "municipality" | null;
+  housenumber?: string | null;
+  street?: string | null;
+  postcode?: string | null;
+  citycode?: string | null;
+  city?: string | null;
+  source?: "reverse" | "citizen" | "staff" | null;
+}
+
+/** Another report near a ticket (the agent's "around"). */
+export interface Around {
+  id: number;
+  state: string;
+  service_code: string;
+  category: string;
+  address: string | null;
+  distance_m: number;
+  location: { type: "Point"; coordinates: [number, number] };
+}
+
+/** The one line to show for an address, whichever shape the API gave. */
+export function addressLabel(a: string | Address | null | undefined): string | null {
+  if (!a) return null;
+  return typeof a === "string" ? a : a.label;
+}
+
 export interface Photo {
   url: string;
   thumbnail_url?: string | null;
@@ -39,7 +68,7 @@ export interface Signalement {
   photo?: Photo | string | null;
   photo_url?: string | null;
   supports?: number;
-  address?: string | null;
+  address?: string | Address | null;
   duplicate_of?: number | null;
 }
 
@@ -58,6 +87,7 @@ export interface QueueItem {
   summary?: string | null;
   category?: string;
   supports?: number;
+  address?: string | null;
 }
 
 export interface Reporter {

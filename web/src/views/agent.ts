@@ -14,6 +14,7 @@ import { roundForm } from "../widgets/rounds";
 import { locate, signalementSummary, timeline } from "../widgets/signalement";
 import { mergeForm, transferForm, transitionForm } from "../widgets/ticket_actions";
 import { mountSearch } from "../widgets/search";
+import { ticketPlace } from "../widgets/ticket_place";
 import type { Reporter } from "../api/signalements";
 import { isOpenCode } from "../api/vocabulary";
 
@@ -131,7 +132,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
         { "data-label": "Signalement" },
         h("strong", null, i.category ?? i.service_code),
         h("br"),
-        nameOf(i.commune),
+        i.address || nameOf(i.commune),
         i.summary ? h("span", { class: "meta clamp" }, ` — ${i.summary}`) : "",
       ),
       h("td", { "data-label": "État" }, h("span", { class: `badge state-${i.state}` }, stateLabel(i.state))),
@@ -193,6 +194,7 @@ export async function ticketView(ctx: ViewContext): Promise<void> {
     h("p", { class: "crumb" }, h("a", { href: "/agent" }, "Retour à la file")),
     heading(`Signalement n° ${s.reference ?? s.id}`),
     ...(await signalementSummary(s)),
+    await ticketPlace(map, s, reload),
     reporterBlock(s.reporter),
     h("h2", null, "Historique"),
     timeline(s.history),

@@ -1,7 +1,7 @@
 // A report's summary, timeline and map marker, shared by the public follow-up page
 // and the agent's ticket.
 
-import type { HistoryEntry, Photo, Signalement } from "../api/signalements";
+import { addressLabel, type HistoryEntry, type Photo, type Signalement } from "../api/signalements";
 import { categoryLabel } from "../api/categories";
 import { termLabel, terms } from "../api/vocabulary";
 import { formatDateTime, formatDay, h } from "../dom";
@@ -61,7 +61,7 @@ export async function signalementSummary(s: Signalement): Promise<HTMLElement[]>
       h("dt", null, "Traité par"),
       h("dd", null, [nameOf(s.authority), nameOf(s.service)].filter(Boolean).join(" — ") || "—"),
       nameOf(s.commune) ? [h("dt", null, "Commune"), h("dd", null, nameOf(s.commune))] : null,
-      s.address ? [h("dt", null, "Adresse"), h("dd", null, s.address)] : null,
+      addressLabel(s.address) ? [h("dt", null, "Adresse"), h("dd", { "data-testid": "address" }, addressLabel(s.address))] : null,
       s.duplicate_of
         ? [h("dt", null, "Doublon de"), h("dd", null, h("a", { href: `/suivi/${s.duplicate_of}` }, `n° ${s.duplicate_of}`))]
         : null,
