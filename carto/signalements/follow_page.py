@@ -25,6 +25,7 @@ from carto.notifications.follow_link import PATH, FollowClaim, verify
 from carto.routing.models import Service
 from carto.signalements import lifecycle, public_page
 from carto.signalements.models import Signalement
+from carto.signalements.schemas import AddressPublic
 from carto.signalements.states import ACTION_LABELS, CLOSED, LABELS
 
 router = APIRouter(tags=["signalements"], include_in_schema=False)
@@ -68,12 +69,18 @@ async def _claimed(
     return claim, sig
 
 
+def _address_label(address: AddressPublic | str | None) -> str:
+    if isinstance(address, AddressPublic):
+        return address.label
+    return address or "non précisée"
+
+
 async def _ticket(session: AsyncSession, sig: Signalement, token: str, notice: str) -> HTMLResponse:
     page = await public_page.get_public(session=session, signalement_id=sig.id)
     lines = [
         f"<p>{escape(notice)}</p>" if notice else "",
         f"<p><strong>{escape(page.category)}</strong> — état : {escape(page.state_label)}</p>",
-        f"<p>Adresse : {escape(page.address or 'non précisée')}</p>",
+        f"<p>Adresse : {escape(_address_label(page.address))}</p>",
         f"<p>Description : {escape(page.description)}</p>",
         f"<p>Routage : {escape(page.explanation)}</p>",
         "<h2>Historique</h2><ul>",
