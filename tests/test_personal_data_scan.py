@@ -206,7 +206,8 @@ def _fill(seeded: Seeded, path: str) -> list[str]:
         "service_code": ["voirie", "proprete"], "ref": ids["ref"], "slug": ids["slug"],
         "contribution_id": ids["contribution"], "layer_id": ids["layer_id"],
         "extension": list(FORMATS), "ext": ["json", "xml"],
-        "service_id": ["1"],  # staff routes: 401 anonymously
+        "service_id": ["1"], "rule_id": ["1"],  # staff routes: 401 anonymously
+        "token": ["x"],  # the signed follow link: a bad token is refused
         "layer": sorted(public_views(ids["db"][0])) if path.startswith("/exports/")
         else list(TILE_LAYERS),
     }  # fmt: skip

@@ -32,6 +32,7 @@ from carto.errors import CartoError
 from carto.ops.backup import DUMP, SECRET, client_command, read_manifest, sha256_of
 from carto.ops.inventory import differences, table_sums, user_tables
 from carto.roles import GROUPS
+from carto.tiles.maintenance import vacuum_tile_tables
 
 # pg_restore's table of contents entries left out (see the module docstring).
 SKIPPED_ENTRIES = re.compile(r" (EXTENSION|COMMENT - EXTENSION|DEFAULT ACL) ")
@@ -68,8 +69,7 @@ def restore(url: str, file: Path, *, force: bool = False) -> dict[str, Any]:
     upgrade(url)
     _grant_roles(url)
     migrated = time.monotonic()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")  # restored pages all-visible, statistics built
+    vacuum_tile_tables(url, whole_database=True)  # pages all-visible, statistics built
     return {
         **manifest,
         "restore_seconds": round(restored - started, 2),

@@ -11,6 +11,8 @@ migration e001 keep the pages of new reports visible after a small share of writ
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 
 from carto.db import libpq_url
@@ -25,9 +27,26 @@ TILE_TABLES = (
 )
 
 
-def vacuum_tile_tables(url: str) -> None:
-    """VACUUM (ANALYZE) the tile tables: their pages all-visible, their statistics fresh.
+def vacuum_tile_tables(url: str, *, whole_database: bool = False) -> None:
+    """VACUUM (ANALYZE) the tile tables (or the whole database): their pages all-visible,
+    their statistics fresh.
 
-    VACUUM cannot run in a transaction, hence a connection of its own in autocommit."""
+    VACUUM cannot run in a transaction, hence a connection of its own in autocommit. A
+    VACUUM marks a page all-visible only if no snapshot older than its rows is open; right
+    after a bulk load autovacuum's own ANALYZE of a fresh table often holds one, and the
+    VACUUM then leaves the pages as they were. So the tile tables are vacuumed again, a
+    few times, until `tiles.heat_point` is all-visible (or a live app keeps writing)."""
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute(f"VACUUM (ANALYZE) {', '.join(TILE_TABLES)}")
+        conn.execute("VACUUM (ANALYZE)" if whole_database else f"VACUUM (ANALYZE) {TABLES}")
+        for _ in range(RETRIES):
+            visible, pages = conn.execute(VISIBILITY).fetchone()  # type: ignore[misc]
+            if visible >= pages:
+                return
+            time.sleep(RETRY_PAUSE_S)
+            conn.execute(f"VACUUM {TABLES}")
+
+
+TABLES = ", ".join(TILE_TABLES)
+RETRIES = 10
+RETRY_PAUSE_S = 0.5
+VISIBILITY = "SELECT relallvisible, relpages FROM pg_class WHERE oid = 'tiles.heat_point'::regclass"

@@ -153,8 +153,10 @@ async def test_staff_correct_the_address_others_get_403_and_nothing_changes(clie
 
 async def test_the_agent_sees_the_reports_around(client, session):
     await _no_places(session)
-    first = await new_ticket(client)
-    near = await new_ticket(client, ROUBAIX[0] + 0.0005, ROUBAIX[1])  # ~35 m east
+    # A spot of Roubaix no other test reports at: the nearest five are these two's.
+    spot = (3.1850, 50.6930)
+    first = await new_ticket(client, *spot)
+    near = await new_ticket(client, spot[0] + 0.0005, spot[1])  # ~35 m east
     agent = await login(client, AGENT)
     resp = await client.get(f"/api/v1/signalements/{first['id']}/around", headers=agent)
     assert resp.status_code == 200
