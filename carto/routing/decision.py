@@ -114,6 +114,11 @@ class RoutingDecision:
     rule_status: str = CONFIRMED
     legal_basis: str | None = None
 
+    @property
+    def rule_kind(self) -> str:
+        """`default` (a legal default) or `confirmed`: the metrics' label, in English."""
+        return "default" if self.rule_status == DEFAULT else "confirmed"
+
 
 def with_article(name: str) -> str:
     """'Métropole de Lyon' -> 'la Métropole de Lyon'; proper names stay bare."""
