@@ -72,46 +72,54 @@ def figure(result: Result, name: str, runs: list[float], base_name: str, base: l
           f"max {max(base):.1f} s", flush=True)  # fmt: skip
 
 
-def main(points: int, rounds: int) -> None:
+def report(points: int, runs: dict[str, list[float]], cells: int, seeded: float,
+           load_before: float) -> Result:  # fmt: skip
+    """The figures so far, saved (after every round: a long run interrupted keeps them)."""
     name = "heat_rebuild" if points < 10_000_000 else "heat_rebuild_10m"
-    result = Result(name, params={"points": points, "rounds": rounds})
-    load_before = os.getloadavg()
+    done = len(runs["current"])
+    result = Result(name, params={"points": points, "rounds": done})
+    goal = points >= 10_000_000
+    base_name = "former rebuild, same run"
+    figure(result, f"heat grid rebuild, {points:,} points", runs["full"], base_name,
+           runs["baseline"], goal)  # fmt: skip
+    figure(result, f"heat grid rebuild, {points:,} points, heat_point current (restore)",
+           runs["current"], base_name, runs["baseline"], goal)  # fmt: skip
+    result.notes.append(
+        f"{points:,} points (10 % MEL, 90 % France), {cells:,} grid rows, seeded in "
+        f"{seeded:.0f} s; grids equal row for row; {done} rounds; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores shared by "
+        "eight engineers)"
+    )
+    print(f"saved {result.save()}", flush=True)
+    return result
+
+
+def main(points: int, rounds: int) -> None:
+    load_before = os.getloadavg()[0]
+    runs: dict[str, list[float]] = {"baseline": [], "full": [], "current": []}
     with bench_database("heat") as url, psycopg.connect(url, autocommit=True) as conn:
         conn.add_notice_handler(lambda _: None)
         seeded = seed(conn, points)
         conn.execute(BASELINE_SQL.read_text())
-        baseline: list[float] = []
-        full: list[float] = []
-        current: list[float] = []
         for r in range(rounds):
-            baseline.append(timed(conn, "SELECT tiles.rebuild_heat_baseline(%(l)s)"))
+            runs["baseline"].append(timed(conn, "SELECT tiles.rebuild_heat_baseline(%(l)s)"))
             if r == 0:
                 conn.execute("CREATE TEMP TABLE kept AS SELECT * FROM tiles.heat_cell "
                              "WHERE layer = %(l)s", {"l": LAYER})  # fmt: skip
             conn.execute("DELETE FROM tiles.heat_point WHERE layer = %(l)s", {"l": LAYER})
             conn.execute("VACUUM tiles.heat_point")
-            full.append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
-            current.append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
+            runs["full"].append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
+            runs["current"].append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
             if r == 0:
                 differ = conn.execute(DIFF, {"l": LAYER}).fetchone()[0]  # type: ignore[index]
                 assert differ == 0, f"{differ} grid rows differ from the baseline's"
-            print(f"  round {r + 1}: baseline {baseline[-1]:.1f} s, set-based {full[-1]:.1f} s,"
-                  f" with heat_point current {current[-1]:.1f} s", flush=True)  # fmt: skip
-        cells = conn.execute(
-            "SELECT count(*) FROM tiles.heat_cell WHERE layer = %(l)s", {"l": LAYER}
-        ).fetchone()[0]  # type: ignore[index]
-    goal = points >= 10_000_000
-    base_name = "former rebuild, same run"
-    figure(result, f"heat grid rebuild, {points:,} points", full, base_name, baseline, goal)
-    figure(result, f"heat grid rebuild, {points:,} points, heat_point current (restore)",
-           current, base_name, baseline, goal)  # fmt: skip
-    result.notes.append(
-        f"{points:,} points (10 % MEL, 90 % France), {cells:,} grid rows, seeded in "
-        f"{seeded:.0f} s; grids equal row for row; {rounds} rounds; load average "
-        f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores shared by "
-        "eight engineers)"
-    )
-    print(f"saved {result.save()}")
+            print(f"  round {r + 1}: baseline {runs['baseline'][-1]:.1f} s, set-based "
+                  f"{runs['full'][-1]:.1f} s, with heat_point current "
+                  f"{runs['current'][-1]:.1f} s", flush=True)  # fmt: skip
+            cells = conn.execute(
+                "SELECT count(*) FROM tiles.heat_cell WHERE layer = %(l)s", {"l": LAYER}
+            ).fetchone()[0]  # type: ignore[index]
+            report(points, runs, cells, seeded, load_before)
 
 
 if __name__ == "__main__":
