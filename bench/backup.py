@@ -8,7 +8,9 @@ the heat grid and the stored point index as intake would). Then `backup` and
 `restore` into a second fresh cluster, each timed. Baselines in the same run: a bare
 `pg_dump -Fc` of the same database (what the manifest's counting and checksums add),
 and rebuilding the heat grid of the restored database (what restoring it instead of
-copying it would cost).
+copying it would cost; its point index is current there, so the set-based rebuild
+rewrites only the grid). At 1,000,000 reports on a quiet 2-core machine: growing ~3 min,
+backup and restore ~15 s and ~30 s (200,120 reports: 3.1 s and 6.0 s).
 """
 
 from __future__ import annotations
@@ -44,10 +46,17 @@ FROM (SELECT * FROM signalement ORDER BY id LIMIT 200) s, generate_series(1, %s)
 
 
 def grow(url: str, target: int) -> float:
+    """Copy reports up to `target`, the tile trigger off, then one set-based rebuild of the
+    heat grid and point index (the trigger, row by row, took ~11 minutes a million)."""
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        while (n := conn.execute("SELECT count(*) FROM signalement").fetchone()[0]) < target:  # type: ignore[index]
-            conn.execute(GROW, (max(1, min(50, (target - n) // 200)),))  # lock table: 10k rows
+        conn.execute("ALTER TABLE signalement DISABLE TRIGGER tiles_signalements")
+        try:
+            while (n := conn.execute("SELECT count(*) FROM signalement").fetchone()[0]) < target:  # type: ignore[index]
+                conn.execute(GROW, (max(1, min(50, (target - n) // 200)),))  # 10k rows a turn
+        finally:
+            conn.execute("ALTER TABLE signalement ENABLE TRIGGER tiles_signalements")
+        conn.execute("SELECT tiles.rebuild_heat('signalements')")
         conn.execute("SELECT tiles.fold_heat(interval '0')")
         conn.execute("VACUUM ANALYZE")
     return time.perf_counter() - started

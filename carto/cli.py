@@ -332,6 +332,10 @@ def _serve(settings: Settings, url: str, workers: int = 1) -> None:
         os.environ["CARTO_APP_DATABASE_URL"] = roles.app
         os.environ["CARTO_READER_DATABASE_URL"] = roles.reader
         os.environ["CARTO_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+        if settings.metrics_token:  # a scrape sums every process (carto.ops.multiproc)
+            from carto.ops.multiproc import prepare
+
+            prepare(Path(settings.data_dir).resolve() / "metrics-processes")
         uvicorn.run(
             "carto.asgi:create_app_from_env", factory=True, workers=workers,
             **_uvicorn_options(settings),

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from carto.metrics import JOB_RUNS, JOB_SECONDS
 
 log = logging.getLogger("carto.scheduler")
 
@@ -44,11 +47,15 @@ class Scheduler:
         for job in self.jobs:
             if due.get(job.name, now) > now:
                 continue
+            started = time.perf_counter()
             try:
                 found = bool(await job.run(self.engine))
+                result = "work" if found else "idle"
             except Exception:
                 log.exception("tâche périodique %s : erreur, nouvel essai bientôt", job.name)
-                found = False
+                found, result = False, "error"
+            JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+            JOB_RUNS.labels(job.name, result).inc()
             busy = busy or found
             due[job.name] = now if found else now + job.every_s
         return busy

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     notifications_backoff_s: float = 30.0
     notifications_lease_s: float = 120.0
     notifications_poll_s: float = 2.0
+    worker_metrics_port: int | None = Field(
+        default=None,
+        description="Port of `carto worker`'s /metrics (with CARTO_METRICS_TOKEN); unset: none.",
+    )
+    worker_metrics_host: str = "127.0.0.1"
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None

@@ -116,7 +116,14 @@ async def run_standalone(settings: Settings, url: str, *, once: bool = False) ->
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         log.info("worker de notifications en marche (Ctrl-C pour arrêter)")
-        await Scheduler(engine, jobs(engine, settings)).run(stop)
+        from carto.ops.worker_metrics import serve_worker_metrics
+
+        stop_metrics = await serve_worker_metrics(settings, engine)
+        try:
+            await Scheduler(engine, jobs(engine, settings)).run(stop)
+        finally:
+            if stop_metrics is not None:
+                await stop_metrics()
         return 0
     finally:
         await engine.dispose()

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from carto.metrics import OUTBOX_DELIVERIES, OUTBOX_FAILURES
 from carto.notifications.senders import Delivery, DeliveryError, Sender
 
 log = logging.getLogger("carto.notifications")
@@ -124,6 +125,7 @@ class OutboxWorker:
         except Exception as exc:
             permanent = isinstance(exc, DeliveryError) and exc.permanent
             error = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+            OUTBOX_FAILURES.labels(delivery.channel, str(permanent).lower()).inc()
             log.warning(
                 "notification %s: échec (essai %s) : %s", delivery.id, delivery.attempts, error
             )
@@ -140,6 +142,7 @@ class OutboxWorker:
                     },
                 )
             return False
+        OUTBOX_DELIVERIES.labels(delivery.channel).inc()
         async with self.engine.begin() as conn:
             done = await conn.execute(_SENT, {"id": delivery.id, "token": token})
         if getattr(done, "rowcount", 1) == 0:

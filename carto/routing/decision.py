@@ -136,6 +136,11 @@ class RoutingDecision:
     legal_basis: str | None = None
     via_contact: bool = False  # the authority's front desk, by e-mail (no Carto account)
 
+    @property
+    def rule_kind(self) -> str:
+        """`default` (a legal default) or `confirmed`: the metrics' label, in English."""
+        return "default" if self.rule_status == DEFAULT else "confirmed"
+
 
 def with_article(name: str) -> str:
     """'Métropole de Lyon' -> 'la Métropole de Lyon'; proper names stay bare."""

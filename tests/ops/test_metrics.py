@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from carto.app import create_app
 from carto.embedded import free_port
+from carto.routing.decision import DEFAULT
 from carto.settings import Settings
 from carto.worker import make_worker
 from tests.conftest import serve_in_thread
@@ -123,6 +124,10 @@ def test_routing_decisions_and_refusals_are_counted(served: str) -> None:
 
     decided = "carto_routing_decisions_total"
     assert total(decided, after) - total(decided, before) == 1
+    answer = ok.json()
+    kind = "default" if answer["rule_status"] == DEFAULT else "confirmed"
+    labels = {"level": answer["level"], "kind": kind}
+    assert value(after, decided, **labels) - value(before, decided, **labels) == 1
     failed = ("carto_routing_failures_total", (("error", "OutsideTerritory"),))
     assert after.get(failed, 0) - before.get(failed, 0) == 1
 
@@ -137,7 +142,9 @@ def test_the_grafana_dashboard_reads_only_metrics_that_exist(served: str) -> Non
     }
     httpx.get(f"{served}/api/v1/routing/preview", params={"lon": 0, "lat": 0, "service_code": "x"})
     scraped = httpx.get(f"{served}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
-    declared = set(re.findall(r"^# TYPE (carto_[a-z_]+)", scraped, re.M))
+    types = re.findall(r"^# TYPE (carto_[a-z_]+) ([a-z]+)", scraped, re.M)
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum")}
+    declared = {n + s for n, kind in types for s in ("", *suffixes.get(kind, ()))}
     series = set(re.findall(r"^(carto_[a-z_]+)", scraped, re.M))
-    assert len(used) >= 10
+    assert len(used) >= 14
     assert used <= declared | series, used - declared - series

@@ -72,18 +72,27 @@ BEGIN
     RETURN moved;
 END $$;
 
--- Recompute a point layer's heat grid from its view in bulk (initial load, bulk imports).
--- Each level is summed from the one below it in temporary tables, into a fresh unindexed
--- table that is indexed once and swapped in as the layer's partition of tiles.heat_cell
--- (row-by-row index upkeep cost minutes for a million points). Writers are held off
--- (SHARE on the delta table) so that no delta is both folded in and left pending.
+-- Recompute a point layer's heat grid from its view in bulk (initial load, bulk imports,
+-- restores), set-based: the view is read once into tiles.heat_point; the finest level is
+-- one aggregate of it and each coarser level one aggregate of the level below, on integer
+-- keys (the dims as ranks in the key's "C" order, '' for the totals first), so that no
+-- hash nor sort compares text; the levels are merged in key order into a fresh unindexed
+-- table that is indexed once and swapped in as the layer's partition of tiles.heat_cell.
+-- Writers are held off (SHARE on the delta table) so that no delta is both folded in and
+-- left pending. bench/heat_rebuild.py measures it against the former text-keyed rebuild.
 -- In the format() strings, '''' is one quote in the generated SQL.
 CREATE OR REPLACE FUNCTION tiles.rebuild_heat(p_layer text) RETURNS bigint
-LANGUAGE plpgsql SET jit = off AS $$
+-- enable_nestloop off: the differences below are hash anti-joins; with stale statistics
+-- (a layer just emptied) the planner took a nested loop over heat_point per view row.
+LANGUAGE plpgsql SET jit = off SET work_mem = '1GB' SET maintenance_work_mem = '1GB'
+SET enable_nestloop = off AS $$
 DECLARE
     cfg tiles.point_layer;
     lv integer;
     total bigint;
+    da text[];
+    db text[];
+    parts text[];
     part text := 'heat_cell_' || substr(md5(p_layer), 1, 12);
 BEGIN
     SELECT * INTO STRICT cfg FROM tiles.point_layer WHERE layer = p_layer;
@@ -91,46 +100,82 @@ BEGIN
     PERFORM tiles.touch_layer(p_layer);
     DELETE FROM tiles.heat_delta WHERE layer = p_layer;
     DELETE FROM tiles.heat_cell_default WHERE layer = p_layer;
-    DELETE FROM tiles.heat_point WHERE layer = p_layer;
     DELETE FROM tiles.heat_stats WHERE layer = p_layer;
+    -- tiles.heat_point follows the view by difference: rewriting every row with its
+    -- index upkeep cost most of a rebuild, while after a restore or a re-import few or
+    -- no rows differ.
     EXECUTE format(
-        'INSERT INTO tiles.heat_point SELECT * FROM ('
-        ' SELECT %L, id::text, ST_X(p), ST_Y(p), ST_XMin(b),'
-        ' ST_YMin(b), ST_XMax(b), ST_YMax(b), coalesce(nullif((%I)::text, ''''), ''-''),'
-        ' coalesce(nullif((%I)::text, ''''), ''-''), coalesce((%I)::double precision, 0)'
+        'CREATE TEMPORARY TABLE heat_fresh ON COMMIT DROP AS'
+        ' SELECT %L::text AS layer, id::text AS id, ST_X(p) AS x, ST_Y(p) AS y,'
+        ' ST_XMin(b) AS bxmin, ST_YMin(b) AS bymin, ST_XMax(b) AS bxmax, ST_YMax(b) AS bymax,'
+        ' coalesce(nullif((%I)::text, ''''), ''-'') AS dim_a,'
+        ' coalesce(nullif((%I)::text, ''''), ''-'') AS dim_b,'
+        ' coalesce((%I)::double precision, 0) AS w'
         ' FROM (SELECT v.*, ST_PointOnSurface(v.geom_3857) AS p, v.geom_3857::box2d AS b'
-        '       FROM %s v WHERE v.geom_3857 IS NOT NULL) s) r ORDER BY 2',
+        '       FROM %s v WHERE v.geom_3857 IS NOT NULL) s',
         p_layer, cfg.dim_a, cfg.dim_b, cfg.weight, cfg.source);
     GET DIAGNOSTICS total = ROW_COUNT;
-    CREATE TEMPORARY TABLE heat_level ON COMMIT DROP AS
-    SELECT dim_a, tiles.heat_max_level()::smallint AS level, cy, cx, dim_b,
-           count(*)::integer AS n, sum(w) AS w
-    FROM (SELECT dim_a, dim_b, w, tiles.tile_x(x, tiles.heat_max_level()) AS cx,
+    ANALYZE heat_fresh;
+    IF NOT EXISTS (SELECT 1 FROM tiles.heat_point WHERE layer = p_layer) THEN
+        INSERT INTO tiles.heat_point (layer, id, x, y, bxmin, bymin, bxmax, bymax, dim_a, dim_b, w)
+        SELECT * FROM heat_fresh ORDER BY id COLLATE "C";  -- a first build: no difference
+    ELSE
+        DELETE FROM tiles.heat_point h
+        WHERE h.layer = p_layer AND NOT EXISTS (
+            SELECT 1 FROM heat_fresh f
+            WHERE f.id = h.id
+              AND (f.x, f.y, f.bxmin, f.bymin, f.bxmax, f.bymax, f.dim_a, f.dim_b, f.w)
+                = (h.x, h.y, h.bxmin, h.bymin, h.bxmax, h.bymax, h.dim_a, h.dim_b, h.w));
+        INSERT INTO tiles.heat_point (layer, id, x, y, bxmin, bymin, bxmax, bymax, dim_a, dim_b, w)
+        SELECT f.* FROM heat_fresh f
+        WHERE NOT EXISTS (SELECT 1 FROM tiles.heat_point h WHERE h.layer = p_layer AND h.id = f.id)
+        ORDER BY f.id COLLATE "C";
+    END IF;
+    DROP TABLE heat_fresh;
+    -- Dims as ranks in the key's "C" order, '' (the totals) first: integer keys hash and
+    -- sort several times faster than text, and sorting ranks sorts the text.
+    SELECT array_agg(d ORDER BY d COLLATE "C") INTO da
+    FROM (SELECT DISTINCT dim_a AS d FROM tiles.heat_point WHERE layer = p_layer
+          UNION SELECT '') s;
+    SELECT array_agg(d ORDER BY d COLLATE "C") INTO db
+    FROM (SELECT DISTINCT dim_b AS d FROM tiles.heat_point WHERE layer = p_layer
+          UNION SELECT '') s;
+    CREATE TEMPORARY TABLE heat_level_@HEAT_MAX_LEVEL@ ON COMMIT DROP AS
+    SELECT coalesce(a, 1) AS a, tiles.heat_max_level()::smallint AS level, cy, cx,
+           coalesce(b, 1) AS b, count(*)::integer AS n, sum(w) AS w
+    FROM (SELECT array_position(da, dim_a) AS a, array_position(db, dim_b) AS b, w,
+                 tiles.tile_x(x, tiles.heat_max_level()) AS cx,
                  tiles.tile_y(y, tiles.heat_max_level()) AS cy
           FROM tiles.heat_point WHERE layer = p_layer) p
-    GROUP BY dim_a, cy, cx, dim_b;
-    CREATE TEMPORARY TABLE heat_stage ON COMMIT DROP AS SELECT * FROM heat_level;
+    GROUP BY GROUPING SETS ((a, cy, cx, b), (cy, cx));
+    parts := ARRAY['SELECT * FROM heat_level_' || tiles.heat_max_level()];
     FOR lv IN REVERSE tiles.heat_max_level() - 1..tiles.heat_min_level() LOOP
-        CREATE TEMPORARY TABLE heat_next ON COMMIT DROP AS
-        SELECT dim_a, lv::smallint AS level, cy / 2 AS cy, cx / 2 AS cx, dim_b,
-               sum(n)::integer AS n, sum(w) AS w
-        FROM heat_level GROUP BY dim_a, cy / 2, cx / 2, dim_b;
-        DROP TABLE heat_level;
-        ALTER TABLE heat_next RENAME TO heat_level;
-        INSERT INTO heat_stage SELECT * FROM heat_level;
+        EXECUTE format(
+            'CREATE TEMPORARY TABLE %I ON COMMIT DROP AS'
+            ' SELECT a, %s::smallint AS level, cy >> 1 AS cy, cx >> 1 AS cx, b,'
+            '        sum(n)::integer AS n, sum(w) AS w'
+            ' FROM %I GROUP BY a, cy >> 1, cx >> 1, b',
+            'heat_level_' || lv, lv, 'heat_level_' || (lv + 1));
+        parts := parts || ('SELECT * FROM heat_level_' || lv);
     END LOOP;
     EXECUTE format('DROP TABLE IF EXISTS tiles.%I', part || '_new');
     EXECUTE format('CREATE TABLE tiles.%I (LIKE tiles.heat_cell)', part || '_new');
+    -- In key order, so that the primary key is built on sorted rows. The key packed in one
+    -- bigint (rank a | level | cy | cx | rank b: 11 + 5 + 2 x 18 + 11 bits) sorts with
+    -- PostgreSQL's integer sort, several times faster than comparing five columns; with
+    -- 2,048 values of a dim or more (or levels past 18), the five columns.
     EXECUTE format(
         'INSERT INTO tiles.%I (layer, dim_a, level, cy, cx, dim_b, n, w)'
-        ' SELECT $1, dim_a, level, cy, cx, dim_b, n, w FROM ('
-        '   SELECT dim_a, level, cy, cx, dim_b, n, w FROM heat_stage'
-        '   UNION ALL'
-        '   SELECT '''', level, cy, cx, '''', sum(n), sum(w) FROM heat_stage'
-        '   GROUP BY level, cy, cx) s ORDER BY dim_a COLLATE "C", level, cy, cx, dim_b COLLATE "C"',
-        part || '_new') USING p_layer;
-    DROP TABLE heat_stage;
-    DROP TABLE heat_level;
+        ' SELECT $1, $2[a], level, cy, cx, $3[b], n, w FROM (%s) s'
+        ' ORDER BY %s', part || '_new', array_to_string(parts, ' UNION ALL '),
+        CASE WHEN greatest(cardinality(da), cardinality(db)) < 2048 AND tiles.heat_max_level() <= 18
+             THEN '(a::bigint << 52) | (level::bigint << 47) | (cy::bigint << 29)'
+                  ' | (cx::bigint << 11) | b'
+             ELSE 'a, level, cy, cx, b' END)
+        USING p_layer, da, db;
+    FOR lv IN tiles.heat_min_level()..tiles.heat_max_level() LOOP
+        EXECUTE format('DROP TABLE %I', 'heat_level_' || lv);  -- a migration rebuilds twice
+    END LOOP;
     EXECUTE format('ALTER TABLE tiles.%I ADD CHECK (layer = %L)', part || '_new', p_layer);
     EXECUTE format('ALTER TABLE tiles.%I ADD PRIMARY KEY (layer, dim_a, level, cy, cx, dim_b)',
                    part || '_new');
