@@ -36,7 +36,7 @@ from carto.concertations.schemas import (
 )
 from carto.concertations.service import can_moderate, status_of
 from carto.concertations.status import author_name
-from carto.errors import Forbidden, InvalidInput, NotFound
+from carto.errors import InvalidInput, NotFound
 
 MAX_DEPTH = 6
 
@@ -81,14 +81,17 @@ async def cast_vote(
     """Agree or disagree; a second vote by the same participant replaces the first.
 
     A vote from an account whose address is unconfirmed is stored flagged
-    `unconfirmed`: the counters and the synthesis leave it out until confirmation."""
+    `unconfirmed`: the counters and the synthesis leave it out until confirmation. The
+    author's vote on their own contribution is stored flagged `own` and never counted
+    (the contract takes one vote per participant; migration v017)."""
     c, k = await _open(session, contribution_id)
-    if c.author_id == principal.user_id:
-        raise Forbidden("Vous ne pouvez pas voter pour votre propre contribution.")
+    own = c.author_id == principal.user_id
     outside = await declared_outside(
         session=session, concertation_id=k.id, user_id=principal.user_id
     )
     flags = ["outside_perimeter"] if outside else []
+    if own:
+        flags.append("own")
     confirmed = await session.scalar(
         select(User.email_verified).where(User.id == principal.user_id)
     )
@@ -128,7 +131,7 @@ async def cast_vote(
     votes_for, votes_against, _ = await _counts(session, c.id)
     return VoteResult(
         contribution_id=c.id, value=data.value, reason=data.reason, replaced=not inserted,
-        votes_for=votes_for, votes_against=votes_against, counted=bool(confirmed),
+        votes_for=votes_for, votes_against=votes_against, counted=bool(confirmed) and not own,
     )  # fmt: skip
 
 

@@ -311,7 +311,9 @@ class VoteResult(BaseModel):
     votes_for: int
     votes_against: int
     counted: bool = Field(
-        default=True, description="false until the voter's e-mail address is confirmed"
+        default=True,
+        description="false until the voter's e-mail address is confirmed, and always on the "
+        "voter's own contribution (kept, never counted)",
     )
 
 

@@ -18,9 +18,12 @@ def _votes_for(conn: psycopg.Connection, contribution: int) -> int:
 
 def test_upgrade_and_downgrade_keep_vote_counters_right(server_url: str) -> None:
     with scratch_demo_db(server_url, "carto_v016") as url:
-        command.downgrade(alembic_config(url), "accountsecurity@-1")
+        command.downgrade(alembic_config(url), "accountsecurity@-2")
         with psycopg.connect(url, autocommit=True) as conn:
-            cid = conn.execute("SELECT min(id) FROM contribution").fetchone()[0]  # type: ignore[index]
+            cid = conn.execute(  # one its author did not vote on (v017 leaves those out)
+                "SELECT min(c.id) FROM contribution c WHERE NOT EXISTS (SELECT 1 FROM"
+                " contribution_vote v WHERE v.contribution_id = c.id AND v.user_id = c.author_id)"
+            ).fetchone()[0]  # type: ignore[index]
             before = _votes_for(conn, cid)
             user = conn.execute(
                 "INSERT INTO app_user (email, pseudonym, password_hash, is_active,"
@@ -47,7 +50,7 @@ def test_upgrade_and_downgrade_keep_vote_counters_right(server_url: str) -> None
                 "UPDATE contribution_vote SET flags = '{unconfirmed}' WHERE user_id = %s", (user,)
             )
             assert _votes_for(conn, cid) == before
-        command.downgrade(alembic_config(url), "accountsecurity@-1")
+        command.downgrade(alembic_config(url), "accountsecurity@-2")
         with psycopg.connect(url, autocommit=True) as conn:
             assert _votes_for(conn, cid) == before + 1  # no flag any more: counted
         upgrade(url)

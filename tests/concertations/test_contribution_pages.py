@@ -65,16 +65,20 @@ async def test_hostile_list_input_is_refused_in_french_never_500(client):
 async def test_no_vote_on_ones_own_contribution_and_mine_after_reload(client, session):
     author = await login(client, "citoyen@demo.local")
     own = await _create(client, author, title="Ma propre idée")
-    refused = await client.post(
+    # The contract takes the author's vote (one per participant); it is never counted.
+    kept = await client.post(
         f"/api/v1/contributions/{own}/votes", json={"value": 1}, headers=author
     )
-    assert refused.status_code == 403 and "propre contribution" in refused.json()["message"]
-    assert (
-        await count(
-            session, "SELECT count(*) FROM contribution_vote WHERE contribution_id = :i", i=own
-        )
-        == 0
+    assert kept.status_code in (200, 201), kept.text
+    assert kept.json()["counted"] is False and kept.json()["votes_for"] == 0
+    flags = await count(
+        session,
+        "SELECT count(*) FROM contribution_vote WHERE contribution_id = :i AND 'own' = ANY(flags)",
+        i=own,
     )
+    assert flags == 1
+    counted = await count(session, "SELECT votes_for FROM contribution WHERE id = :i", i=own)
+    assert counted == 0
 
     other = await login(client, "participant.01@demo.local")
     voted = await client.post(
