@@ -44,6 +44,8 @@ from carto.tiles.service import render_tile
 REPO = Path(__file__).resolve().parents[2]
 PREVIOUS_HEAD = "7ac8bc4"  # the last commit with the tile migrations g001-g008
 DROPPED = {"function tiles.on_point_row()", "function tiles.point_changed(text,text)"}
+# Rewritten on purpose since that head (z001: the set-based heat-grid rebuild).
+REWRITTEN = {"function tiles.rebuild_heat(text)"}
 # A layer's own heat partition exists once the layer was rebuilt (a data step, not DDL).
 PARTITION = r"^heat_cell_[0-9a-f]{12}$"
 
@@ -232,6 +234,11 @@ async def test_upgrade_from_previous_head(
         upgrade_with(url, old)
         before = catalogue(url)
         seed_at(PREVIOUS_HEAD, url, tmp_path / "tree")
+        with psycopg.connect(url) as conn:  # v017 stops counting these: tile data would move
+            conn.execute(
+                "DELETE FROM contribution_vote v USING contribution c "
+                "WHERE c.id = v.contribution_id AND c.author_id = v.user_id"
+            )
         data_before, tiles_before = fingerprint(url), await served_tiles(url)
         assert any(k.startswith("points signalements") for k in data_before)
         assert any(k.startswith("points contributions") for k in data_before)
@@ -239,7 +246,9 @@ async def test_upgrade_from_previous_head(
         upgrade(url)
         after = catalogue(url)
         assert before.keys() >= DROPPED
-        assert {k: v for k, v in before.items() if k not in DROPPED} == after
+        assert before.keys() >= REWRITTEN and after.keys() >= REWRITTEN
+        kept = {k: v for k, v in before.items() if k not in DROPPED | REWRITTEN}
+        assert kept == {k: v for k, v in after.items() if k not in REWRITTEN}
         assert after == catalogue(fresh_db)
         assert fingerprint(url) == data_before
         assert await served_tiles(url) == tiles_before

@@ -8,6 +8,7 @@ import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -52,6 +53,13 @@ def shoot(page: Page, directory: Path, name: str, settle: Callable[[], object]) 
     return path
 
 
+def contribution_path(live_server: str) -> str:
+    """The page of the demo PLU's first contribution."""
+    url = f"{live_server}/api/v1/concertations/plu-de-la-mel/contributions"
+    first = httpx.get(url, timeout=30).json()["features"][0]["id"]
+    return f"/concertations/plu-de-la-mel/contributions/{first}"
+
+
 def test_main_screens(desktop: Page, page: Page, live_server: str, shots_dir: Path) -> None:
     report_id = file_report(live_server, ROUBAIX[0], ROUBAIX[1], "proprete", "Dépôt sauvage.")
     saved: list[Path] = []
@@ -85,6 +93,7 @@ def test_main_screens(desktop: Page, page: Page, live_server: str, shots_dir: Pa
         ("04-concertation", "/concertations/plu-de-la-mel", lambda: visible("article")),
         ("05-synthese", "/concertations/plu-de-la-mel/synthese", lambda: visible(".figures")),
         ("06-donnees", "/donnees", lambda: (map_ready(desktop), in_view("legend"))),
+        ("16-contribution", contribution_path(live_server), lambda: visible("#panel h1")),
     ]
 
     def visible(selector: str) -> None:
@@ -99,7 +108,9 @@ def test_main_screens(desktop: Page, page: Page, live_server: str, shots_dir: Pa
     sign_in(desktop, "agent.proprete.roubaix@demo.local")
     saved.append(shoot(desktop, shots_dir, "07-agent-file", lambda: visible("table.queue")))
     desktop.goto(f"/agent/signalements/{report_id}")
-    saved.append(shoot(desktop, shots_dir, "08-agent-ticket", lambda: visible("form select")))
+    saved.append(
+        shoot(desktop, shots_dir, "08-agent-ticket", lambda: visible("[data-testid=ticket-place]"))
+    )
 
     for path in saved:
         width, height = png_size(path)
