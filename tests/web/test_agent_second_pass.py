@@ -89,9 +89,13 @@ def test_queue_sort_in_the_url_and_the_state_filters_real_default(
     desk.get_by_label("Tri").select_option("newest")
     desk.get_by_role("button", name="Filtrer").click()
     expect(desk).to_have_url(re.compile(r"/agent\?sort=newest$"))
-    ids = [
-        int(t[3:]) for t in desk.locator("table.queue tbody tr td:nth-child(2) a").all_inner_texts()
-    ]
+    links = desk.locator("table.queue tbody tr td:nth-child(2) a")
+    ids: list[int] = []
+    for _ in range(50):  # the queue re-renders after the URL changes: read it once drawn
+        ids = [int(t[3:]) for t in links.all_inner_texts()]
+        if len(ids) >= 2 and ids == sorted(ids, reverse=True):
+            break
+        desk.wait_for_timeout(200)
     assert len(ids) >= 2 and ids == sorted(ids, reverse=True)
     desk.reload()
     expect(desk.get_by_label("Tri").locator("option:checked")).to_have_text("Plus récents d'abord")
