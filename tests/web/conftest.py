@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
@@ -96,6 +97,23 @@ def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     ctx.set_default_timeout(15_000)
     yield ctx
     ctx.close()
+
+
+def page_at(
+    browser: Browser, live_server: str, width: int, height: int, **options: Any
+) -> Iterator[Page]:
+    """A fresh French profile at this viewport; the test fails on a JavaScript error."""
+    ctx = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport={"width": width, "height": height},
+        **options,
+    )  # fmt: skip
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    ctx.close()
+    assert not errors, errors
 
 
 @pytest.fixture

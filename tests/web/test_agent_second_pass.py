@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.conftest import ROUBAIX, sign_in
+from tests.web.conftest import ROUBAIX, page_at, sign_in
 from tests.web.helpers import file_report
 from tests.web.test_accessibility import serious_violations
 
@@ -22,27 +22,14 @@ AGENT = "agent.proprete.roubaix@demo.local"
 OTHER = "agent.proprete.tourcoing@demo.local"
 
 
-def _page(browser: Browser, live_server: str, width: int, height: int) -> Iterator[Page]:
-    ctx = browser.new_context(
-        base_url=live_server, locale="fr-FR", viewport={"width": width, "height": height}
-    )
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    ctx.close()
-    assert not errors
-
-
 @pytest.fixture
 def desk(browser: Browser, live_server: str) -> Iterator[Page]:
-    yield from _page(browser, live_server, 1280, 800)
+    yield from page_at(browser, live_server, 1280, 800)
 
 
 @pytest.fixture
 def phone(browser: Browser, live_server: str) -> Iterator[Page]:
-    yield from _page(browser, live_server, 390, 844)
+    yield from page_at(browser, live_server, 390, 844)
 
 
 def test_transfer_list_is_the_communes_and_intercommunalities_then_a_search(

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.conftest import ROUBAIX, map_ready
+from tests.web.conftest import ROUBAIX, map_ready, page_at
 from tests.web.helpers import file_report, token
 from tests.web.test_accessibility import serious_violations
 
@@ -27,17 +27,10 @@ LILLE = (3.0573, 50.6292)
 
 @pytest.fixture
 def desk(browser: Browser, live_server: str) -> Iterator[Page]:
-    ctx = browser.new_context(
-        base_url=live_server, locale="fr-FR", viewport=DESKTOP,
+    yield from page_at(
+        browser, live_server, DESKTOP["width"], DESKTOP["height"],
         geolocation={"longitude": ROUBAIX[0], "latitude": ROUBAIX[1]}, permissions=["geolocation"],
     )  # fmt: skip
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    ctx.close()
-    assert not errors
 
 
 def place_at(page: Page, lon: float, lat: float) -> None:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.conftest import ROUBAIX, map_ready, sign_in
+from tests.web.conftest import ROUBAIX, map_ready, page_at, sign_in
 from tests.web.helpers import get_json
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -22,17 +22,7 @@ VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 
 @pytest.fixture(params=list(VIEWPORTS))
 def screen(request: pytest.FixtureRequest, browser: Browser, live_server: str) -> Iterator[Page]:
-    width, height = VIEWPORTS[request.param]
-    ctx = browser.new_context(
-        base_url=live_server, locale="fr-FR", viewport={"width": width, "height": height}
-    )
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    ctx.close()
-    assert not errors, errors
+    yield from page_at(browser, live_server, *VIEWPORTS[request.param])
 
 
 @contextmanager
