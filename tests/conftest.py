@@ -67,7 +67,14 @@ def test_cluster() -> Iterator[EmbeddedCluster | None]:
     if os.environ.get("CARTO_TEST_DATABASE_URL"):
         yield None
         return
-    root = make_tempdir("carto-test-pg-")
+    with started_cluster("carto-test-pg-") as cluster:
+        yield cluster
+
+
+@contextmanager
+def started_cluster(prefix: str) -> Iterator[EmbeddedCluster]:
+    """A new embedded cluster in a temporary directory, stopped and removed after use."""
+    root = make_tempdir(prefix)
     cluster = EmbeddedCluster(root, fast=True)
     cluster.ensure_started()
     try:

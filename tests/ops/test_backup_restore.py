@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from carto.ops.inventory import table_sums
 from carto.ops.restore import restore, secret_key_of
 from carto.settings import Settings, get_settings
 from carto.tiles.grid import mercator_tms
-from tests.conftest import make_tempdir, serve_in_thread
+from tests.conftest import serve_in_thread, started_cluster
 from tests.media.test_photos import jpeg_with_metadata
 
 PHOTO_ROWS = "SELECT id, md5(data), md5(thumb), etag FROM media_photo ORDER BY id"
@@ -53,14 +52,8 @@ def archive(demo_db: str, photo_id: str, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="module")
 def fresh() -> Iterator[EmbeddedCluster]:
     """A new embedded cluster, as `carto db restore --data-dir` makes on a new machine."""
-    root = make_tempdir("carto-restore-test-")
-    cluster = EmbeddedCluster(root, fast=True)
-    cluster.ensure_started()
-    try:
+    with started_cluster("carto-restore-test-") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
