@@ -1,5 +1,5 @@
 // Category icons, drawn here (no icon font, nothing fetched): the category's
-// `icon` name from /api/v1/categories picks one, unknown names get a pin.
+// `icon` name from the API's categories picks one, unknown names get a pin.
 
 import { s } from "./dom";
 

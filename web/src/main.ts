@@ -1,7 +1,7 @@
 // Boot: read the config, draw the map, restore the session, route.
 
 import "./style.css";
-import { api } from "./api/client";
+import { closeAllSessions } from "./api/accounts";
 import { loadConfig } from "./api/config";
 import { loadVocabulary } from "./api/vocabulary";
 import { h, mount } from "./dom";
@@ -68,7 +68,7 @@ function renderNav(): void {
                 title: "Ferme aussi les sessions ouvertes sur vos autres appareils",
                 onclick: async () => {
                   try {
-                    await api("/api/v1/auth/logout-all", { method: "POST" });
+                    await closeAllSessions();
                   } finally {
                     signOut();
                     navigate("/");

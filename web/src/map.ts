@@ -21,6 +21,7 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import { withQuery } from "./api/client";
 import type { Basemap, WebConfig } from "./api/config";
+import { loadStreets } from "./api/streets";
 import { h, mount, type Child } from "./dom";
 
 setWorkerUrl(workerUrl);
@@ -229,8 +230,8 @@ export class CartoMap {
     if (box === this.streetsBox) return;
     this.streetsBox = box;
     try {
-      const resp = await fetch(withQuery("/api/v1/streets", { bbox: box }), { headers: { Accept: "application/json" } });
-      if (resp.ok && box === this.streetsBox) this.setGeoJSON("streets", (await resp.json()) as GeoJSON.GeoJSON);
+      const streets = await loadStreets(box);
+      if (streets && box === this.streetsBox) this.setGeoJSON("streets", streets);
     } catch {
       // No streets: the commune fills remain.
     }

@@ -1,19 +1,9 @@
-// Who is signed in, and what they may see: read once from /api/v1/me after sign-in.
+// Who is signed in, and what they may see: read once from the API after sign-in.
 
-import { api, isSignedIn, setSignedIn } from "./api/client";
+import { closeSession, loadMe, openSession, type Me } from "./api/accounts";
+import { isSignedIn, setSignedIn } from "./api/client";
 
-export interface RoleGrant {
-  role: string;
-  service_id?: number | null;
-  authority_id?: number | null;
-}
-
-export interface Me {
-  id: number;
-  email: string;
-  pseudonym: string;
-  roles: RoleGrant[];
-}
+export type { Me, RoleGrant } from "./api/accounts";
 
 let current: Me | null = null;
 const listeners: (() => void)[] = [];
@@ -44,7 +34,7 @@ export async function loadSession(): Promise<Me | null> {
     return null;
   }
   try {
-    current = await api<Me>("/api/v1/me");
+    current = await loadMe();
   } catch {
     current = null;
     setSignedIn(false);
@@ -55,9 +45,7 @@ export async function loadSession(): Promise<Me | null> {
 
 /** Sign in with the OAuth2 password form; resolves with the user. */
 export async function signIn(email: string, password: string): Promise<Me> {
-  const form = new URLSearchParams({ username: email, password });
-  // The answer's token is not kept: the server also set it as an HttpOnly cookie.
-  await api<unknown>("/api/v1/auth/token", { method: "POST", form, auth: false });
+  await openSession(email, password);
   setSignedIn(true);
   const user = await loadSession();
   if (!user) throw new Error("Connexion impossible.");
@@ -67,7 +55,7 @@ export async function signIn(email: string, password: string): Promise<Me> {
 /** Sign out: the server clears the session cookie. */
 export async function signOut(): Promise<void> {
   try {
-    await api<unknown>("/api/v1/auth/session", { method: "DELETE", auth: false });
+    await closeSession();
   } catch {
     // offline: the cookie still expires with the token
   }

@@ -102,3 +102,56 @@ export interface Synthesis {
   most_disputed: Ranked[];
   text_themes: TextTheme[];
 }
+
+/** A perimeter given as INSEE codes of communes and SIREN codes of intercommunalities. */
+export interface PerimeterInput {
+  communes: string[];
+  intercommunalites: string[];
+}
+
+export interface ConcertationCreate {
+  title: string;
+  description: string;
+  kind: string;
+  authorities: string[];
+  perimeter: PerimeterInput;
+  /** ISO 8601; null lets the server refuse an empty date in French. */
+  opens_at: string | null;
+  closes_at: string | null;
+  themes: ThemeInput[];
+  allowed_geometry_types: string[];
+}
+
+/** Every field optional: the server changes only what is given. */
+export type ConcertationUpdate = Partial<Pick<ConcertationCreate, "title" | "description" | "opens_at" | "closes_at" | "perimeter" | "themes">>;
+
+export async function createConcertation(body: ConcertationCreate): Promise<Concertation> {
+  return api<Concertation>("/api/v1/concertations", { method: "POST", json: body });
+}
+
+/** One concertation with its settings (an administrator's view), by slug. */
+export async function loadConcertationDetail(slug: string): Promise<ConcertationDetail> {
+  return api<ConcertationDetail>(`/api/v1/concertations/${encodeURIComponent(slug)}`);
+}
+
+export async function updateConcertation(c: Concertation, body: ConcertationUpdate): Promise<void> {
+  await api(`/api/v1/concertations/${c.id}`, { method: "PATCH", json: body });
+}
+
+export async function archiveConcertation(c: Concertation): Promise<void> {
+  await api(`/api/v1/concertations/${c.id}/archive`, { method: "POST" });
+}
+
+/** Upload a reference layer (the form's file and settings); resolves with its feature count. */
+export async function addReferenceLayer(c: Concertation, form: FormData): Promise<{ features: number }> {
+  return api<{ features: number }>(`/api/v1/concertations/${c.id}/reference-layers`, { method: "POST", form });
+}
+
+export async function loadSynthesis(c: Concertation): Promise<Synthesis> {
+  return api<Synthesis>(`/api/v1/concertations/${encodeURIComponent(c.slug)}/synthesis`);
+}
+
+/** The printable synthesis report (HTML), for a link. */
+export function synthesisReportUrl(c: Concertation): string {
+  return `/api/v1/concertations/${encodeURIComponent(c.slug)}/synthesis.html`;
+}

@@ -98,3 +98,42 @@ export interface VoteResult {
   votes_for: number;
   votes_against: number;
 }
+
+/** What a citizen draws and writes: a GeoJSON Feature (properties: title, body, theme, kind). */
+export interface ContributionCreate {
+  type: "Feature";
+  geometry: GeoJSON.Geometry;
+  properties: { title: string; body: string; theme: string; kind: string };
+}
+
+export async function createContribution(c: Concertation, feature: ContributionCreate): Promise<Contribution> {
+  return api<Contribution>(`/api/v1/concertations/${c.id}/contributions`, { method: "POST", json: feature });
+}
+
+/** One vote per participant and contribution (a second one replaces the first). */
+export async function castVote(contributionId: number, value: 1 | -1): Promise<VoteResult> {
+  return api<VoteResult>(`/api/v1/contributions/${contributionId}/votes`, { method: "POST", json: { value } });
+}
+
+/** The organisers' official answer (created or replaced). */
+export async function answerContribution(contributionId: number, answer: { status: string; text: string }): Promise<Answer> {
+  return api<Answer>(`/api/v1/contributions/${contributionId}/answer`, { method: "PUT", json: answer });
+}
+
+/** « Signaler un abus » on a contribution. */
+export async function reportContribution(contributionId: number, reason: string): Promise<void> {
+  await api(`/api/v1/contributions/${contributionId}/reports`, { method: "POST", json: { reason } });
+}
+
+export async function loadComments(contributionId: number): Promise<CommentItem[]> {
+  return itemsOf<CommentItem>(await api(`/api/v1/contributions/${contributionId}/comments`));
+}
+
+export async function postComment(contributionId: number, body: string): Promise<CommentItem> {
+  return api<CommentItem>(`/api/v1/contributions/${contributionId}/comments`, { method: "POST", json: { body } });
+}
+
+/** « Signaler un abus » on a comment. */
+export async function reportComment(commentId: number, reason: string): Promise<void> {
+  await api(`/api/v1/comments/${commentId}/reports`, { method: "POST", json: { reason } });
+}

@@ -1,4 +1,7 @@
-// Signalements: the types the API returns for a report and its history.
+// Signalements: the types the API returns for a report and its history, their loaders
+// and the actions on a ticket (transitions, transfer, merge, address, orientation).
+
+import { api, itemsOf } from "./client";
 
 export interface HistoryEntry {
   state: string;
@@ -121,4 +124,76 @@ export interface Nearby {
   supports?: number;
   supporters?: number;
   created_at?: string;
+}
+
+const one = (id: number | string): string => `/api/v1/signalements/${encodeURIComponent(String(id))}`;
+
+/** A report: the public view, or more (the reporter) for its service's staff. */
+export async function loadSignalement(id: number | string): Promise<Signalement & { reporter?: Reporter | null }> {
+  return api<Signalement & { reporter?: Reporter | null }>(one(id));
+}
+
+/** The queue's filters, as the API names them (null: not filtered). */
+export type QueueQuery = Record<string, string | number | null>;
+
+export async function loadQueue(query: QueueQuery): Promise<QueueItem[]> {
+  return itemsOf<QueueItem>(await api("/api/v1/signalements", { query }));
+}
+
+/** The signed-in citizen's own reports. */
+export async function loadMySignalements(): Promise<MyItem[]> {
+  return itemsOf<MyItem>(await api("/api/v1/me/signalements"));
+}
+
+export interface SignalementCreate {
+  lon: number;
+  lat: number;
+  service_code: string;
+  description: string;
+  email?: string;
+  photo_id?: string;
+}
+
+export async function createSignalement(body: SignalementCreate): Promise<Created> {
+  return api<Created>("/api/v1/signalements", { method: "POST", json: body });
+}
+
+/** Move a ticket along its lifecycle (the server checks who may, and which move). */
+export async function transition(id: number | string, to: string, note: string | null): Promise<void> {
+  await api(`${one(id)}/transitions`, { method: "POST", json: { to, note } });
+}
+
+export async function transfer(id: number | string, serviceId: number, reason: string): Promise<void> {
+  await api(`${one(id)}/transfer`, { method: "POST", json: { service_id: serviceId, reason } });
+}
+
+/** Merge the report `duplicate` into `into` (the one kept). */
+export async function merge(duplicate: number | string, into: number | string): Promise<void> {
+  await api(`${one(duplicate)}/merge`, { method: "POST", json: { into } });
+}
+
+/** A citizen's « moi aussi » on a report near theirs. */
+export async function addSupport(id: number | string): Promise<void> {
+  await api(`${one(id)}/supports`, { method: "POST", json: {} });
+}
+
+/** Open reports of the same category near a point, before filing a new one. */
+export async function loadNearby(lon: number, lat: number, serviceCode: string): Promise<Nearby[]> {
+  return itemsOf<Nearby>(await api("/api/v1/signalements/nearby", { query: { lon, lat, service_code: serviceCode } }));
+}
+
+/** The staff's correction of a ticket's address. */
+export async function setAddress(id: number | string, address: Omit<Address, "type" | "source">): Promise<void> {
+  await api(`${one(id)}/address`, { method: "PUT", json: address });
+}
+
+export async function loadAround(id: number | string): Promise<Around[]> {
+  return api<Around[]>(`${one(id)}/around`);
+}
+
+/** An orientation decision on a ticket routed by default (confirm, or reroute to a service). */
+export type Orientation = { action: "confirm" } | { action: "reroute"; service_id: number | null; reason: string | null };
+
+export async function orient(id: number | string, body: Orientation): Promise<void> {
+  await api(`${one(id)}/orientation`, { method: "POST", json: body });
 }

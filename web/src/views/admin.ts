@@ -3,11 +3,19 @@
 // layers, archive). Every check is the server's: its French refusal is shown.
 
 import { myAuthorities, type AuthorityRef } from "../api/accounts";
-import { api } from "../api/client";
 import { field, formatDay, h, mount, uid } from "../dom";
 import { codesOf, fromLocalInput, onSubmit, outlet, requireRole, setFlash, takeFlash, toLocalInput } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
-import { loadConcertations, type Concertation } from "../api/concertations";
+import {
+  addReferenceLayer,
+  archiveConcertation,
+  createConcertation,
+  loadConcertationDetail,
+  loadConcertations,
+  updateConcertation,
+  type Concertation,
+  type ConcertationUpdate,
+} from "../api/concertations";
 import { concertationKindOptions } from "../labels";
 import { bboxOf } from "../widgets/concertation_map";
 import type { ConcertationDetail, ThemeInput } from "../api/concertations";
@@ -124,19 +132,16 @@ function createForm(authorities: AuthorityRef[]): HTMLElement {
       communes = picked.filter((a) => a.kind === "commune").map((a) => a.code);
       epci = picked.filter((a) => a.kind !== "commune").map((a) => a.code);
     }
-    const made = await api<Concertation>("/api/v1/concertations", {
-      method: "POST",
-      json: {
-        title: title.value.trim(),
-        description: description.value.trim(),
-        kind: kind.value,
-        authorities: chosen,
-        perimeter: { communes, intercommunalites: epci },
-        opens_at: fromLocalInput(opens.value),
-        closes_at: fromLocalInput(closes.value),
-        themes: themes.values(),
-        allowed_geometry_types: geometries.filter((g) => g.checked).map((g) => g.value),
-      },
+    const made = await createConcertation({
+      title: title.value.trim(),
+      description: description.value.trim(),
+      kind: kind.value,
+      authorities: chosen,
+      perimeter: { communes, intercommunalites: epci },
+      opens_at: fromLocalInput(opens.value),
+      closes_at: fromLocalInput(closes.value),
+      themes: themes.values(),
+      allowed_geometry_types: geometries.filter((g) => g.checked).map((g) => g.value),
     });
     navigate(`/admin/concertations/${encodeURIComponent(made.slug)}?cree=1`);
   });
@@ -183,7 +188,7 @@ function layersBlock(c: ConcertationDetail, reload: () => void): HTMLElement {
   onSubmit(form, out, async () => {
     const data = new FormData(form);
     for (const [k, v] of [...data.entries()]) if (v === "") data.delete(k);
-    const made = await api<{ features: number }>(`/api/v1/concertations/${c.id}/reference-layers`, { method: "POST", form: data });
+    const made = await addReferenceLayer(c, data);
     setFlash(`Couche ajoutée (${made.features} objet${made.features > 1 ? "s" : ""}).`);
     reload();
   });
@@ -193,10 +198,10 @@ function layersBlock(c: ConcertationDetail, reload: () => void): HTMLElement {
 export async function adminConcertationView({ panel, map, params, query }: ViewContext): Promise<void> {
   const path = `/admin/concertations/${params.slug}`;
   if (!requireRole(path, "admin")) return;
-  const c = await api<ConcertationDetail>(`/api/v1/concertations/${encodeURIComponent(params.slug)}`);
+  const c = await loadConcertationDetail(params.slug);
   const reload = (): void => navigate(path, true);
-  const patch = async (json: unknown): Promise<void> => {
-    await api(`/api/v1/concertations/${c.id}`, { method: "PATCH", json });
+  const patch = async (json: ConcertationUpdate): Promise<void> => {
+    await updateConcertation(c, json);
     setFlash("Modifications enregistrées.");
     reload();
   };
@@ -235,7 +240,7 @@ export async function adminConcertationView({ panel, map, params, query }: ViewC
     archiveOut, h("button", { type: "submit", class: "btn btn-ghost" }, "Archiver la concertation"));
   onSubmit(archiveForm, archiveOut, async () => {
     if (!window.confirm(`Archiver « ${c.title} » ? Ce n'est pas réversible.`)) return;
-    await api(`/api/v1/concertations/${c.id}/archive`, { method: "POST" });
+    await archiveConcertation(c);
     setFlash("Concertation archivée.");
     reload();
   });

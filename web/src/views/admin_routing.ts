@@ -2,13 +2,22 @@
 // competence table (filters, edit form, versions: an edit closes the rule and
 // opens a new version, the history stays visible).
 
-import { api, itemsOf } from "../api/client";
 import { categories } from "../api/categories";
 import { field, formatDateTime, h, mount, uid } from "../dom";
 import { fromLocalInput, onSubmit, outlet, requireRole, setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
 import { myAuthorities, type AuthorityRef } from "../api/accounts";
-import type { Rule, ServiceAdmin } from "../api/routing";
+import {
+  closeRule,
+  createRule,
+  createService,
+  loadAdminServices,
+  loadRules,
+  updateRule,
+  updateService,
+  type Rule,
+  type ServiceAdmin,
+} from "../api/routing";
 
 const LEVELS: Record<string, string> = {
   commune: "La commune du lieu",
@@ -56,8 +65,8 @@ function serviceForm(authorities: AuthorityRef[], done: () => void, svc?: Servic
   );
   onSubmit(form, out, async () => {
     const contact = { name: name.value.trim(), email: email.value.trim() || null, webhook_url: webhook.value.trim() || null };
-    if (svc) await api(`/api/v1/admin/services/${svc.id}`, { method: "PATCH", json: contact });
-    else await api("/api/v1/admin/services", { method: "POST", json: { ...contact, authority_id: Number(authority.value), slug: slug.value.trim() || null } });
+    if (svc) await updateService(svc.id, contact);
+    else await createService({ ...contact, authority_id: Number(authority.value), slug: slug.value.trim() || null });
     done();
   });
   return form;
@@ -66,7 +75,7 @@ function serviceForm(authorities: AuthorityRef[], done: () => void, svc?: Servic
 export async function adminServicesView({ panel, query }: ViewContext): Promise<void> {
   if (!requireRole("/admin/services", "admin")) return;
   const [services, authorities] = await Promise.all([
-    api<ServiceAdmin[]>("/api/v1/admin/services"),
+    loadAdminServices(),
     myAuthorities(),
   ]);
   const filter = query.get("collectivite") ?? "";
@@ -147,13 +156,10 @@ function ruleForm(cats: [string, string][], authorities: AuthorityRef[], done: (
       note: note.value.trim() || null,
     };
     if (rule) {
-      const made = await api<Rule>(`/api/v1/admin/competences/${rule.id}`, { method: "PATCH", json: common });
+      const made = await updateRule(rule.id, common);
       done(`Version n° ${made.id} enregistrée ; elle remplace la règle n° ${rule.id}.`);
     } else {
-      const made = await api<Rule>("/api/v1/admin/competences", {
-        method: "POST",
-        json: { ...common, category: category.value, scope_kind: scope.value, scope_code: scope.value === "everywhere" ? null : code.value.trim() || null },
-      });
+      const made = await createRule({ ...common, category: category.value, scope_kind: scope.value, scope_code: scope.value === "everywhere" ? null : code.value.trim() || null });
       done(`Règle n° ${made.id} ajoutée.`);
     }
   });
@@ -186,11 +192,11 @@ export async function adminCompetencesView({ panel, query }: ViewContext): Promi
   const [cats, authorities, rules] = await Promise.all([
     categories(),
     myAuthorities(),
-    api<Rule[]>("/api/v1/admin/competences", { query: { category: filters.category || null, include_closed: filters.history } }),
+    loadRules(filters.category || null, filters.history),
   ]);
   const catPairs = cats.map((c): [string, string] => [c.code, c.label]);
   const catLabel = (code: string): string => cats.find((c) => c.code === code)?.label ?? code;
-  const shown = itemsOf<Rule>(rules)
+  const shown = rules
     .filter((r) => !filters.level || r.level === filters.level)
     .filter((r) => !filters.code || (r.scope_code ?? "").startsWith(filters.code) || (r.authority ?? "").toLowerCase().includes(filters.code.toLowerCase()));
   const here = window.location.pathname + window.location.search;
@@ -207,7 +213,7 @@ export async function adminCompetencesView({ panel, query }: ViewContext): Promi
   const close = async (r: Rule): Promise<void> => {
     if (!window.confirm(`Retirer la règle n° ${r.id} à partir de maintenant ?`)) return;
     try {
-      await api(`/api/v1/admin/competences/${r.id}`, { method: "DELETE" });
+      await closeRule(r.id);
       done(`Règle n° ${r.id} retirée.`);
     } catch (err) {
       mount(status, h("div", { class: "alert alert-error", role: "alert" }, err instanceof Error ? err.message : "Retrait impossible."));

@@ -1,13 +1,12 @@
 // Agents: the queue of their service (filters, oldest first) and the ticket
 // (map, photo, history, explanation, transitions, transfer, merge).
 
-import { api, itemsOf } from "../api/client";
 import { categories } from "../api/categories";
 import { formatAge, formatDay, h, mount, uid } from "../dom";
 import { STATE_COLORS, stateLabel } from "../labels";
 import { heading, navigate, type ViewContext } from "../router";
 import { isAgent, me } from "../session";
-import type { QueueItem, Signalement } from "../api/signalements";
+import { loadQueue, loadSignalement, type QueueItem } from "../api/signalements";
 import { nameOf } from "../widgets/report_context";
 import { orientationSection } from "../widgets/orientation";
 import { roundForm } from "../widgets/rounds";
@@ -60,7 +59,7 @@ export async function agentQueueView({ panel, map, query }: ViewContext): Promis
     overdue: query.get("overdue") === "true" ? "true" : null,
     sort: SORTS.some(([v]) => v === query.get("sort")) ? query.get("sort") : null,
   };
-  const items = itemsOf<QueueItem>(await api("/api/v1/signalements", { query: { ...filters, limit: 200 } }));
+  const items = await loadQueue({ ...filters, limit: 200 });
 
   const overdue = h("input", { type: "checkbox", name: "overdue", value: "true", id: uid("q"), checked: !!filters.overdue });
   const commune = h("input", { type: "text", name: "commune", id: uid("q"), value: filters.commune ?? "" });
@@ -186,7 +185,7 @@ function reporterBlock(r: Reporter | null | undefined): HTMLElement | null {
 export async function ticketView(ctx: ViewContext): Promise<void> {
   const { panel, map, params } = ctx;
   if (!requireAgent(`/agent/signalements/${params.id}`)) return;
-  const s = await api<Signalement & { reporter?: Reporter | null }>(`/api/v1/signalements/${encodeURIComponent(params.id)}`);
+  const s = await loadSignalement(params.id);
   locate(map, s);
   const reload = (): void => navigate(`/agent/signalements/${params.id}`, true);
   mount(

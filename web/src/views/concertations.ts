@@ -3,9 +3,8 @@
 // (search, theme, kind, order and page kept in the URL), or the archive once closed.
 
 import { ApiError } from "../api/client";
-import { api } from "../api/client";
 import { findConcertation, isOpen, loadConcertations, type Concertation, type ConcertationDetail } from "../api/concertations";
-import { loadContributions, loadMine, type Contribution } from "../api/contributions";
+import { createContribution, loadContributions, loadMine, type Contribution } from "../api/contributions";
 import { errorBox, field, formatDay, h, mount } from "../dom";
 import { kindLabel } from "../labels";
 import { terms } from "../api/vocabulary";
@@ -82,9 +81,10 @@ function contributionForm(c: Concertation, ctx: ViewContext, refs: ReferenceLaye
     if (title.value.trim().length < 3) return mount(out, errorBox("Donnez un titre d'au moins 3 caractères."));
     submit.disabled = true;
     try {
-      await api(`/api/v1/concertations/${c.id}/contributions`, {
-        method: "POST",
-        json: { type: "Feature", geometry, properties: { title: title.value.trim(), body: body.value.trim(), theme: theme.value, kind: kind.value } },
+      await createContribution(c, {
+        type: "Feature",
+        geometry,
+        properties: { title: title.value.trim(), body: body.value.trim(), theme: theme.value, kind: kind.value },
       });
       draw.destroy();
       onDone();

@@ -1,7 +1,7 @@
 // Following a report: its public page (state, timeline, who handles it and
 // why), and "mes signalements" for a signed-in citizen.
 
-import { api, ApiError, itemsOf } from "../api/client";
+import { ApiError } from "../api/client";
 import { categoryLabel } from "../api/categories";
 import { errorBox, field, formatAge, formatDay, h, mount, uid } from "../dom";
 import { stateLabel } from "../labels";
@@ -9,8 +9,7 @@ import { setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
 import { me } from "../session";
 import { locate, signalementSummary, timeline } from "../widgets/signalement";
-import type { Signalement } from "../api/signalements";
-import type { MyItem } from "../api/signalements";
+import { loadMySignalements, loadSignalement, transition } from "../api/signalements";
 
 /** States a reporter may reopen from (within the delay the server enforces). */
 const REOPENABLE = new Set(["resolved", "rejected"]);
@@ -24,7 +23,7 @@ function reopenForm(id: number | string, after: string): HTMLElement {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      await api(`/api/v1/signalements/${encodeURIComponent(String(id))}/transitions`, { method: "POST", json: { to: "reopened", note: note.value.trim() || null } });
+      await transition(id, "reopened", note.value.trim() || null);
       setFlash(`Le signalement n° ${id} est rouvert : le service en est informé.`);
       navigate(after, true);
     } catch (err) {
@@ -38,7 +37,7 @@ function reopenForm(id: number | string, after: string): HTMLElement {
 async function isMine(id: string): Promise<boolean> {
   if (!me()) return false;
   try {
-    return itemsOf<MyItem>(await api("/api/v1/me/signalements")).some((s) => String(s.id) === id);
+    return (await loadMySignalements()).some((s) => String(s.id) === id);
   } catch {
     return false;
   }
@@ -46,7 +45,7 @@ async function isMine(id: string): Promise<boolean> {
 
 export async function followView({ panel, map, params }: ViewContext): Promise<void> {
   const id = params.id;
-  const s = await api<Signalement>(`/api/v1/signalements/${encodeURIComponent(id)}`);
+  const s = await loadSignalement(id);
   locate(map, s);
   const mine = REOPENABLE.has(s.state) && (await isMine(String(s.id)));
   mount(
@@ -66,7 +65,7 @@ export async function myReportsView({ panel }: ViewContext): Promise<void> {
     navigate(`/connexion?next=${encodeURIComponent("/mes-signalements")}`, true);
     return;
   }
-  const items = itemsOf<MyItem>(await api("/api/v1/me/signalements"));
+  const items = await loadMySignalements();
   const rows = await Promise.all(
     items.map(async (s) =>
       h(

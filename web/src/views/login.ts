@@ -1,6 +1,7 @@
 // Sign in (citizens, agents, administrators) and sign up (citizens).
 
-import { api, ApiError } from "../api/client";
+import { signUp } from "../api/accounts";
+import { ApiError } from "../api/client";
 import { errorBox, field, h, mount } from "../dom";
 import { heading, navigate, type ViewContext } from "../router";
 import { isAgent, signIn } from "../session";
@@ -27,11 +28,7 @@ function signUpForm(): HTMLElement {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      const r = await api<{ message?: string }>("/api/v1/auth/signup", {
-        method: "POST",
-        json: { pseudonym: pseudonym.value.trim(), email: email.value.trim(), password: password.value },
-        auth: false,
-      });
+      const r = await signUp({ pseudonym: pseudonym.value.trim(), email: email.value.trim(), password: password.value });
       mount(out, h("p", { class: "alert alert-ok", role: "status" }, r.message ?? "Compte créé : consultez vos e-mails."));
       form.reset();
     } catch (err) {

@@ -2,12 +2,12 @@
 // reported, contributions flagged as a possible campaign. Each action is logged
 // by the server and closes the item's open reports.
 
-import { api, ApiError } from "../api/client";
+import { ApiError } from "../api/client";
 import { errorBox, field, formatDateTime, h, mount, uid } from "../dom";
 import { requireRole, setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
 import { loadConcertations } from "../api/concertations";
-import type { ModerationItem, ModerationQueue } from "../api/moderation";
+import { loadModerationQueue, moderate, type ModerationAction, type ModerationItem } from "../api/moderation";
 
 const VISIBILITY: Record<string, string> = { published: "Publié", held: "Retenu", hidden: "Masqué" };
 
@@ -15,16 +15,15 @@ function actions(item: ModerationItem, done: (msg: string) => void): HTMLElement
   const reason = h("textarea", { name: "reason", rows: 2, maxlength: 1000 });
   const out = h("div", { "aria-live": "polite" });
   const what = item.target === "contribution" ? "la contribution" : "le commentaire";
-  const act = async (action: string, label: string): Promise<void> => {
-    const path = item.target === "contribution" ? `/api/v1/contributions/${item.id}/moderation` : `/api/v1/comments/${item.id}/moderation`;
+  const act = async (action: ModerationAction, label: string): Promise<void> => {
     try {
-      await api(path, { method: "POST", json: { action, reason: reason.value.trim() } });
+      await moderate(item.target, item.id, action, reason.value.trim());
       done(`${label} : ${item.title ?? `commentaire n° ${item.id}`}.`);
     } catch (err) {
       mount(out, errorBox(err instanceof ApiError ? err.message : "Action impossible."));
     }
   };
-  const button = (action: string, label: string, text: string, ghost = false): HTMLButtonElement =>
+  const button = (action: ModerationAction, label: string, text: string, ghost = false): HTMLButtonElement =>
     h("button", { type: "button", class: `btn btn-small${ghost ? " btn-ghost" : ""}`, "aria-label": `${text} ${what} « ${item.title ?? item.id} »`, onclick: () => void act(action, label) }, text);
   return h(
     "div",
@@ -67,7 +66,7 @@ export async function moderationView({ panel, query }: ViewContext): Promise<voi
   if (!requireRole("/moderation", "moderator", "admin")) return;
   const selected = query.get("concertation") ?? "";
   const [queue, concertations] = await Promise.all([
-    api<ModerationQueue>("/api/v1/moderation/queue", { query: { concertation_id: selected || null } }),
+    loadModerationQueue(selected || null),
     loadConcertations(),
   ]);
   const here = window.location.pathname + window.location.search;

@@ -1,7 +1,7 @@
 // Citizen report: where (tap, device position or map centre), what (category),
 // who will receive it and why, nearby open reports to support instead, then send.
 
-import { api, ApiError } from "../api/client";
+import { ApiError } from "../api/client";
 import { categories, type Category } from "../api/categories";
 import { announce, errorBox, field, h, mount, uid } from "../dom";
 import { icon } from "../icons";
@@ -13,8 +13,8 @@ import { addressSearch } from "../widgets/search";
 import { nearbyBlock, previewBlock, refusal } from "../widgets/report_context";
 import { errorCode, FieldError, serverFieldErrors } from "../widgets/field_errors";
 import { capitalize } from "../labels";
-import type { Created } from "../api/signalements";
-import type { PhotoRef } from "../api/media";
+import { createSignalement, type Created } from "../api/signalements";
+import { uploadPhoto, type PhotoRef } from "../api/media";
 
 /** Refusals about the place itself, shown once in the "who receives it" card. */
 const PLACE_ERRORS = new Set(["outside_territory", "no_competence"]);
@@ -61,11 +61,6 @@ function categoryPicker(cats: Category[], onPick: (code: string) => void): { el:
   return { el: h("fieldset", { class: "categories" }, h("legend", null, "2. Quel est le problème ?"), grid, error.slot), error };
 }
 
-async function uploadPhoto(file: File): Promise<PhotoRef> {
-  const form = new FormData();
-  form.append("file", file);
-  return api<PhotoRef>("/api/v1/media", { method: "POST", form });
-}
 
 function photoField(onChange: (p: PhotoRef | null) => void): HTMLElement {
   const input = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp", capture: "environment", name: "photo" });
@@ -246,16 +241,13 @@ export async function reportView({ panel, map }: ViewContext): Promise<void> {
     submit.disabled = true;
     mount(formError);
     try {
-      const created = await api<Created>("/api/v1/signalements", {
-        method: "POST",
-        json: {
-          lon: at.lng,
-          lat: at.lat,
-          service_code: category,
-          description: description.value.trim(),
-          email: email.value.trim() || undefined,
-          photo_id: photo?.id,
-        },
+      const created = await createSignalement({
+        lon: at.lng,
+        lat: at.lat,
+        service_code: category,
+        description: description.value.trim(),
+        email: email.value.trim() || undefined,
+        photo_id: photo?.id,
       });
       map.setClickHandler(null);
       success(panel, created);

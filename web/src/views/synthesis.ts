@@ -1,12 +1,11 @@
 // The synthesis dashboard of a concertation: key figures, bar charts drawn as
 // SVG (the same figures in a table for screen readers), rankings, the HTML report.
 
-import { api } from "../api/client";
 import { h, mount, s } from "../dom";
 import { heading, type ViewContext } from "../router";
-import { findConcertation } from "../api/concertations";
+import { findConcertation, loadSynthesis, synthesisReportUrl } from "../api/concertations";
 import { bboxOf } from "../widgets/concertation_map";
-import type { Facet, Ranked, Synthesis } from "../api/concertations";
+import type { Facet, Ranked } from "../api/concertations";
 
 interface Bar {
   label: string;
@@ -70,7 +69,7 @@ export async function synthesisView({ panel, map, params }: ViewContext): Promis
     { id: "perimeter-line", type: "line", source: "perimeter", paint: { "line-color": "#7c2d12", "line-width": 2.5, "line-dasharray": [3, 2] } },
   ]);
   map.fit(bboxOf(c.perimeter), 14);
-  const data = await api<Synthesis>(`/api/v1/concertations/${encodeURIComponent(c.slug)}/synthesis`);
+  const data = await loadSynthesis(c);
   const communes = [...(data.by_commune ?? [])].sort((a, b) => b.contributions - a.contributions).slice(0, 10);
   const charts = [
     chart("Contributions par thème", facetBars(data.by_theme)),
@@ -82,7 +81,7 @@ export async function synthesisView({ panel, map, params }: ViewContext): Promis
   mount(panel, 
     h("p", { class: "crumb" }, h("a", { href: `/concertations/${encodeURIComponent(c.slug)}` }, c.title)),
     heading(`Synthèse : ${c.title}`),
-    h("p", null, h("a", { href: `/api/v1/concertations/${encodeURIComponent(c.slug)}/synthesis.html`, class: "btn", target: "_blank", rel: "noopener" }, "Rapport de synthèse (HTML, imprimable)")),
+    h("p", null, h("a", { href: synthesisReportUrl(c), class: "btn", target: "_blank", rel: "noopener" }, "Rapport de synthèse (HTML, imprimable)")),
     h("dl", { class: "figures", "data-testid": "totals" },
       TOTAL_LABELS.filter(([k]) => k in (data.totals ?? {})).map(([k, label]) => h("div", null, h("dt", null, label), h("dd", null, String(data.totals[k]))))),
     h("div", { class: "charts" }, charts.filter(Boolean)),

@@ -1,8 +1,9 @@
 // A contribution's discussion: threads, a hidden comment's public reason, « Signaler un
 // abus » on each comment, the moderators' hide control, and a counter kept up to date.
 
-import { api, ApiError, itemsOf } from "../api/client";
-import type { CommentItem, Contribution } from "../api/contributions";
+import { ApiError } from "../api/client";
+import { loadComments, postComment, reportComment, type CommentItem, type Contribution } from "../api/contributions";
+import { moderate } from "../api/moderation";
 import { errorBox, field, formatDay, h, mount, type Child } from "../dom";
 import { icon } from "../icons";
 import { hasRole, isAdmin, me } from "../session";
@@ -10,15 +11,15 @@ import { hasRole, isAdmin, me } from "../session";
 /** Moderators and organisers' administrators see the hide control (the server decides). */
 export const mayModerate = (): boolean => hasRole("moderator") || isAdmin();
 
-/** A small form behind a <details>: a reason, posted to `path` as `{...extra, reason}`. */
-export function reasonForm(summary: Child[], label: string, submitText: string, path: string, extra: Record<string, string>, done: (out: HTMLElement) => void | Promise<void>): HTMLElement {
+/** A small form behind a <details>: a reason, given to `send` (a report, a moderation action). */
+export function reasonForm(summary: Child[], label: string, submitText: string, send: (reason: string) => Promise<void>, done: (out: HTMLElement) => void | Promise<void>): HTMLElement {
   const reason = h("textarea", { rows: 2, required: true, minlength: 3, maxlength: 1000, name: "reason" });
   const out = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "stack" }, field(label, reason), out, h("button", { type: "submit", class: "btn btn-small" }, submitText));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      await api(path, { method: "POST", json: { ...extra, reason: reason.value.trim() } });
+      await send(reason.value.trim());
       reason.value = "";
       await done(out);
     } catch (err) {
@@ -44,11 +45,11 @@ function commentItem(c: CommentItem, open: boolean, reload: () => Promise<void>)
       : h("p", null, c.body ?? ""),
     !hidden && open && signedIn
       ? reasonForm([icon("flag", 14), " Signaler un abus"], "Pourquoi ce commentaire pose-t-il problème ?", "Envoyer le signalement d'abus",
-          `/api/v1/comments/${c.id}/reports`, {}, (out) => mount(out, h("p", { class: "alert alert-ok" }, "Merci : la modération va l'examiner.")))
+          (reason) => reportComment(c.id, reason), (out) => mount(out, h("p", { class: "alert alert-ok" }, "Merci : la modération va l'examiner.")))
       : null,
     !hidden && mayModerate()
       ? reasonForm(["Masquer ce commentaire"], "Motif public du masquage", "Masquer le commentaire",
-          `/api/v1/comments/${c.id}/moderation`, { action: "hide" }, reload)
+          (reason) => moderate("comment", c.id, "hide", reason), reload)
       : null,
     c.replies?.length ? commentList(c.replies, open, reload) : null,
   );
@@ -66,7 +67,7 @@ export function commentsBox(c: Contribution, open: boolean, folded = true): HTML
   const summary = h(folded ? "summary" : "h2", folded ? null : { class: "h3" }, summaryText(c.properties.comments ?? 0));
   const load = async (): Promise<void> => {
     try {
-      const items = itemsOf<CommentItem>(await api(`/api/v1/contributions/${c.id}/comments`));
+      const items = await loadComments(c.id);
       c.properties.comments = count(items);
       summary.textContent = summaryText(c.properties.comments);
       mount(list, commentList(items, open, load));
@@ -80,7 +81,7 @@ export function commentsBox(c: Contribution, open: boolean, folded = true): HTML
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      const posted = await api<CommentItem>(`/api/v1/contributions/${c.id}/comments`, { method: "POST", json: { body: body.value.trim() } });
+      const posted = await postComment(c.id, body.value.trim());
       body.value = "";
       await load();
       mount(out, h("p", { class: "alert alert-ok", role: "status" }, posted.visibility === "held" ? "Commentaire reçu : il sera publié après relecture." : "Commentaire publié."));

@@ -2,10 +2,10 @@
 // (while the concertation is open) votes pour/contre, comments and "signaler un abus".
 // The caller's own vote shows as pressed; no vote is offered on one's own contribution.
 
-import { api, ApiError } from "../api/client";
+import { ApiError } from "../api/client";
 import { errorBox, field, formatDay, h, mount, uid } from "../dom";
 import { icon } from "../icons";
-import { NOBODY, type Answer, type Contribution, type Mine, type VoteResult } from "../api/contributions";
+import { NOBODY, answerContribution, reportContribution, castVote, type Answer, type Contribution, type Mine } from "../api/contributions";
 import { answerOptions, kindLabel } from "../labels";
 import { isAdmin, me } from "../session";
 import { commentsBox, reasonForm } from "./comments";
@@ -43,7 +43,7 @@ function voteButtons(c: Contribution, mine: Mine): HTMLElement {
   }
   const vote = async (value: 1 | -1, btn: HTMLButtonElement): Promise<void> => {
     try {
-      const r = await api<VoteResult>(`/api/v1/contributions/${c.id}/votes`, { method: "POST", json: { value } });
+      const r = await castVote(c.id, value);
       c.properties.votes_for = r.votes_for;
       c.properties.votes_against = r.votes_against;
       render(r.votes_for, r.votes_against);
@@ -67,7 +67,7 @@ function voteButtons(c: Contribution, mine: Mine): HTMLElement {
 
 function abuse(c: Contribution): HTMLElement {
   return reasonForm([icon("flag", 14), " Signaler un abus"], "Pourquoi cette contribution pose-t-elle problème ?", "Envoyer le signalement d'abus",
-    `/api/v1/contributions/${c.id}/reports`, {}, (out) => mount(out, h("p", { class: "alert alert-ok" }, "Merci : la modération va l'examiner.")));
+    (reason) => reportContribution(c.id, reason), (out) => mount(out, h("p", { class: "alert alert-ok" }, "Merci : la modération va l'examiner.")));
 }
 
 function answerBlock(a: Answer): HTMLElement {
@@ -90,7 +90,7 @@ function answerForm(c: Contribution, card: () => HTMLElement): HTMLElement {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      c.properties.answer = await api<Answer>(`/api/v1/contributions/${c.id}/answer`, { method: "PUT", json: { status: status.value, text: text.value.trim() } });
+      c.properties.answer = await answerContribution(c.id, { status: status.value, text: text.value.trim() });
       const fresh = card();
       form.closest("article")?.replaceWith(fresh);
       fresh.focus();

@@ -1,15 +1,12 @@
 // The « à orienter » queue (administrators): tickets routed only by a legal default or
 // to an authority that does not use Carto; confirm the routing or send it elsewhere.
 
-import { api, ApiError, itemsOf } from "../api/client";
-import type { QueueItem } from "../api/signalements";
-import type { ServiceOption } from "../api/routing";
+import { ApiError } from "../api/client";
+import { loadQueue, orient, type QueueItem } from "../api/signalements";
+import { loadServiceOptions } from "../api/routing";
 import { announce, errorBox, formatAge, h, mount } from "../dom";
 import { nameOf } from "./report_context";
 
-async function orient(id: number | string, body: Record<string, unknown>): Promise<void> {
-  await api(`/api/v1/signalements/${id}/orientation`, { method: "POST", json: body });
-}
 
 function rerouteForm(item: QueueItem, out: HTMLElement, done: () => void): HTMLElement {
   const service = h("select", { name: "service_id", required: true, "aria-label": "Service destinataire" }, h("option", { value: "" }, "Choisir un service"));
@@ -17,8 +14,8 @@ function rerouteForm(item: QueueItem, out: HTMLElement, done: () => void): HTMLE
   const box = h("details", null, h("summary", null, "Réorienter"));
   box.addEventListener("toggle", () => {
     if (!box.open || service.options.length > 1) return;
-    void api("/api/v1/services")
-      .then((data) => service.append(...itemsOf<ServiceOption>(data).filter((o) => o.id !== item.service_id).map((o) => h("option", { value: String(o.id) }, `${o.authority ?? ""} — ${o.name}`))))
+    void loadServiceOptions()
+      .then((options) => service.append(...options.filter((o) => o.id !== item.service_id).map((o) => h("option", { value: String(o.id) }, `${o.authority ?? ""} — ${o.name}`))))
       .catch(() => mount(out, errorBox("Liste des services indisponible.")));
   });
   const send = h("button", { type: "button", class: "btn btn-small" }, "Réorienter");
@@ -35,7 +32,7 @@ function rerouteForm(item: QueueItem, out: HTMLElement, done: () => void): HTMLE
 export async function orientationSection(done: () => void): Promise<HTMLElement | null> {
   let items: QueueItem[];
   try {
-    items = itemsOf<QueueItem>(await api("/api/v1/signalements", { query: { a_orienter: "true", limit: 100 } }));
+    items = await loadQueue({ a_orienter: "true", limit: 100 });
   } catch (err) {
     if (err instanceof ApiError && err.status === 403) return null;
     return h("section", { class: "card" }, errorBox(err instanceof ApiError ? err.message : "File « à orienter » indisponible."));

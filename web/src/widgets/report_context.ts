@@ -1,14 +1,13 @@
 // What the report form shows once place and category are known: who will
 // receive the report and why, and open reports nearby to support instead.
 
-import { api, itemsOf } from "../api/client";
 import { errorBox, formatDay, h, mount } from "../dom";
 import { icon } from "../icons";
 import { stateLabel } from "../labels";
 import type { LngLat } from "../map";
 import { me } from "../session";
-import type { Nearby } from "../api/signalements";
-import type { Informed, Named, Preview } from "../api/routing";
+import { addSupport, loadNearby, type Nearby } from "../api/signalements";
+import { loadPreview, type Informed, type Named } from "../api/routing";
 
 /** A name from a field that may be a string or an object with a name. */
 export function nameOf(x: Named): string {
@@ -34,7 +33,7 @@ export function explanationOf(x: unknown): string[] {
 
 export async function previewBlock(at: LngLat, code: string): Promise<HTMLElement> {
   try {
-    const p = await api<Preview>("/api/v1/routing/preview", { query: { lon: at.lng, lat: at.lat, service_code: code } });
+    const p = await loadPreview(at.lng, at.lat, code);
     const who = p.agency_responsible ?? [nameOf(p.authority), nameOf(p.service)].filter(Boolean).join(" — ");
     const why = explanationOf(p.explanation);
     return h(
@@ -78,7 +77,7 @@ export function refusal(message: string): HTMLElement {
 
 async function support(id: string, out: HTMLElement): Promise<void> {
   try {
-    await api(`/api/v1/signalements/${encodeURIComponent(id)}/supports`, { method: "POST", json: {} });
+    await addSupport(id);
     mount(out, h("p", { class: "alert alert-ok", role: "status" }, "Merci : votre soutien est enregistré. ", h("a", { href: `/suivi/${encodeURIComponent(id)}` }, "Suivre ce signalement")));
   } catch (err) {
     mount(out, errorBox(err instanceof Error ? err.message : "Soutien impossible."));
@@ -88,9 +87,7 @@ async function support(id: string, out: HTMLElement): Promise<void> {
 export async function nearbyBlock(at: LngLat, code: string): Promise<HTMLElement | null> {
   let items: Nearby[];
   try {
-    items = itemsOf<Nearby>(
-      await api("/api/v1/signalements/nearby", { query: { lon: at.lng, lat: at.lat, service_code: code } }),
-    );
+    items = await loadNearby(at.lng, at.lat, code);
   } catch {
     return null; // nothing to offer: the citizen simply files a new report
   }

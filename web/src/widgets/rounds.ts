@@ -3,49 +3,9 @@
 // the route with numbered stops on the map, a GPX file for a phone and a printable sheet.
 
 import { Marker } from "maplibre-gl";
-import { api } from "../api/client";
+import { loadDepot, planRound, roundFile, type Round, type RoundQuery } from "../api/rounds";
 import { announce, errorBox, h, mount, uid } from "../dom";
 import type { CartoMap, LngLat } from "../map";
-
-interface LonLat {
-  lon: number;
-  lat: number;
-}
-
-interface RoundStop {
-  rank: number;
-  signalement_id: number;
-  category: string;
-  address: string | null;
-  description: string;
-  location: LonLat;
-  leg_m: number;
-  eta_minutes: number;
-}
-
-interface SetApart {
-  signalement_id: number;
-  message: string;
-  category: string;
-  address: string | null;
-}
-
-export interface Round {
-  service_id: number;
-  start: LonLat;
-  start_name: string;
-  stops: RoundStop[];
-  set_apart: SetApart[];
-  route: { type: "LineString"; coordinates: [number, number][] };
-  distance_m: number;
-  baseline_distance_m: number;
-  duration_minutes: number;
-  budget_minutes: number | null;
-}
-
-interface Depot extends LonLat {
-  name: string;
-}
 
 export interface Selectable {
   id: number;
@@ -55,15 +15,8 @@ export interface Selectable {
 const km = (m: number): string => `${(m / 1000).toLocaleString("fr-FR", { maximumFractionDigits: 1 })} km`;
 
 /** Query of the GPX and printable forms: the same round as the one shown. */
-function roundQuery(ids: number[], start: LngLat | null, budget: number | null): Record<string, string | number | null> {
+function roundQuery(ids: number[], start: LngLat | null, budget: number | null): RoundQuery {
   return { ids: ids.join(","), start_lon: start?.lng ?? null, start_lat: start?.lat ?? null, budget_minutes: budget };
-}
-
-/** A GPX or HTML answer as a Blob. Through `api()`, so the request is authenticated
- * however the session travels (bearer header or session cookie); text comes back as is. */
-async function fetchFile(path: string, query: Record<string, string | number | null>, type: string): Promise<Blob> {
-  const text = await api<string>(path, { query });
-  return new Blob([text], { type });
 }
 
 function saveAs(blob: Blob, name: string): void {
@@ -96,14 +49,13 @@ function drawRound(map: CartoMap, round: Round): void {
 function roundSection(round: Round, ids: number[], start: LngLat | null, budget: number | null): HTMLElement {
   const saving = round.baseline_distance_m > 0 ? Math.round((1 - round.distance_m / round.baseline_distance_m) * 100) : 0;
   const query = roundQuery(ids, start, budget);
-  const base = `/api/v1/services/${round.service_id}`;
   const gpx = h("button", { type: "button", class: "btn" }, "Télécharger le GPX");
   gpx.addEventListener("click", () => {
-    fetchFile(`${base}/rounds.gpx`, query, "application/gpx+xml").then((b) => saveAs(b, `tournee-${round.service_id}.gpx`), (e: Error) => announce(e.message, "error"));
+    roundFile(round.service_id, "gpx", query).then((b) => saveAs(b, `tournee-${round.service_id}.gpx`), (e: Error) => announce(e.message, "error"));
   });
   const print = h("button", { type: "button", class: "btn btn-ghost" }, "Imprimer la feuille de tournée");
   print.addEventListener("click", () => {
-    fetchFile(`${base}/rounds.html`, query, "text/html").then(
+    roundFile(round.service_id, "html", query).then(
       (b) => {
         const url = URL.createObjectURL(b);
         if (!window.open(url, "_blank")) saveAs(b, `tournee-${round.service_id}.html`);
@@ -163,10 +115,7 @@ export function roundForm(map: CartoMap, selected: () => Selectable[], out: HTML
   const run = async (ids: number[], serviceId: number, start: LngLat | null): Promise<void> => {
     const minutes = budget.value ? Number(budget.value) : null;
     try {
-      const round = await api<Round>(`/api/v1/services/${serviceId}/rounds`, {
-        method: "POST",
-        json: { signalement_ids: ids, budget_minutes: minutes, start: start ? { lon: start.lng, lat: start.lat } : null },
-      });
+      const round = await planRound(serviceId, { signalement_ids: ids, budget_minutes: minutes, start: start ? { lon: start.lng, lat: start.lat } : null });
       mount(out, roundSection(round, ids, start, minutes));
       drawRound(map, round);
       (out.querySelector("#round-title") as HTMLElement | null)?.focus();
@@ -182,7 +131,7 @@ export function roundForm(map: CartoMap, selected: () => Selectable[], out: HTML
     if (!picked.length) return mount(out, errorBox("Cochez au moins un signalement ouvert."));
     if (services.length > 1) return mount(out, errorBox("Choisissez des signalements d'un seul service."));
     const ids = picked.map((p) => p.id);
-    void api<Depot | null>(`/api/v1/services/${services[0]}/depot`).then(
+    void loadDepot(services[0]).then(
       async (depot) => {
         if (depot) return run(ids, services[0], null);
         mount(out, h("p", { class: "alert", role: "status" }, "Ce service n'a pas de dépôt : cliquez sur la carte pour choisir le point de départ."));

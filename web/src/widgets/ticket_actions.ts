@@ -1,11 +1,11 @@
 // What an agent does on a ticket: a transition with its public note, a transfer
 // to another service with a reason, a merge of a duplicate into this ticket.
 
-import { api, ApiError } from "../api/client";
+import { ApiError } from "../api/client";
 import { announce, errorBox, field, h, mount } from "../dom";
 import { transitions } from "../labels";
-import type { Signalement } from "../api/signalements";
-import type { TransferCandidates } from "../api/routing";
+import { merge, transfer, transition, type Signalement } from "../api/signalements";
+import { loadTransferCandidates, type TransferCandidates } from "../api/routing";
 
 function actionForm(
   title: string,
@@ -41,7 +41,7 @@ export function transitionForm(s: Signalement, done: () => void): HTMLFormElemen
     [field("Nouvel état", to), field("Note publique", note, "Visible par le citoyen sur la page de suivi.")],
     "Appliquer",
     async () => {
-      await api(`/api/v1/signalements/${s.id}/transitions`, { method: "POST", json: { to: to.value, note: note.value.trim() || null } });
+      await transition(s.id, to.value, note.value.trim() || null);
       return "État mis à jour.";
     },
     done,
@@ -68,7 +68,7 @@ export function transferForm(s: Signalement, done: () => void): HTMLFormElement 
   const status = h("p", { class: "hint", "aria-live": "polite" });
   const load = async (q: string): Promise<void> => {
     try {
-      const data = await api<TransferCandidates>(`/api/v1/signalements/${encodeURIComponent(String(s.id))}/transfer-candidates`, { query: { q } });
+      const data = await loadTransferCandidates(s.id, q);
       fillServices(service, data);
       const n = data.groups.reduce((k, g) => k + g.services.length, 0);
       status.textContent = q ? `${n} service${n > 1 ? "s" : ""} pour « ${q} »${n >= data.limit ? " (affinez la recherche)" : ""}.` : "Services de la commune et de ses intercommunalités.";
@@ -100,7 +100,7 @@ export function transferForm(s: Signalement, done: () => void): HTMLFormElement 
     async () => {
       if (!service.value) throw new ApiError("Choisissez un service.", 422, null);
       if (!reason.value.trim()) throw new ApiError("Indiquez le motif du transfert.", 422, null);
-      await api(`/api/v1/signalements/${s.id}/transfer`, { method: "POST", json: { service_id: Number(service.value), reason: reason.value.trim() } });
+      await transfer(s.id, Number(service.value), reason.value.trim());
       return "Signalement transféré.";
     },
     done,
@@ -115,7 +115,7 @@ export function mergeForm(s: Signalement, done: () => void): HTMLFormElement {
     "Fusionner dans ce signalement",
     async () => {
       if (!dup.value) throw new ApiError("Indiquez le numéro du doublon.", 422, null);
-      await api(`/api/v1/signalements/${encodeURIComponent(dup.value)}/merge`, { method: "POST", json: { into: s.id } });
+      await merge(dup.value, s.id);
       return `Le n° ${dup.value} est fusionné dans le n° ${s.id}.`;
     },
     done,

@@ -2,8 +2,8 @@
 // for the phone's navigation app, the other reports around (with their distance),
 // and a small form to correct the address.
 
-import { api, ApiError } from "../api/client";
-import { addressLabel, type Address, type Around, type Signalement } from "../api/signalements";
+import { ApiError } from "../api/client";
+import { addressLabel, loadAround, setAddress, type Address, type Around, type Signalement } from "../api/signalements";
 import { termLabel } from "../api/vocabulary";
 import { announce, errorBox, field, h, mount } from "../dom";
 import { stateLabel } from "../labels";
@@ -56,10 +56,7 @@ function correctionForm(s: Signalement, current: Address | null, done: () => voi
     ev.preventDefault();
     const opt = (el: HTMLInputElement): string | null => el.value.trim() || null;
     try {
-      await api(`/api/v1/signalements/${s.id}/address`, {
-        method: "PUT",
-        json: { label: label.value.trim(), housenumber: opt(number), street: opt(street), postcode: opt(postcode), city: opt(city), citycode: current?.citycode ?? null },
-      });
+      await setAddress(s.id, { label: label.value.trim(), housenumber: opt(number), street: opt(street), postcode: opt(postcode), city: opt(city), citycode: current?.citycode ?? null });
       announce("Adresse corrigée.");
       done();
     } catch (err) {
@@ -77,7 +74,7 @@ export async function ticketPlace(map: CartoMap, s: Signalement, done: () => voi
   const current = typeof s.address === "string" ? { label: s.address } : (s.address ?? null);
   let around: Around[] = [];
   try {
-    around = await api<Around[]>(`/api/v1/signalements/${s.id}/around`);
+    around = await loadAround(s.id);
   } catch {
     around = []; // staff-only: a public reader simply sees no list
   }
