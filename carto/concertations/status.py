@@ -50,17 +50,42 @@ FLAG_LABELS = {
 DELETED_AUTHOR = "Participant supprimé"
 
 
+# How a status follows from the dates, first match wins: (code, column, test), where the
+# test is "set" (the column is not null), "future" (now < column) or "past" (now >= column).
+# The one definition of the rule: `concertation_status` reads it in Python and
+# `status_sql` renders it for the public views (migration vw01), so they cannot drift.
+STATUS_RULES: tuple[tuple[str, str, str], ...] = (
+    ("archivee", "archived_at", "set"),
+    ("a_venir", "opens_at", "future"),
+    ("close", "closes_at", "past"),
+)
+DEFAULT_STATUS = "ouverte"
+
+
 def concertation_status(
     opens_at: datetime, closes_at: datetime, archived_at: datetime | None, now: datetime
 ) -> str:
     """'a_venir', 'ouverte', 'close' or 'archivee' at `now`."""
-    if archived_at is not None:
-        return "archivee"
-    if now < opens_at:
-        return "a_venir"
-    if now >= closes_at:
-        return "close"
-    return "ouverte"
+    dates = {"opens_at": opens_at, "closes_at": closes_at, "archived_at": archived_at}
+    for code, column, test in STATUS_RULES:
+        value = dates[column]
+        if (
+            (test == "set" and value is not None)
+            or (test == "future" and value is not None and now < value)
+            or (test == "past" and value is not None and now >= value)
+        ):
+            return code
+    return DEFAULT_STATUS
+
+
+def status_sql(alias: str) -> str:
+    """The same rule as a SQL expression over the concertation row `alias` at now()."""
+    tests = {"set": "{c} IS NOT NULL", "future": "now() < {c}", "past": "now() >= {c}"}
+    whens = " ".join(
+        f"WHEN {tests[test].format(c=f'{alias}.{column}')} THEN '{code}'"
+        for code, column, test in STATUS_RULES
+    )
+    return f"CASE {whens} ELSE '{DEFAULT_STATUS}' END"
 
 
 class _PhaseLike(Protocol):

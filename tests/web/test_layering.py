@@ -38,10 +38,11 @@ def test_calling_the_api_outside_api_fails(tmp_path: Path) -> None:
     for layer in ("views", "widgets", "api"):
         (tmp_path / layer).mkdir()
     (tmp_path / "views" / "a.ts").write_text(
-        'const s = await api<S>(`/x/${id}`);\nconst ok = map.api(1) + rapid(2);\n', encoding="utf-8"
+        "const s = await api<S>(`/x/${id}`);\nconst ok = map.api(1) + rapid(2);\n", encoding="utf-8"
     )
     (tmp_path / "widgets" / "b.ts").write_text(
-        'import { api as call } from "../api/client";\nconst u = "/api/v1/streets";\n', encoding="utf-8"
+        'import { api as call } from "../api/client";\nconst u = "/api/v1/streets";\n',
+        encoding="utf-8",
     )
     (tmp_path / "session.ts").write_text('await api("/me");\n', encoding="utf-8")
     # api/ is where these calls belong.
