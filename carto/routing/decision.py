@@ -15,7 +15,11 @@ from zoneinfo import ZoneInfo
 from carto.errors import InvalidInput
 
 PARIS = ZoneInfo("Europe/Paris")
-COMPETENCE_WORDS = {"commune": "communale", "intercommunalite": "intercommunale"}
+COMPETENCE_WORDS = {
+    "commune": "communale",
+    "intercommunalite": "intercommunale",
+    "departement": "départementale",
+}
 DEFAULT = "règle par défaut"
 CONFIRMED = "règle confirmée par la collectivité"
 FEMININE_BODIES = ("Métropole", "Communauté", "Eurométropole", "Collectivité", "Région")
