@@ -160,6 +160,16 @@ def test_contacts_give_authorities_without_account_an_email_recipient(sync_conn,
         import_contacts(sync_conn, bad)
 
 
+SIRENS = {  # the body holding the area, and its authority (one per body)
+    "departement": {"31": ("223100017", "Département de la Haute-Garonne"),
+                    "93": ("229300082", "Département de la Seine-Saint-Denis"),
+                    "2A": ("200076958", "Collectivité de Corse"),
+                    "75": ("217500016", "Paris")},  # the Ville de Paris: the commune's
+    "region": {"76": ("200053791", "Région Occitanie"),
+               "94": ("200076958", "Collectivité de Corse")},
+}  # fmt: skip
+
+
 def test_departements_and_regions_are_clean_unions_of_their_communes(sync_conn, sample):
     _import(sync_conn, sample)
     dep = "CASE WHEN c.insee LIKE '97%%' THEN left(c.insee, 3) ELSE left(c.insee, 2) END"
@@ -168,18 +178,24 @@ def test_departements_and_regions_are_clean_unions_of_their_communes(sync_conn, 
         ("region", f"{dep} IN (SELECT code FROM departement WHERE region_code = t.code)"),
     ):
         rows = sync_conn.execute(
-            f"""SELECT t.code, a.kind, ST_AsBinary(t.geom), array_agg(ST_AsBinary(c.geom))
+            f"""SELECT t.code, t.siren, a.name, ST_AsBinary(t.geom), array_agg(ST_AsBinary(c.geom))
                 FROM {table} t JOIN authority a ON a.id = t.authority_id
-                JOIN commune c ON {join} GROUP BY t.code, a.kind, t.geom"""
+                JOIN commune c ON {join} GROUP BY t.code, t.siren, a.name, t.geom"""
         ).fetchall()
         assert len(rows) >= (9 if table == "departement" else 5), table
-        for code, kind, wkb, members in rows:
-            assert kind == table
+        for code, siren, name, wkb, members in rows:
+            assert (siren, name) == SIRENS[table].get(code, (siren, name)), code
             union = shapely.from_wkb(wkb)
             parts = shapely.from_wkb(np.array(members, dtype=object))
             assert abs(union.area - shapely.area(parts).sum()) <= 1e-3 * union.area, code
             assert shapely.covers(union.buffer(1e-9), parts).all(), code
             assert shapely.get_num_geometries(union) <= len(members), code
+    shared = sync_conn.execute(
+        """SELECT count(DISTINCT authority_id) FROM (SELECT authority_id FROM departement
+           WHERE code IN ('2A', '2B') UNION ALL SELECT authority_id FROM region WHERE code = '94')
+           s"""
+    ).fetchone()
+    assert shared == (1,)  # the Collectivité de Corse: one body, one authority
 
 
 def _osm_roads(lon: float, lat: float) -> str:
@@ -208,7 +224,7 @@ def test_route_departementale_goes_to_the_departement_outside_metropoles(
     assert load_streets(sync_conn, osm) == 2
     d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
     assert (d.level, d.authority_name, d.street_road_class) == (
-        "departement", "Haute-Garonne", "departementale")  # fmt: skip
+        "departement", "Département de la Haute-Garonne", "departementale")  # fmt: skip
     assert (d.service_name, d.rule_status) == ("Accueil du département", "règle par défaut")
     expected = ("près de « Route de Baziège »", "voie de classe « departementale »",
                 "de compétence départementale", "L131-1", "police de la circulation")  # fmt: skip
@@ -222,8 +238,9 @@ def test_route_departementale_goes_to_the_departement_outside_metropoles(
     cases = [
         ("31555", "Toulouse Métropole", "L5217-2 IV"),  # a métropole took its RD over
         ("59512", "Métropole Européenne de Lille", None),  # MEL's own (confirmed) rule
-        ("72181", "Sarthe", "L131-1"),  # a communauté urbaine did not
-        ("93048", "Seine-Saint-Denis", "L131-1"),  # nor the Métropole du Grand Paris
+        ("72181", "Département de la Sarthe", "L131-1"),  # a communauté urbaine did not
+        ("93048", "Département de la Seine-Saint-Denis", "L131-1"),  # nor the MGP
+        ("2A004", "Collectivité de Corse", "Corse"),  # holds the départements' competences
     ]
     for insee, authority, basis in cases:
         at = _point(sync_conn, insee)
