@@ -247,18 +247,20 @@ def _informed(
 
 
 def candidates_for(
-    rs: RuleSet, commune: dict[str, Any], category: str, at: datetime
+    rs: RuleSet, commune: dict[str, Any], category: str, at: datetime, *, roads: bool = True
 ) -> list[Candidate]:
     """The rules in force `at` at a commune (insee, departement, authority_id) for a
     category, in precedence order, each with the authority and service it designates,
-    up to the first one valid on every road (`decision.choose` never looks further)."""
+    up to the first one valid on every road (`decision.choose` never looks further).
+    `roads=False` (no road class can be known: no street extract, none given) passes
+    road-class rules over, as `choose` would: a report off any RD pays nothing for them."""
     members = rs.members.get(commune["insee"], [])
     sirens, kinds = {m.siren for m in members}, {m.kind for m in members}
     rules = sorted(
         (
             r
             for r in rs.in_force_at(category, at, commune, sirens)
-            if _rule_applies(r, commune, sirens, kinds)
+            if (roads or r["road_class"] is None) and _rule_applies(r, commune, sirens, kinds)
         ),  # fmt: skip
         key=_precedence,
     )

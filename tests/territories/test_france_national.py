@@ -219,6 +219,25 @@ def test_route_departementale_goes_to_the_departement_outside_metropoles(
     lon, lat = _point(sync_conn, "31254")  # Labège, communauté d'agglomération du Sicoval
     d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
     assert (d.authority_name, d.street_road_class) == ("Labège", None)  # no streets: as before
+    # The road class given (as an import knows it), no extract loaded yet:
+    cases = [
+        ("31555", "Toulouse Métropole", "L5217-2 IV"),  # a métropole took its RD over
+        ("59512", "Métropole Européenne de Lille", None),  # MEL's own (confirmed) rule
+        ("72181", "Département de la Sarthe", "L131-1"),  # a communauté urbaine did not
+        ("93048", "Département de la Seine-Saint-Denis", "L131-1"),  # nor the MGP
+        ("2A004", "Collectivité de Corse", "Corse"),  # holds the départements' competences
+        ("75056", "Paris", "L131-1"),  # the Ville de Paris is the commune and the département
+    ]
+    for insee, authority, basis in cases:
+        at = _point(sync_conn, insee)
+        d = resolve_sync(conn=sync_conn, lon=at[0], lat=at[1], category_code="voirie",
+                         road_class="departementale")  # fmt: skip
+        assert d.authority_name == authority, insee
+        assert basis is None or basis in d.explanation, insee
+    assert "règle incertaine" in resolve_sync(
+        conn=sync_conn, lon=_point(sync_conn, "31555")[0], lat=_point(sync_conn, "31555")[1],
+        category_code="voirie", road_class="departementale",
+    ).explanation  # fmt: skip
     osm = tmp_path / "labege.osm"
     osm.write_text(_osm_roads(lon, lat), encoding="utf-8")
     assert load_streets(sync_conn, osm) == 2
@@ -234,24 +253,6 @@ def test_route_departementale_goes_to_the_departement_outside_metropoles(
     assert (d.authority_name, d.street_name) == ("Labège", "Rue des Tests")
     d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="proprete")
     assert d.authority_name == "Labège"  # only voirie follows the road's class
-    # The same road class elsewhere (standing in for the street context):
-    cases = [
-        ("31555", "Toulouse Métropole", "L5217-2 IV"),  # a métropole took its RD over
-        ("59512", "Métropole Européenne de Lille", None),  # MEL's own (confirmed) rule
-        ("72181", "Département de la Sarthe", "L131-1"),  # a communauté urbaine did not
-        ("93048", "Département de la Seine-Saint-Denis", "L131-1"),  # nor the MGP
-        ("2A004", "Collectivité de Corse", "Corse"),  # holds the départements' competences
-    ]
-    for insee, authority, basis in cases:
-        at = _point(sync_conn, insee)
-        d = resolve_sync(conn=sync_conn, lon=at[0], lat=at[1], category_code="voirie",
-                         road_class="departementale")  # fmt: skip
-        assert d.authority_name == authority, insee
-        assert basis is None or basis in d.explanation, insee
-    assert "règle incertaine" in resolve_sync(
-        conn=sync_conn, lon=_point(sync_conn, "31555")[0], lat=_point(sync_conn, "31555")[1],
-        category_code="voirie", road_class="departementale",
-    ).explanation  # fmt: skip
     # Without the département's authority, the next default (the commune) applies.
     sync_conn.execute("DELETE FROM departement WHERE code = '31'")
     d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
