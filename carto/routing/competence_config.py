@@ -110,7 +110,8 @@ def _rule_spec(entry: dict[str, Any], where: str) -> RuleSpec:
     level = entry.get("level") or ""
     if level and level not in LEVELS:
         raise ImportFailed(
-            f"{where} : niveau inconnu {level!r} (commune, intercommunalite, authority)"
+            f"{where} : niveau inconnu {level!r} "
+            "(commune, intercommunalite, departement, authority)"
         )
     if (level == "authority") != bool(entry.get("authority")):
         raise ImportFailed(f"{where} : `authority` va avec le niveau authority, et seulement lui")

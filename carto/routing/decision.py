@@ -15,10 +15,15 @@ from zoneinfo import ZoneInfo
 from carto.errors import InvalidInput
 
 PARIS = ZoneInfo("Europe/Paris")
-COMPETENCE_WORDS = {"commune": "communale", "intercommunalite": "intercommunale"}
+COMPETENCE_WORDS = {
+    "commune": "communale",
+    "intercommunalite": "intercommunale",
+    "departement": "départementale",
+}
 DEFAULT = "règle par défaut"
 CONFIRMED = "règle confirmée par la collectivité"
-FEMININE_BODIES = ("Métropole", "Communauté", "Eurométropole", "Collectivité", "Région")
+FEMININE_BODIES = ("Métropole", "Communauté", "Eurométropole", "Collectivité", "Région", "Ville de")
+MASCULINE_BODIES = ("Département",)
 
 
 class UnknownCategory(InvalidInput):
@@ -144,6 +149,8 @@ class RoutingDecision:
 
 def with_article(name: str) -> str:
     """'Métropole de Lyon' -> 'la Métropole de Lyon'; proper names stay bare."""
+    if name.startswith(MASCULINE_BODIES):
+        return f"le {name}"
     return f"la {name}" if name.startswith(FEMININE_BODIES) else name
 
 

@@ -14,9 +14,9 @@ import psycopg
 import yaml
 
 from carto.errors import ImportFailed
-from carto.routing.models import LEVELS
 
 UNCERTAIN = "règle incertaine"
+DEFAULT_LEVELS = ("commune", "intercommunalite", "departement")  # never a named authority
 
 
 def default_rules() -> list[dict[str, Any]]:
@@ -25,14 +25,14 @@ def default_rules() -> list[dict[str, Any]]:
     out = []
     for category, rules in yaml.safe_load(text).items():
         for rule in rules:
-            if rule.get("level") not in LEVELS[:2] or not rule.get("basis"):
+            if rule.get("level") not in DEFAULT_LEVELS or not rule.get("basis"):
                 raise ImportFailed(f"defaults.yaml, {category} : niveau ou base légale manquant")
             caveat = rule.get("caveat")
             if rule.get("uncertain"):
                 caveat = f"{UNCERTAIN}{' : ' + caveat if caveat else ''}"
             out.append({"category": category, "level": rule["level"],
                         "epci_kind": rule.get("epci_kind"), "basis": rule["basis"],
-                        "caveat": caveat})  # fmt: skip
+                        "caveat": caveat, "road_class": rule.get("road_class")})  # fmt: skip
     return out
 
 
@@ -40,9 +40,9 @@ def load_defaults(conn: psycopg.Connection) -> dict[str, int]:
     """Upsert the national rules; returns how many were added, kept and closed."""
     categories = {row[0] for row in conn.execute("SELECT code FROM category")}
     current = {
-        (row[1], row[2] or ""): row
+        (row[1], row[2] or "", row[6] or ""): row
         for row in conn.execute(
-            """SELECT id, category_code, epci_kind, level, legal_basis, caveat
+            """SELECT id, category_code, epci_kind, level, legal_basis, caveat, road_class
                FROM competence_rule WHERE source = 'national' AND valid_to IS NULL"""
         )
     }
@@ -51,10 +51,10 @@ def load_defaults(conn: psycopg.Connection) -> dict[str, int]:
     for rule in default_rules():
         if rule["category"] not in categories:
             continue
-        key = (rule["category"], rule["epci_kind"] or "")
+        key = (rule["category"], rule["epci_kind"] or "", rule["road_class"] or "")
         wanted.add(key)
         old = current.get(key)
-        if old is not None and old[3:] == (rule["level"], rule["basis"], rule["caveat"]):
+        if old is not None and old[3:6] == (rule["level"], rule["basis"], rule["caveat"]):
             counts["kept"] += 1
             continue
         if old is not None:
@@ -62,11 +62,11 @@ def load_defaults(conn: psycopg.Connection) -> dict[str, int]:
             counts["closed"] += 1
         conn.execute(
             """INSERT INTO competence_rule (category_code, level, scope_kind, epci_kind,
-                   legal_basis, caveat, source, replaces_id, valid_from, inform)
-               VALUES (%s, %s, 'everywhere', %s, %s, %s, 'national', %s,
+                   road_class, legal_basis, caveat, source, replaces_id, valid_from, inform)
+               VALUES (%s, %s, 'everywhere', %s, %s, %s, %s, 'national', %s,
                        CASE WHEN %s THEN now() END, '[]')""",
-            (rule["category"], rule["level"], rule["epci_kind"], rule["basis"],
-             rule["caveat"], old[0] if old else None, old is not None),
+            (rule["category"], rule["level"], rule["epci_kind"], rule["road_class"],
+             rule["basis"], rule["caveat"], old[0] if old else None, old is not None),
         )  # fmt: skip
         counts["added"] += 1
     for key, old in current.items():

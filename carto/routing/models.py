@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from carto.db import Base
 
-LEVELS = ("commune", "intercommunalite", "authority")
+LEVELS = ("commune", "intercommunalite", "departement", "authority")
 SCOPE_KINDS = ("everywhere", "intercommunalite", "commune", "departement")
 RULE_SOURCES = ("deployment", "admin", "national")
 
@@ -75,7 +75,8 @@ class CompetenceRule(Base):
     __tablename__ = "competence_rule"
     __table_args__ = (
         CheckConstraint(
-            "level IN ('commune', 'intercommunalite', 'authority')", name="level_known"
+            "level IN ('commune', 'intercommunalite', 'departement', 'authority')",
+            name="level_known",
         ),
         CheckConstraint(
             "scope_kind IN ('everywhere', 'intercommunalite', 'commune', 'departement')",

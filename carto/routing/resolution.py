@@ -134,8 +134,9 @@ def _place(row: Any) -> Place:
 
 
 def facts(
-    row: Any, rs: RuleSet | None, *, lon: float, lat: float, category_code: str, at: datetime
-) -> tuple[Place, CategoryInfo, list[Candidate], bool]:
+    row: Any, rs: RuleSet | None, *, lon: float, lat: float, category_code: str, at: datetime,
+    road_class: str | None = None,
+) -> tuple[Place, CategoryInfo, list[Candidate], bool]:  # fmt: skip
     """The located row and the rule set as (place, category, candidates, streets loaded?)."""
     if row is None or rs is None:
         raise outside(lon, lat)
@@ -144,8 +145,10 @@ def facts(
         raise UnknownCategory(f"Catégorie inconnue : « {category_code} ».")
     commune = {"insee": row["commune_insee"], "departement": row["departement"],
                "authority_id": row["authority_id"]}  # fmt: skip
-    candidates = candidates_for(rs, commune, category_code, at)
-    return _place(row), category, candidates, bool(row["has_streets"])
+    has_streets = bool(row["has_streets"])
+    roads = has_streets or road_class is not None
+    candidates = candidates_for(rs, commune, category_code, at, roads=roads)
+    return _place(row), category, candidates, has_streets
 
 
 async def ruleset_async(session: AsyncSession, version: str | None) -> RuleSet:
@@ -203,7 +206,7 @@ async def resolve(
         raise await outside_async(session, lon, lat)
     rs = await ruleset_async(session, row["version"])
     place, category, candidates, has_streets = facts(
-        row, rs, lon=lon, lat=lat, category_code=category_code, at=when
+        row, rs, lon=lon, lat=lat, category_code=category_code, at=when, road_class=road_class
     )
     street: tuple[str | None, str] | None = ("", road_class) if road_class else None
     if _needs_street(candidates, has_streets, road_class):
@@ -233,8 +236,9 @@ def resolve_sync(
         row = cur.execute(_resolve_sql_psycopg(), {"lon": lon, "lat": lat}, prepare=True).fetchone()
         rs = ruleset_sync(conn, row["version"]) if row is not None else None
         place, category, candidates, has_streets = facts(
-            row, rs, lon=lon, lat=lat, category_code=category_code, at=when
-        )
+            row, rs, lon=lon, lat=lat, category_code=category_code, at=when,
+            road_class=road_class,
+        )  # fmt: skip
         street: tuple[str | None, str] | None = ("", road_class) if road_class else None
         if _needs_street(candidates, has_streets, road_class):
             near = cur.execute(

@@ -45,7 +45,9 @@ SELECT (SELECT v.version::text FROM routing_version v) AS version,
   (SELECT coalesce(json_agg(json_build_array(m.insee, i.siren, i.nom, i.authority_id,
           c.epci_siren, i.kind) ORDER BY m.insee, i.siren), '[]')
      FROM intercommunalite_member m JOIN intercommunalite i ON i.siren = m.siren
-     JOIN commune c ON c.insee = m.insee)::text AS members
+     JOIN commune c ON c.insee = m.insee)::text AS members,
+  (SELECT coalesce(json_agg(json_build_array(d.code, d.authority_id)), '[]')
+     FROM departement d)::text AS departements
 """
 
 
@@ -67,6 +69,7 @@ class RuleSet:
     authorities: dict[int, str]
     categories: dict[str, CategoryInfo]
     members: dict[str, list[Member]]  # by INSEE code: own EPCI first, then by SIREN
+    departements: dict[str, int] = field(default_factory=dict)  # code -> authority id
     # (category, scope kind, scope code) -> rules: a report looks at its own scopes only,
     # not at every rule of the category (hundreds of commune-scoped ones nationwide).
     by_scope: dict[tuple[str, str, str | None], list[dict[str, Any]]] = field(
@@ -135,6 +138,7 @@ def ruleset_from_row(row: Any) -> RuleSet:
         authorities={i: name for i, name in json.loads(row["authorities"])},
         categories={c[0]: CategoryInfo(*c) for c in json.loads(row["categories"])},
         members=dict(members),
+        departements={code: a for code, a in json.loads(row["departements"])},
     )
 
 
@@ -243,18 +247,20 @@ def _informed(
 
 
 def candidates_for(
-    rs: RuleSet, commune: dict[str, Any], category: str, at: datetime
+    rs: RuleSet, commune: dict[str, Any], category: str, at: datetime, *, roads: bool = True
 ) -> list[Candidate]:
     """The rules in force `at` at a commune (insee, departement, authority_id) for a
     category, in precedence order, each with the authority and service it designates,
-    up to the first one valid on every road (`decision.choose` never looks further)."""
+    up to the first one valid on every road (`decision.choose` never looks further).
+    `roads=False` (no road class can be known: no street extract, none given) passes
+    road-class rules over, as `choose` would: a report off any RD pays nothing for them."""
     members = rs.members.get(commune["insee"], [])
     sirens, kinds = {m.siren for m in members}, {m.kind for m in members}
     rules = sorted(
         (
             r
             for r in rs.in_force_at(category, at, commune, sirens)
-            if _rule_applies(r, commune, sirens, kinds)
+            if (roads or r["road_class"] is None) and _rule_applies(r, commune, sirens, kinds)
         ),  # fmt: skip
         key=_precedence,
     )
@@ -264,11 +270,14 @@ def candidates_for(
         authority_id = {
             "commune": commune["authority_id"],
             "intercommunalite": ic.authority_id if ic else None,
+            "departement": rs.departements.get(commune["departement"]),
             "authority": rule["authority_id"],
         }[rule["level"]]
         name = rs.authorities.get(authority_id) if authority_id is not None else None
-        service = rs.services.get((authority_id, rule["service_slug"])) if name else None
         national = rule["source"] == "national"
+        if national and rule["level"] == "departement" and name is None:
+            continue  # départements not imported: the next default applies
+        service = rs.services.get((authority_id, rule["service_slug"])) if name else None
         via_contact = service is None and bool(name) and national
         if via_contact:  # defaults reach the authority's front desk
             service = rs.services.get((authority_id, CONTACT_SLUG))

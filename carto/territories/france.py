@@ -49,6 +49,9 @@ NATURES = {  # ADMIN EXPRESS `NATURE` -> our kind
     "metropole de lyon": "ME",
     "etablissement public territorial": "EPT",
 }
+# The Ville de Paris exercises the département's competences (CGCT L2512-1): its SIREN
+# is the commune's, and so is its authority.
+HELD_BY_A_COMMUNE = {"217500016": ("commune", "75056")}
 CONTACT_NAMES = {
     "commune": "Mairie (accueil)",
     "intercommunalite": "Accueil de l'intercommunalité",
@@ -167,29 +170,39 @@ def _ept_members(found: dict[str, list[str]]) -> list[tuple[str, str, list[str]]
 
 
 def _upsert_areas(
-    conn: psycopg.Connection, table: str, rows: Sequence[tuple[str, str, str | None]],
-    geoms: dict[str, shapely.Geometry],
+    conn: psycopg.Connection, table: str, rows: Sequence[dict[str, str]],
+    geoms: dict[str, shapely.Geometry], holders: dict[str, tuple[str, str]],
 ) -> int:  # fmt: skip
-    """Départements or régions: authority (kind = table name) and area, upserted by code."""
-    rows = [r for r in rows if r[0] in geoms]  # only areas with communes
-    slugs = _assign_slugs(conn, table, [r[0] for r in rows], [r[1] for r in rows])
+    """Départements or régions: area (with its SIREN) and the authority that holds it,
+    upserted by code. One body, one authority: `holders` maps a SIREN to the authority
+    (kind, code) already holding it (the Collectivité européenne d'Alsace for 67 and 68,
+    the Collectivité de Corse for 2A, 2B and région 94, the Ville de Paris's commune)."""
+    rows = [r for r in rows if r["code"] in geoms]  # only areas with communes
+    keys = [holders.setdefault(r["siren"] or f"{table}:{r['code']}", (table, r["code"]))
+            for r in rows]  # fmt: skip
+    own = {key: row for key, row in zip(keys, rows, strict=True) if key == (table, row["code"])}
+    codes, names = [k[1] for k in own], [r["authority"] or r["nom"] for r in own.values()]
+    slugs = _assign_slugs(conn, table, codes, names)
     with conn.cursor() as cur:
         cur.executemany(
             """INSERT INTO authority (slug, name, kind, code) VALUES (%s, %s, %s, %s)
                ON CONFLICT (kind, code) DO UPDATE SET name = EXCLUDED.name
                WHERE authority.name IS DISTINCT FROM EXCLUDED.name""",
-            [(slug, nom, table, code) for (code, nom, _), slug in zip(rows, slugs, strict=True)],
-        )
+            [(slug, name, table, code)
+             for code, name, slug in zip(codes, names, slugs, strict=True)],
+        )  # fmt: skip
         extra = ", region_code" if table == "departement" else ""
         cur.executemany(
-            f"""INSERT INTO {table} (code, nom{extra}, authority_id, geom)
-                SELECT %(code)s::text, %(nom)s::text{", %(region)s::text" if extra else ""}, a.id,
-                       ST_SetSRID(ST_GeomFromWKB(%(wkb)s), 4326)
-                FROM authority a WHERE a.kind = %(kind)s::text AND a.code = %(code)s::text
+            f"""INSERT INTO {table} (code, nom{extra}, siren, authority_id, geom)
+                SELECT %(code)s::text, %(nom)s::text{", %(region)s::text" if extra else ""},
+                       %(siren)s::text, a.id, ST_SetSRID(ST_GeomFromWKB(%(wkb)s), 4326)
+                FROM authority a WHERE a.kind = %(kind)s::text AND a.code = %(key)s::text
                 ON CONFLICT (code) DO UPDATE SET nom = EXCLUDED.nom, geom = EXCLUDED.geom,
-                    authority_id = EXCLUDED.authority_id, updated_at = now()""",
-            [{"code": c, "nom": n, "region": r, "kind": table, "wkb": shapely.to_wkb(geoms[c])}
-             for c, n, r in rows],
+                    siren = EXCLUDED.siren, authority_id = EXCLUDED.authority_id,
+                    updated_at = now()""",
+            [{"code": r["code"], "nom": r["nom"], "region": r.get("region"),
+              "siren": r["siren"] or None, "kind": k[0], "key": k[1],
+              "wkb": shapely.to_wkb(geoms[r["code"]])} for r, k in zip(rows, keys, strict=True)],
         )  # fmt: skip
     return len(rows)
 
@@ -289,15 +302,19 @@ def import_france(
         step("unions", 2, 4)
         deps = np.array([departement_of(code) for code in insee])
         dep_geoms = unions(deps, geoms)
-        dep_rows = [(d["code"], d["nom"], d["region"]) for d in _data("departements.csv")]
-        report.upserted["departements"] = _upsert_areas(conn, "departement", dep_rows, dep_geoms)
+        dep_rows = _data("departements.csv")
+        holders = dict(HELD_BY_A_COMMUNE)
+        report.upserted["departements"] = _upsert_areas(
+            conn, "departement", dep_rows, dep_geoms, holders
+        )
         step("unions", 3, 4)
-        region_of = {c: r for c, _, r in dep_rows}
+        region_of = {d["code"]: d["region"] for d in dep_rows}
         known = [d for d in dep_geoms if d in region_of]
         reg_geoms = unions(np.array([region_of[d] for d in known]),
                            np.array([dep_geoms[d] for d in known], dtype=object))  # fmt: skip
-        reg_rows = [(r["code"], r["nom"], None) for r in _data("regions.csv")]
-        report.upserted["regions"] = _upsert_areas(conn, "region", reg_rows, reg_geoms)
+        report.upserted["regions"] = _upsert_areas(
+            conn, "region", _data("regions.csv"), reg_geoms, holders
+        )
         report.upserted["services"] = ensure_contact_services(conn)
         step("unions", 4, 4)
     conn.execute("ANALYZE commune; ANALYZE intercommunalite; ANALYZE intercommunalite_member")

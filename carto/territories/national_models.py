@@ -1,4 +1,7 @@
-"""Départements and régions: authorities with an area, derived from their communes."""
+"""Départements and régions: authorities with an area, derived from their communes.
+
+Each has the SIREN of the body that holds it; several may share one authority (the
+Collectivité européenne d'Alsace, the Collectivité de Corse, the Ville de Paris)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ class Region(Base):
 
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
     nom: Mapped[str] = mapped_column(String(200))
+    siren: Mapped[str | None] = mapped_column(String(9), doc="the body holding it (SIRENE)")
     authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"))
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True)
@@ -29,6 +33,7 @@ class Departement(Base):
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
     nom: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    siren: Mapped[str | None] = mapped_column(String(9), doc="the body holding it (SIRENE)")
     authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"))
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True)

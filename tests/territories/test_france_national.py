@@ -158,3 +158,102 @@ def test_contacts_give_authorities_without_account_an_email_recipient(sync_conn,
     bad.write_text('{"insee": "31254"}', encoding="utf-8")
     with pytest.raises(ImportFailed, match="liste d'objets"):
         import_contacts(sync_conn, bad)
+
+
+SIRENS = {  # the body holding the area, and its authority (one per body)
+    "departement": {"31": ("223100017", "Département de la Haute-Garonne"),
+                    "93": ("229300082", "Département de la Seine-Saint-Denis"),
+                    "2A": ("200076958", "Collectivité de Corse"),
+                    "75": ("217500016", "Paris")},  # the Ville de Paris: the commune's
+    "region": {"76": ("200053791", "Région Occitanie"),
+               "94": ("200076958", "Collectivité de Corse")},
+}  # fmt: skip
+
+
+def test_departements_and_regions_are_clean_unions_of_their_communes(sync_conn, sample):
+    _import(sync_conn, sample)
+    dep = "CASE WHEN c.insee LIKE '97%%' THEN left(c.insee, 3) ELSE left(c.insee, 2) END"
+    for table, join in (
+        ("departement", f"{dep} = t.code"),
+        ("region", f"{dep} IN (SELECT code FROM departement WHERE region_code = t.code)"),
+    ):
+        rows = sync_conn.execute(
+            f"""SELECT t.code, t.siren, a.name, ST_AsBinary(t.geom), array_agg(ST_AsBinary(c.geom))
+                FROM {table} t JOIN authority a ON a.id = t.authority_id
+                JOIN commune c ON {join} GROUP BY t.code, t.siren, a.name, t.geom"""
+        ).fetchall()
+        assert len(rows) >= (9 if table == "departement" else 5), table
+        for code, siren, name, wkb, members in rows:
+            assert (siren, name) == SIRENS[table].get(code, (siren, name)), code
+            union = shapely.from_wkb(wkb)
+            parts = shapely.from_wkb(np.array(members, dtype=object))
+            assert abs(union.area - shapely.area(parts).sum()) <= 1e-3 * union.area, code
+            assert shapely.covers(union.buffer(1e-9), parts).all(), code
+            assert shapely.get_num_geometries(union) <= len(members), code
+    shared = sync_conn.execute(
+        """SELECT count(DISTINCT authority_id) FROM (SELECT authority_id FROM departement
+           WHERE code IN ('2A', '2B') UNION ALL SELECT authority_id FROM region WHERE code = '94')
+           s"""
+    ).fetchone()
+    assert shared == (1,)  # the Collectivité de Corse: one body, one authority
+
+
+def _osm_roads(lon: float, lat: float) -> str:
+    """A route départementale through (lon, lat) and a residential street 90 m north."""
+    nodes = [(1, lon - 0.001, lat), (2, lon + 0.001, lat),
+             (3, lon - 0.001, lat + 0.0008), (4, lon + 0.001, lat + 0.0008)]  # fmt: skip
+    xml = "".join(f'<node id="{i}" lat="{y}" lon="{x}"/>' for i, x, y in nodes)
+    xml += ('<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="secondary"/>'
+            '<tag k="ref" v="D 916"/><tag k="name" v="Route de Baziège"/></way>'
+            '<way id="11"><nd ref="3"/><nd ref="4"/><tag k="highway" v="residential"/>'
+            '<tag k="name" v="Rue des Tests"/></way>')  # fmt: skip
+    return f"<?xml version='1.0' encoding='UTF-8'?><osm version='0.6'>{xml}</osm>"
+
+
+def test_route_departementale_goes_to_the_departement_outside_metropoles(
+    sync_conn, sample, tmp_path
+):
+    from carto.routing.streets import load_streets
+
+    _import(sync_conn, sample)
+    lon, lat = _point(sync_conn, "31254")  # Labège, communauté d'agglomération du Sicoval
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert (d.authority_name, d.street_road_class) == ("Labège", None)  # no streets: as before
+    # The road class given (as an import knows it), no extract loaded yet:
+    cases = [
+        ("31555", "Toulouse Métropole", "L5217-2 IV"),  # a métropole took its RD over
+        ("59512", "Métropole Européenne de Lille", None),  # MEL's own (confirmed) rule
+        ("72181", "Département de la Sarthe", "L131-1"),  # a communauté urbaine did not
+        ("93048", "Département de la Seine-Saint-Denis", "L131-1"),  # nor the MGP
+        ("2A004", "Collectivité de Corse", "Corse"),  # holds the départements' competences
+        ("75056", "Paris", "L131-1"),  # the Ville de Paris is the commune and the département
+    ]
+    for insee, authority, basis in cases:
+        at = _point(sync_conn, insee)
+        d = resolve_sync(conn=sync_conn, lon=at[0], lat=at[1], category_code="voirie",
+                         road_class="departementale")  # fmt: skip
+        assert d.authority_name == authority, insee
+        assert basis is None or basis in d.explanation, insee
+    assert "règle incertaine" in resolve_sync(
+        conn=sync_conn, lon=_point(sync_conn, "31555")[0], lat=_point(sync_conn, "31555")[1],
+        category_code="voirie", road_class="departementale",
+    ).explanation  # fmt: skip
+    osm = tmp_path / "labege.osm"
+    osm.write_text(_osm_roads(lon, lat), encoding="utf-8")
+    assert load_streets(sync_conn, osm) == 2
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert (d.level, d.authority_name, d.street_road_class) == (
+        "departement", "Département de la Haute-Garonne", "departementale")  # fmt: skip
+    assert (d.service_name, d.rule_status) == ("Accueil du département", "règle par défaut")
+    expected = ("près de « Route de Baziège »", "voie de classe « departementale »",
+                "de compétence départementale", "L131-1", "police de la circulation")  # fmt: skip
+    for words in expected:
+        assert words in d.explanation, words
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat + 0.0008, category_code="voirie")
+    assert (d.authority_name, d.street_name) == ("Labège", "Rue des Tests")
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="proprete")
+    assert d.authority_name == "Labège"  # only voirie follows the road's class
+    # Without the département's authority, the next default (the commune) applies.
+    sync_conn.execute("DELETE FROM departement WHERE code = '31'")
+    d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
+    assert (d.authority_name, d.street_road_class) == ("Labège", "departementale")

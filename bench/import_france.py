@@ -1,0 +1,117 @@
+"""`carto import france` against `ogr2ogr`'s plain load of the same communes file.
+
+The issue's goal: the complete national import (communes and arrondissements, EPCI and
+EPT, départements and régions as unions of their communes, indexes, the national
+default competences) takes at most 3× what `ogr2ogr` (GDAL, default options: COPY,
+GiST index) takes to load the same file into a PostGIS table. Both run as commands,
+alternately in each round on the same database (the machine is shared: both see the
+same moment's load), each starting from empty tables: `carto import france FILE`
+(`python -m carto`, so the figure includes its start-up, the migration check and
+the tile tables' vacuum) and `ogr2ogr -f PostgreSQL … -overwrite`. The import's own
+time (`ImportReport.seconds`, inside the process) is noted apart.
+
+    python -m bench.import_france [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench.common import ROOT, SHARED, Figure, Result, bench_database
+
+FRANCE = SHARED / "communes-france.fgb"
+TERRITORY_TABLES = ("intercommunalite_member", "arrondissement", "commune", "intercommunalite",
+                    "departement", "region", "competence_rule", "service", "authority")  # fmt: skip
+
+
+def empty_territories(url: str) -> None:
+    """Back to a freshly migrated database: no territory, authority, service or rule."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TERRITORY_TABLES)} CASCADE")
+        conn.execute("DROP TABLE IF EXISTS ogr_communes")
+
+
+def run_ogr2ogr(url: str, path: Path) -> float:
+    """Seconds for GDAL's plain load of `path` into a new table (COPY, GiST index)."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    pg = " ".join(f"{k}={v}" for k, v in info.items() if k in ("host", "port", "dbname", "user",
+                                                               "password"))  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(
+        ["ogr2ogr", "-f", "PostgreSQL", f"PG:{pg}", str(path), "-nln", "ogr_communes",
+         "-nlt", "PROMOTE_TO_MULTI", "-lco", "GEOMETRY_NAME=geom", "-overwrite"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def run_carto(url: str, path: Path) -> tuple[float, float | None]:
+    """Seconds for `carto import france FILE` as a command, and the import's own time."""
+    env = {**os.environ, "CARTO_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "COLUMNS": "400"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "carto", "import", "france", str(path)],
+        check=True, capture_output=True, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    found = re.search(r"en ([\d.]+) s", done.stdout + done.stderr)
+    return seconds, float(found.group(1)) if found else None
+
+
+def counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+            for table in ("commune", "arrondissement", "intercommunalite", "departement", "region",
+                          "ogr_communes")
+        }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--name", default="import_france")
+    args = parser.parse_args()
+    if not FRANCE.exists():
+        raise SystemExit(f"{FRANCE} is missing (shared/ beside the repository)")
+    result = Result(args.name, params=vars(args))
+    ours, theirs, inside = [], [], []
+    loaded: dict[str, int] = {}
+    with bench_database("import_france") as url:
+        for i in range(args.runs):
+            empty_territories(url)
+            theirs.append(run_ogr2ogr(url, FRANCE))
+            seconds, own = run_carto(url, FRANCE)
+            ours.append(seconds)
+            loaded = counts(url)
+            if loaded["commune"] + loaded["arrondissement"] != loaded["ogr_communes"]:
+                raise SystemExit(f"carto import france did not load the file: {loaded}")
+            if own is not None:
+                inside.append(own)
+            print(f"round {i + 1}: carto {seconds:.1f} s (import {own} s), "
+                  f"ogr2ogr {theirs[-1]:.1f} s", flush=True)  # fmt: skip
+    value, base = statistics.median(ours), statistics.median(theirs)
+    ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
+    load = os.getloadavg()[0]
+    result.add(Figure("carto import france (complete, as a command)", value, "s",
+                      "ogr2ogr plain load of the same file", base, "≤ 3× ogr2ogr",
+                      all(r <= 3 for r in ratios), ours, baseline_runs=theirs,
+                      conditions=f"empty tables each round; load {load:.1f}"))  # fmt: skip
+    result.notes.append(
+        f"loaded: {loaded}; import_france's own time per round {inside} s (the rest is the "
+        f"command's start-up, migration check, default competences and tile vacuum)"
+    )
+    print(f"\nsaved {result.save()}")
+
+
+if __name__ == "__main__":
+    main()
