@@ -90,15 +90,15 @@ def stored_point_sql(layer: TileLayer, flt: TileFilters) -> tuple[str, dict[str,
     tile's ~140 µs of app CPU (profiled under bench/tiles)."""
     # Points, like pending deltas, carry one point's dims: the deltas' condition (alias d).
     _, dims, params = _dims_condition(flt, layer)
-    key = (layer.name, dims)
+    key = (layer.name, dims, SMALL_TILE, MAX_POINTS_PER_TILE)  # the limits too: tests set them
     made = _STORED_SQL.get(key)
     if made is None or made[0] is not layer:  # a layer registered again under its name
         made = _STORED_SQL[key] = (layer, _stored_statement(layer, dims))
     return made[1], params
 
 
-# (layer name, dims condition) -> (the layer it was made for, statement)
-_STORED_SQL: dict[tuple[str, str], tuple[TileLayer, str]] = {}
+# (layer name, dims condition, limits) -> (the layer it was made for, statement)
+_STORED_SQL: dict[tuple[str, str, int, int], tuple[TileLayer, str]] = {}
 
 
 def _stored_statement(layer: TileLayer, dims: str) -> str:
