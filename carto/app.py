@@ -158,7 +158,11 @@ def create_app(
     app.include_router(media_api, prefix="/api/v1")
     app.include_router(media_files)
     from carto.concertations.router_staff import MAX_UPLOAD_BYTES as LAYER_UPLOAD_BYTES
+    from carto.tiles.lean import LeanTileRoute
 
+    # Added first, so innermost: every middleware below still wraps tiles; it answers plain
+    # vector tile GETs without FastAPI's routing and dependencies (measured: carto/tiles/lean.py).
+    app.add_middleware(LeanTileRoute)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

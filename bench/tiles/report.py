@@ -55,6 +55,9 @@ def report_state(result: Result, runs: dict[str, Any], state: str) -> None:
         name = f"{area} tiles/s cold, stored points vs ST_AsMVT, {state}"
         asmvt_name = "ST_AsMVT from the view"
         result.add(ratio_figure(name, carto[area], asmvt[area], asmvt_name, where, None))
+        name = f"{area} tiles/s cold, lean tile path vs FastAPI route, {state}"
+        route = runs["carto_route"][area]
+        result.add(ratio_figure(name, carto[area], route, "the FastAPI route", where, None))
     p95 = carto["z8"]["rounds_p95"]
     result.add(
         Figure(f"z8 tile p95, {state}", carto["z8"]["p95"], "ms", "tipg", tipg["z8"]["p95"],
@@ -91,12 +94,14 @@ def report(result: Result, runs: dict[str, dict[str, Any]]) -> None:
     )
     if errors:
         result.notes.append(f"{errors} non-2xx or socket errors during the runs")
-    print(f"  {'scenario':<34}{'carto cold':>12}{'ST_AsMVT':>12}{'tipg':>12}{'ratio':>8}")
+    head = f"{'carto cold':>12}{'ST_AsMVT':>12}{'route':>10}{'tipg':>10}{'ratio':>8}"
+    print(f"  {'scenario':<34}{head}")
     for state in (VACUUMED, PRODUCTION):
         r = runs[state]
         for key in ("z14_mel", "z14_france"):
             c, a, t = r["carto"][key]["rps"], r["carto_asmvt"][key]["rps"], r["tipg"][key]["rps"]
-            print(f"  {key + ' ' + state:<34}{c:>12.0f}{a:>12.0f}{t:>12.0f}{c / t:>8.2f}")
+            f = r["carto_route"][key]["rps"]
+            print(f"  {key + ' ' + state:<34}{c:>12.0f}{a:>12.0f}{f:>10.0f}{t:>10.0f}{c / t:>8.2f}")
 
 
 def report_indexes(result: Result) -> None:

@@ -13,6 +13,8 @@ Carto, tipg, ...; the median round counts) so that both meet the same machine lo
 
 - z14 tiles/s (8 connections), over the dense MEL and over France, cold (Carto's
   tile cache off: every tile rendered, as tipg does) and warm (cache on, primed);
+  cold also through the same app reading the view with ST_AsMVT, and through the
+  FastAPI route instead of the lean tile path (carto/tiles/lean.py), as baselines;
 - z8 tile latency p95 (one connection);
 - heatmap tile latency p95 per zoom z0..z14 (one connection), and µs per heat cell;
 - cached tile latency p50 through the app;
@@ -237,19 +239,25 @@ def compare_servers(servers: dict[str, str], t: dict[str, list[tuple]], args: ar
 def run_servers(url: str, t: dict[str, list[tuple]], args: argparse.Namespace) -> dict:
     """Every server in alternating rounds on the database as it is now (one table state)."""
     secs = args.seconds
-    # Carto twice: point tiles from tiles.heat_point encoded by the numba encoder (the product), and
-    # the same app reading the view through ST_AsMVT (CARTO_BENCH_STORED=0), as a baseline.
+    # Carto three times: point tiles from tiles.heat_point encoded by the numba encoder, served by
+    # the lean ASGI path (the product); the same app reading the view through ST_AsMVT
+    # (CARTO_BENCH_STORED=0); the product with the FastAPI route answering every tile
+    # (CARTO_BENCH_LEAN=0, carto/tiles/lean.py says why). The last two are baselines.
     asmvt_env = {"CARTO_BENCH_STORED": "0"}
     with (
         tipg_server(url, args.workers) as tipg,
         carto_server(url, args.workers, cache=False) as app,
         carto_server(url, args.workers, cache=False, extra_env=asmvt_env) as asmvt,
+        carto_server(url, args.workers, cache=False, extra_env={"CARTO_BENCH_LEAN": "0"}) as route,
     ):
-        warm(tipg, tipg_paths(t["z8"][:5] + t["z14_mel"][:20] + t["z14_france"][:20]))
+        some = t["z8"][:5] + t["z14_mel"][:20] + t["z14_france"][:20]
+        warm(tipg, tipg_paths(some))
         all_heat = [p for z in range(15) for p in heat_paths(t[f"heat{z}"])]
-        warm(app, carto_paths(t["z8"][:5] + t["z14_mel"][:20] + t["z14_france"][:20]) + all_heat)
-        warm(asmvt, carto_paths(t["z8"][:5] + t["z14_mel"][:20] + t["z14_france"][:20]))
-        runs = compare_servers({"tipg": tipg, "carto": app, "carto_asmvt": asmvt}, t, args)
+        warm(app, carto_paths(some) + all_heat)
+        warm(asmvt, carto_paths(some))
+        warm(route, carto_paths(some))
+        servers = {"tipg": tipg, "carto": app, "carto_asmvt": asmvt, "carto_route": route}
+        runs = compare_servers(servers, t, args)
         runs["heat"] = {
             f"z{z}": wrk(app, heat_paths(t[f"heat{z}"]), connections=1, seconds=args.heat_seconds)
             for z in range(15)

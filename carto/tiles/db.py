@@ -22,6 +22,7 @@ import asyncpg
 from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from carto.db import libpq_url
 from carto.deps import SessionDep
@@ -169,9 +170,8 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def _pool(
-    request: Request, name: str = "tile_pool", engine: str = "engine", size: int | None = None
+    state: Any, name: str = "tile_pool", engine: str = "engine", size: int | None = None
 ) -> asyncpg.Pool:
-    state = request.app.state
     pool = getattr(state, name, None)
     if pool is not None:
         return pool
@@ -194,15 +194,20 @@ async def _pool(
     return pool
 
 
+async def pooled_tile_db(state: Any, conn: HTTPConnection) -> TileDB:
+    """The pools of a served app (`state`: the app's state): reads as the reader role,
+    or on the replica when `conn` may read from it, writes as the app role."""
+    writer = await _pool(state, size=state.settings.reader_pool_size)
+    if reads_from_replica(conn):  # CARTO_READ_DATABASE_URL: carto.scaling.routing
+        return ReplicaTileDB(await _pool(state, "tile_read_pool", "read_engine"), writer)
+    return SplitTileDB(await _pool(state, "tile_public_pool", "reader_engine"), writer)
+
+
 async def get_tile_db(request: Request, session: SessionDep) -> TileDB:
-    """The pools in a served app (reads as the reader role, writes as the app role); the
-    request's session when the app borrows one (tests)."""
+    """The pools in a served app; the request's session when the app borrows one (tests)."""
     if getattr(request.app.state, "sessionmaker", None) is None:
         return SessionTileDB(session)
-    writer = await _pool(request, size=request.app.state.settings.reader_pool_size)
-    if reads_from_replica(request):  # CARTO_READ_DATABASE_URL: carto.scaling.routing
-        return ReplicaTileDB(await _pool(request, "tile_read_pool", "read_engine"), writer)
-    return SplitTileDB(await _pool(request, "tile_public_pool", "reader_engine"), writer)
+    return await pooled_tile_db(request.app.state, request)
 
 
 async def close_tile_pool(app: Any) -> None:

@@ -26,6 +26,8 @@ CACHE_CONTROL = {
     "polygon": "public, max-age=3600",
 }
 HEAT_CACHE_CONTROL = "public, max-age=60"
+# Also answered, on its success path, by carto/tiles/lean.py (same bytes, same headers).
+VECTOR_TILE_PATH = "/tiles/{layer}/{z}/{x}/{y}.mvt"
 
 
 def _not_modified(request: Request, etag: str) -> bool:
@@ -86,7 +88,7 @@ async def layer_tilejson(request: Request, db: DbDep, layer: str) -> JSONRespons
 
 
 @router.get(
-    "/{layer}/{z}/{x}/{y}.mvt",
+    VECTOR_TILE_PATH.removeprefix("/tiles"),
     summary="Tuile vectorielle (Mapbox Vector Tile)",
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "Tuile vide"}},
