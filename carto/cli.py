@@ -26,6 +26,7 @@ from rich.progress import (
 )
 
 from carto import france_cli
+from carto.accounts.platform_cli import admin_app
 from carto.apiclients.cli import api_client_app
 from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
@@ -45,6 +46,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(tiles_app, name="tiles")
 app.add_typer(concertation_cli.report_app, name="report")
 app.add_typer(api_client_app, name="api-client")
+app.add_typer(admin_app, name="admin")
 
 
 def _vacuum_after(command: Callable[..., None]) -> Callable[..., None]:
