@@ -411,6 +411,9 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
         upgrade(url)
         summary = load_demo(url, console=console, france=True)
         _load_configured_streets(settings, url)
+        from carto.demo.national import load_mairies_in_background
+
+        load_mairies_in_background(url, console)  # e-mail recipients: not needed to serve
     except CartoError as exc:
         leave(cluster, owned, console.print)
         _fail(exc)

