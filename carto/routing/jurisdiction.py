@@ -92,3 +92,22 @@ async def categories_received(*, session: AsyncSession, authority_id: int) -> se
     params = {"code": row.code} if row.kind in GROUND_SQL else {"id": authority_id}
     communes = [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
     return received(rs, authority_id, communes, datetime.now(UTC))
+
+
+async def on_ground(*, session: AsyncSession, authority_id: int, insee: str) -> bool:
+    """Whether the commune `insee` lies on the authority's ground (its commune, member
+    communes, département, région, or the scopes of the rules naming it)."""
+    row = (
+        await session.execute(
+            text("SELECT kind, code FROM authority WHERE id = :id"), {"id": authority_id}
+        )
+    ).one_or_none()
+    if row is None:
+        return False
+    sql = GROUND_SQL.get(row.kind, NAMED_SQL)
+    params = {"code": row.code} if row.kind in GROUND_SQL else {"id": authority_id}
+    found = await session.execute(
+        text(f"SELECT EXISTS (SELECT 1 FROM ({sql}) g WHERE g.insee = :insee)"),  # noqa: S608
+        {**params, "insee": insee},
+    )
+    return bool(found.scalar())

@@ -34,7 +34,7 @@ from carto.media.service import store_photo
 from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
 from carto.routing.decision import RoutingDecision
-from carto.routing.jurisdiction import categories_received
+from carto.routing.jurisdiction import categories_received, on_ground
 from carto.routing.resolution import resolve
 from carto.settings import Settings
 from carto.signalements import open311_format as fmt
@@ -196,7 +196,10 @@ async def _route_once(
         within is not None
         and within.authority_id != decision.authority_id
         and within.code not in (decision.commune_insee, decision.intercommunalite_siren)
-    ):
+        and not await on_ground(
+            session=session, authority_id=within.authority_id, insee=decision.commune_insee
+        )
+    ):  # its ground: a département's or an EPT's communes too
         raise InvalidInput(f"Ce point n'est pas dans la juridiction « {within.name} ».")
     return decision
 

@@ -4,6 +4,8 @@ without Carto); posts with a jurisdiction reach it; unknown ones are the spec's 
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from tests.signalements.conftest import count
 from tests.signalements.without_carto import POINT, make_testville
 
@@ -64,3 +66,16 @@ async def test_post_with_jurisdiction_reaches_its_front_desk(client, session):
     refused = await client.post(f"{BASE}/requests.json", data=elsewhere)
     assert refused.status_code == 400 and "Testville" in refused.json()[0]["description"]
     assert await count(session) == before
+
+
+async def test_departement_jurisdiction_takes_reports_on_its_ground(client, session):
+    await make_testville(session)
+    dep = "INSERT INTO authority (slug, name, kind, code) VALUES ('cantal-test', 'Cantal', "
+    await session.execute(text(dep + "'departement', '15')"))
+    body = {"long": str(POINT[0]), "lat": str(POINT[1]), "service_code": "proprete",
+            "description": "Dépôt sauvage", "jurisdiction_id": "cantal-test"}  # fmt: skip
+    made = await client.post(f"{BASE}/requests.json", data=body)
+    assert made.status_code == 201, made.text  # routed to Testville, in the Cantal
+    elsewhere = {**body, "long": "3.1779", "lat": "50.6916"}  # Roubaix, Nord
+    refused = await client.post(f"{BASE}/requests.json", data=elsewhere)
+    assert refused.status_code == 400 and "Cantal" in refused.json()[0]["description"]
