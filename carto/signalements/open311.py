@@ -34,6 +34,7 @@ from carto.media.service import store_photo
 from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
 from carto.routing.decision import RoutingDecision
+from carto.routing.jurisdiction import categories_received, on_ground
 from carto.routing.resolution import resolve
 from carto.settings import Settings
 from carto.signalements import open311_format as fmt
@@ -124,24 +125,40 @@ async def discovery(request: Request, session: PublicSessionDep, ext: str) -> Re
     return answer(payload, kind, "discovery")
 
 
+async def _received(routing: AsyncSession, within: fmt.Jurisdiction | None) -> set[str] | None:
+    """The categories a jurisdiction really receives (None: no jurisdiction, all of them).
+    Routing's own session: the rules are not public views (as `/routing/preview`)."""
+    if within is None:
+        return None
+    return await categories_received(session=routing, authority_id=within.authority_id)
+
+
 @router.get("/services.{ext}")
 async def services(
-    session: PublicSessionDep, ext: str, jurisdiction_id: str | None = None
+    session: PublicSessionDep, routing: SessionDep, ext: str, jurisdiction_id: str | None = None
 ) -> Response:
-    """The service types (Carto's categories; every one is routed in every jurisdiction)."""
+    """The service types: Carto's categories, or those the jurisdiction really receives
+    (its own rules and services, or the defaults e-mailed to its front desk)."""
     kind = _format(ext)
-    await _within(session, jurisdiction_id)
-    return answer(await fmt.services(session=session), kind, "services")
+    received = await _received(routing, await _within(session, jurisdiction_id))
+    found = await fmt.services(session=session)
+    if received is not None:
+        found = [s for s in found if s["service_code"] in received]
+    return answer(found, kind, "services")
 
 
 @router.get("/services/{service_code}.{ext}")
 async def service_definition(
-    session: PublicSessionDep, service_code: str, ext: str, jurisdiction_id: str | None = None
-) -> Response:
+    session: PublicSessionDep, routing: SessionDep, service_code: str, ext: str,
+    jurisdiction_id: str | None = None,
+) -> Response:  # fmt: skip
     """A service's definition: no extra attributes (metadata is false for all)."""
     kind = _format(ext)
-    await _within(session, jurisdiction_id)
+    within = await _within(session, jurisdiction_id)
     found = await fmt.definition(session=session, service_code=service_code)
+    received = await _received(routing, within)
+    if received is not None and within is not None and service_code not in received:
+        raise NotFound(f"Service « {service_code} » inconnu de la juridiction « {within.name} ».")
     return answer(found, kind, "service_definition")
 
 
@@ -179,7 +196,10 @@ async def _route_once(
         within is not None
         and within.authority_id != decision.authority_id
         and within.code not in (decision.commune_insee, decision.intercommunalite_siren)
-    ):
+        and not await on_ground(
+            session=session, authority_id=within.authority_id, insee=decision.commune_insee
+        )
+    ):  # its ground: a département's or an EPT's communes too
         raise InvalidInput(f"Ce point n'est pas dans la juridiction « {within.name} ».")
     return decision
 

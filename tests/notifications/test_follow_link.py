@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
-from carto.notifications.follow_link import PLACEHOLDER, sign
+from carto.notifications.follow_link import PLACEHOLDER, LinkExpired, sign, verify
 from carto.notifications.senders import Delivery, SmtpEmailSender
 from tests.signalements.conftest import count, new_ticket
 from tests.signalements.without_carto import MAIRIE, POINT, make_testville
@@ -77,3 +78,21 @@ async def test_tampered_expired_or_foreign_links_are_refused(client, session, se
     state = (await session.execute(text("SELECT state FROM signalement WHERE id = :id"),
                                    {"id": ticket})).scalar_one()  # fmt: skip
     assert state == "routed"
+
+
+async def test_follow_link_lifetime_is_a_setting(client, session, smtp_settings, smtp):
+    """CARTO_FOLLOW_LINK_DAYS: the e-mail says how long, and the token expires then."""
+    await make_testville(session)
+    ticket = (await new_ticket(client, *POINT, code="proprete"))["id"]
+    short = smtp_settings.model_copy(update={"follow_link_days": 3})
+    link = await _link_by_email(session, short, smtp, ticket)
+    body = smtp[0].messages[0].get_payload(decode=True).decode()
+    assert "valable 3 jours" in body
+    claim = verify(short.secret_key, link.rsplit("/", 1)[1])
+    left = claim.expires_at - datetime.now(UTC)
+    assert timedelta(days=2, hours=23) < left <= timedelta(days=3)
+    later = datetime.now(UTC) + timedelta(days=4)
+    resp = await client.get(link)
+    assert resp.status_code == 200
+    with pytest.raises(LinkExpired):
+        verify(short.secret_key, link.rsplit("/", 1)[1], now=later)
