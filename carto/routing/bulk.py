@@ -59,10 +59,13 @@ def territories_stamp(conn: psycopg.Connection) -> str:
     return str(row[0]) if row else ""
 
 
-def communes_locator(conn: psycopg.Connection, *, build: bool = True) -> PointLocator | None:
-    """The grid locator over all communes, cached per process until the communes change;
-    None when not cached and `build` is false."""
-    stamp = territories_stamp(conn)
+def communes_locator(
+    conn: psycopg.Connection, *, build: bool = True, stamp: str | None = None
+) -> PointLocator | None:
+    """The grid locator over all communes, cached per process until the communes change
+    (`stamp`: the territories stamp, read when not given); None when not cached and
+    `build` is false."""
+    stamp = territories_stamp(conn) if stamp is None else stamp
     with _LOCATORS_LOCK:
         found = _LOCATORS.get(stamp)
     if found is not None or not build:
@@ -125,10 +128,10 @@ def _street(
 
 
 def _commune_index(
-    conn: psycopg.Connection, places: Places, lons: np.ndarray, lats: np.ndarray
+    conn: psycopg.Connection, places: Places, stamp: str, lons: np.ndarray, lats: np.ndarray
 ) -> np.ndarray:
     """Index into `places.codes` of the commune covering each point, -1: none."""
-    locator = communes_locator(conn, build=len(lons) >= LOCATOR_MIN_POINTS)
+    locator = communes_locator(conn, build=len(lons) >= LOCATOR_MIN_POINTS, stamp=stamp)
     if locator is not None:
         found = locator.locate(lons, lats)
         if len(locator.codes) == len(places.codes) and (
@@ -160,16 +163,19 @@ def route_outcomes(
         ok = np.isfinite(lons) & np.isfinite(lats) & (np.abs(lons) <= 180) & (np.abs(lats) <= 90)
     which = np.full(len(lons), INVALID, dtype=np.int64)
     commune = np.full(len(lons), -1, dtype=np.int64)
-    row = conn.execute(
-        """SELECT version::text, EXISTS (SELECT 1 FROM street_segment) FROM routing_version"""
+    row = conn.execute(  # one round trip: the rest comes from the caches
+        """SELECT version::text, territories::text, EXISTS (SELECT 1 FROM street_segment)
+           FROM routing_version"""
     ).fetchone()
-    version, has_streets = (str(row[0]), bool(row[1])) if row else ("", False)
+    version, stamp, has_streets = (
+        (str(row[0]), str(row[1]), bool(row[2])) if row else ("", "", False)
+    )
     places = CACHES.places(conn, version)
     idx = np.flatnonzero(ok)
     if idx.size == 0 or len(places.codes) == 0:
         which[idx] = OUTSIDE
         return Batch(which, [], commune, places.codes)
-    commune[idx] = _commune_index(conn, places, lons[idx], lats[idx])
+    commune[idx] = _commune_index(conn, places, stamp, lons[idx], lats[idx])
     located = commune[idx] >= 0
     which[idx[~located]] = OUTSIDE
     sel = idx[located]
