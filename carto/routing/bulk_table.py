@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +34,7 @@ from carto.routing.ruleset import RuleSet, candidates_for
 
 INVALID, OUTSIDE = -2, -1  # a point's outcome: not a point; outside every commune
 UNKNOWN, STREET = -1, -3  # a place's slot: not decided yet; decided per point by its street
-CACHED_TABLES = 8
+CACHED_TABLES = 4  # about 70 MiB each once every commune of France is met
 ARR_CELL = 0.0025
 Outcome = RoutingDecision | CartoError
 Key = tuple[str | None, str | None, str, str | None]  # commune, arrondissement, category, road
@@ -126,7 +127,7 @@ class Block:
     distinct values (kept as they grow): a frame is then built by integer takes."""
 
     outcomes: list[Outcome] = field(default_factory=list)
-    codes: dict[str, list[int]] = field(default_factory=dict)
+    codes: dict[str, array[int]] = field(default_factory=dict)
     values: dict[str, list[Any]] = field(default_factory=dict)
     _index: dict[str, dict[Any, int]] = field(default_factory=dict)
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
@@ -141,7 +142,7 @@ class Block:
             if code is None:
                 code = index[value] = len(index)
                 self.values.setdefault(name, []).append(value)
-            self.codes.setdefault(name, []).append(code)
+            self.codes.setdefault(name, array("q")).append(code)
         self.outcomes.append(outcome)
         return len(self.outcomes) - 1
 
@@ -155,7 +156,7 @@ class Block:
         """The first `size` codes of column `name` as an array (kept until it grows)."""
         found = self._arrays.get(name)
         if found is None or len(found) < size:
-            found = self._arrays[name] = np.asarray(self.codes[name], dtype=np.int64)
+            found = self._arrays[name] = np.array(self.codes[name], dtype=np.int64)
         return found[:size]
 
 
@@ -226,6 +227,12 @@ class Caches:
         self._places: Places | None = None
         self._tables: OrderedDict[tuple[Any, ...], DecisionTable] = OrderedDict()
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget everything (benchmarks: the state right after a rule change)."""
+        with self._lock:
+            self._places = None
+            self._tables.clear()
 
     def places(self, conn: psycopg.Connection, version: str) -> Places:
         with self._lock:
