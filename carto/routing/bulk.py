@@ -109,7 +109,12 @@ def locate_communes(conn: psycopg.Connection, lons: np.ndarray, lats: np.ndarray
     rows = conn.execute(
         """SELECT insee, ST_AsBinary(geom) FROM commune
            WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)""",
-        (float(lons.min()), float(lats.min()), float(lons.max()), float(lats.max())),
+        (
+            float(np.nanmin(lons)),
+            float(np.nanmin(lats)),
+            float(np.nanmax(lons)),
+            float(np.nanmax(lats)),
+        ),
     ).fetchall()
     polygons = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else np.array([])
     return _lowest_covering(polygons, np.array([r[0] for r in rows], dtype=object), lons, lats)
@@ -171,25 +176,29 @@ def route_outcomes(
         (str(row[0]), str(row[1]), bool(row[2])) if row else ("", "", False)
     )
     places = CACHES.places(conn, version)
-    idx = np.flatnonzero(ok)
-    if idx.size == 0 or len(places.codes) == 0:
-        which[idx] = OUTSIDE
+    if len(places.codes) == 0 or not ok.any():
+        which[ok] = OUTSIDE
         return Batch(which, [], commune, places.codes)
-    commune[idx] = _commune_index(conn, places, stamp, lons[idx], lats[idx])
-    located = commune[idx] >= 0
-    which[idx[~located]] = OUTSIDE
-    sel = idx[located]
-    place = places.refine(commune[sel], lons[sel], lats[sel])
+    if not ok.all():  # not points: located nowhere, then marked INVALID
+        lons, lats = np.where(ok, lons, np.nan), np.where(ok, lats, np.nan)
+    # Full-length arrays throughout (no copies of a million coordinates); the points
+    # located nowhere get garbage places and slots, overwritten at the end.
+    with np.errstate(invalid="ignore"):  # NaN cells of the non-points: found nowhere
+        commune = _commune_index(conn, places, stamp, lons, lats)
+        located = commune >= 0
+        place = places.refine(commune, lons, lats)
     ruleset = ruleset_sync(conn, version)
+    groups: list[tuple[str, str | None, np.ndarray | None]]  # None: every located point
     if isinstance(categories, str) and not road_classes:
-        groups: list[tuple[str, str | None, np.ndarray]] = [(categories, None, np.arange(len(sel)))]
+        groups = [(categories, None, None)]
     else:
+        sel = np.flatnonzero(located)
         cats = np.asarray(categories, dtype=object)[sel] if not isinstance(categories, str) \
             else np.full(len(sel), categories, dtype=object)  # fmt: skip
         roads = np.asarray(road_classes, dtype=object)[sel] if road_classes \
             else np.full(len(sel), None, dtype=object)  # fmt: skip
         gid, uniq = pd.factorize(pd.MultiIndex.from_arrays([cats, roads]))
-        groups = [(str(c), r if pd.notna(r) else None, np.flatnonzero(gid == g))
+        groups = [(str(c), r if pd.notna(r) else None, sel[gid == g])
                   for g, (c, r) in enumerate(uniq)]  # fmt: skip
     blocks: list[tuple[Block, int]] = []
     offset = 0
@@ -197,31 +206,45 @@ def route_outcomes(
     street_points: list[tuple[int, int, str, str | None]] = []
     for category, road, members in groups:
         table = CACHES.table(places, ruleset, has_streets, category, road, when)
-        here = place[members]
-        _fill(conn, table, places, ruleset, has_streets, category, road, when,
-              here, lons[sel[members]], lats[sel[members]])  # fmt: skip
+        if members is None:
+            here, mask, x, y = place, located, lons, lats
+        else:
+            here, mask, x, y = place[members], None, lons[members], lats[members]
+        _fill(conn, table, places, ruleset, has_streets, category, road, when, here, x, y, mask)
         slots = table.slots[here]
         size = len(table.block.outcomes)
         blocks.append((table.block, size))
-        which[sel[members]] = np.where(slots >= 0, slots + offset, INVALID)
+        part = np.where(slots >= 0, slots + offset, INVALID)
+        street = slots == STREET if mask is None else (slots == STREET) & mask
+        at_ = np.flatnonzero(street)
+        if members is None:
+            which = part
+        else:
+            which[members] = part
+            at_ = members[at_]
         offset += size
-        street_points += [(int(sel[members[k]]), int(here[k]), category, road)
-                          for k in np.flatnonzero(slots == STREET).tolist()]  # fmt: skip
+        street_points += [(i, int(place[i]), category, road) for i in at_.tolist()]
     for i, p, category, road in street_points:  # the street around each point decides
         outcome, _ = decide_at(conn, places, ruleset, has_streets, p, category, road, when,
                                float(lons[i]), float(lats[i]), _street)  # fmt: skip
         which[i] = offset + extra.add(outcome)
     blocks.append((extra, len(extra.outcomes)))
+    which[~located] = OUTSIDE
+    which[~ok] = INVALID
+    commune[~ok] = -1
     return Batch(which, blocks, commune, places.codes)
 
 
 def _fill(
     conn: psycopg.Connection, table: DecisionTable, places: Places, ruleset: RuleSet,
     has_streets: bool, category: str, road: str | None, when: datetime, here: np.ndarray,
-    lons: np.ndarray, lats: np.ndarray,
+    lons: np.ndarray, lats: np.ndarray, mask: np.ndarray | None = None,
 ) -> None:  # fmt: skip
-    """Decide at the places of `here` not decided yet (at the first point of each)."""
+    """Decide at the places of `here` (where `mask`) not decided yet, at the first point
+    of each."""
     missing = table.slots[here] == UNKNOWN
+    if mask is not None:
+        missing &= mask
     if not missing.any():
         return
     new, first = np.unique(here[missing], return_index=True)

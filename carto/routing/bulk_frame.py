@@ -97,6 +97,8 @@ def _column(blocks: list[tuple[Block, int]], name: str) -> tuple[np.ndarray, Any
         payload[: len(values)] = values
     else:
         payload = pd.CategoricalDtype(pd.Index(values, dtype=object))
+        codes = codes.astype(np.int8 if len(values) < 127 else np.int16 if len(values) < 32767
+                             else np.int32)  # fmt: skip # the categorical's own: no copy
     live[0][0].merged[name] = (key, (codes, payload))
     return codes, payload
 

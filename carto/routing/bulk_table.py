@@ -35,7 +35,7 @@ from carto.routing.ruleset import RuleSet, candidates_for
 INVALID, OUTSIDE = -2, -1  # a point's outcome: not a point; outside every commune
 UNKNOWN, STREET = -1, -3  # a place's slot: not decided yet; decided per point by its street
 CACHED_TABLES = 4  # about 70 MiB each once every commune of France is met
-ARR_CELL = 0.0025
+ARR_CELL = 0.0005  # arrondissements are small: 97 % of points settled by the grid
 Outcome = RoutingDecision | CartoError
 Key = tuple[str | None, str | None, str, str | None]  # commune, arrondissement, category, road
 
@@ -52,6 +52,11 @@ class Places:
     arr_names: list[str]
     arr_locator: PointLocator | None
     postcodes: dict[str, str]  # INSEE code -> its only postcode
+    is_parent: np.ndarray = field(init=False)  # per commune index (and -1): has arrondissements
+
+    def __post_init__(self) -> None:
+        self.is_parent = np.zeros(len(self.codes) + 1, dtype=bool)
+        self.is_parent[self.arr_parent] = True
 
     def key(self, place: int, category: str, road: str | None) -> Key:
         n = len(self.codes)
@@ -78,7 +83,7 @@ class Places:
         out = commune_idx.copy()
         if self.arr_locator is None:
             return out
-        sel = np.flatnonzero(np.isin(commune_idx, self.arr_parent))
+        sel = np.flatnonzero(self.is_parent[commune_idx])  # -1 (none): the last, False
         if sel.size:
             found = self.arr_locator.locate(lons[sel], lats[sel])
             own = found >= 0

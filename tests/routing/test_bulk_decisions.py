@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 CATEGORIES = ["voirie", "dechets", "proprete", "eclairage", "espaces-verts", "mobilier"]
 AT_SEA = [(-1.5, 46.0), (8.0, 42.0), (55.2, -21.5), (3.0, 43.3)]  # Atlantic, Corsica, Réunion
 TOULOUSE = (1.4442, 43.6047)
+NOT_A_POINT = (200.0, 45.0)  # refused as the single path refuses it, among valid points
 
 
 def _points(conn: psycopg.Connection, rng: np.random.Generator) -> list[tuple[float, float]]:
@@ -83,7 +84,7 @@ def _assert_same(frame: pd.DataFrame, singles: list[Any]) -> dict[str, int]:
 def test_route_frame_decides_as_the_single_path(sync_conn, sample, monkeypatch):  # noqa: F811
     _import(sync_conn, sample)
     rng = np.random.default_rng(20261207)
-    points = [*_points(sync_conn, rng), TOULOUSE]
+    points = [NOT_A_POINT, *_points(sync_conn, rng), TOULOUSE]
     categories = [*(str(c) for c in rng.choice(CATEGORIES, len(points) - 1)), "dechets"]
     frame = gpd.GeoDataFrame(
         {"category_code": categories},
@@ -97,6 +98,7 @@ def test_route_frame_decides_as_the_single_path(sync_conn, sample, monkeypatch):
 
     seen = _assert_same(route_frame(sync_conn, frame, at=at), singles)  # STRtree, tables filled
     assert seen["routed default"] > 200 and seen["outside_territory"] >= len(AT_SEA)
+    assert seen["invalid_input"] == 1
     routed = [s for s in singles if not isinstance(s, CartoError)]
     assert {s.commune_insee for s in routed if s.arrondissement_insee} >= {"75056", "69123"}
     assert {"L5217-2", "L5216-5", "L5215-20", "L5219-5"} <= {
