@@ -214,9 +214,10 @@ def route_outcomes(
         slots = table.slots[here]
         size = len(table.block.outcomes)
         blocks.append((table.block, size))
-        part = np.where(slots >= 0, slots + offset, INVALID)
-        street = slots == STREET if mask is None else (slots == STREET) & mask
-        at_ = np.flatnonzero(street)
+        part = slots + offset if offset else slots  # STREET ones are replaced below
+        at_ = np.empty(0, dtype=np.int64)
+        if table.street:
+            at_ = np.flatnonzero(slots == STREET if mask is None else (slots == STREET) & mask)
         if members is None:
             which = part
         else:
@@ -230,8 +231,9 @@ def route_outcomes(
         which[i] = offset + extra.add(outcome)
     blocks.append((extra, len(extra.outcomes)))
     which[~located] = OUTSIDE
-    which[~ok] = INVALID
-    commune[~ok] = -1
+    if not ok.all():
+        which[~ok] = INVALID
+        commune[~ok] = -1
     return Batch(which, blocks, commune, places.codes)
 
 
@@ -256,6 +258,7 @@ def _fill(
             outcome, shared = decide_at(conn, places, ruleset, has_streets, p, category, road,
                                         when, float(lons[k]), float(lats[k]), _street)  # fmt: skip
             table.slots[p] = table.block.add(outcome) if shared else STREET
+            table.street |= not shared
 
 
 @contextmanager

@@ -200,6 +200,7 @@ class DecisionTable:
     slots: np.ndarray  # per place: index into block.outcomes, UNKNOWN or STREET
     block: Block = field(default_factory=Block)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    street: bool = False  # some place's outcome depends on the street of each point
 
 
 def decide_at(
