@@ -157,7 +157,7 @@ def _commune_index(
 
 def route_outcomes(
     conn: psycopg.Connection, lons: np.ndarray, lats: np.ndarray,
-    categories: str | list[str], road_classes: list[str | None] | None = None,
+    categories: str | list[str] | np.ndarray, road_classes: list[str | None] | None = None,
     at: datetime | None = None,
 ) -> Batch:  # fmt: skip
     """Every point's outcome: decisions taken from the cached tables by place index,
@@ -314,14 +314,15 @@ def route_frame(
     """One row per point (same index): status, message, codes, rule, authority, service,
     explanation, rule kind and legal basis; `commune_insee` is filled for every point
     inside a commune, refused ones included. Repeated texts are categoricals, ids
-    nullable integers, informed services tuples.
+    nullable integers, informed services tuples. A point outside every commune reads
+    the refusal without its coordinates (`bulk_frame.OUTSIDE_ROW`): the row is the point.
 
     The category is `category_code`, or the frame's `category_code` column; a
     `road_class` column, when present, stands in for the street context."""
     frame = points.to_crs(4326) if points.crs and points.crs.to_epsg() != 4326 else points
     geoms = frame.geometry.to_numpy()
     lons, lats = shapely.get_x(geoms), shapely.get_y(geoms)
-    categories = category_code or [str(c) for c in frame["category_code"]]
+    categories = category_code or frame["category_code"].astype(str).to_numpy(dtype=object)
     roads = list(frame["road_class"]) if "road_class" in frame.columns else None
     with _no_gc():
         batch = route_outcomes(conn, lons, lats, categories, roads, at)
