@@ -25,6 +25,7 @@ import shapely
 ABSENT = -1  # no polygon covers the cell
 BLOCK_BITS = 6
 BLOCK = 1 << BLOCK_BITS
+DIRECTORY_MAX = 4_000_000  # blocks in the bounding box, beyond which blocks are searched
 LONG_SEGMENT_CELLS = 4  # beyond this many cells in its index range, a segment is clipped
 
 
@@ -81,11 +82,38 @@ class PointLocator:
         return cls(codes, polygons, cell_size, block_keys, values, cand_start.astype(np.int64),
                    pairs % npoly)  # fmt: skip
 
+    def __post_init__(self) -> None:
+        """A dense directory of the blocks over their bounding box when it is small
+        (all of France with its overseas: ~340,000 entries): a lookup, not a search."""
+        self._directory: np.ndarray | None = None
+        if len(self.block_keys) == 0:
+            return
+        bx = self.block_keys >> 32
+        by = (self.block_keys & 0xFFFFFFFF).astype(np.int32).astype(np.int64)
+        self._origin = (int(bx.min()), int(by.min()))
+        self._shape = (int(bx.max()) - self._origin[0] + 1, int(by.max()) - self._origin[1] + 1)
+        if self._shape[0] * self._shape[1] <= DIRECTORY_MAX:
+            directory = np.full(self._shape[0] * self._shape[1], -1, dtype=np.int64)
+            slot = (bx - self._origin[0]) * self._shape[1] + (by - self._origin[1])
+            directory[slot] = np.arange(len(self.block_keys))
+            self._directory = directory
+
+    def _block_pos(self, ix: np.ndarray, iy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each cell's block position in `block_keys`, and whether that block is stored."""
+        if self._directory is None:
+            keys = _block_key(ix >> BLOCK_BITS, iy >> BLOCK_BITS)
+            pos = np.minimum(np.searchsorted(self.block_keys, keys), len(self.block_keys) - 1)
+            return pos, self.block_keys[pos] == keys
+        bx = (ix >> BLOCK_BITS) - self._origin[0]
+        by = (iy >> BLOCK_BITS) - self._origin[1]
+        inside = (bx >= 0) & (bx < self._shape[0]) & (by >= 0) & (by < self._shape[1])
+        pos = self._directory[np.where(inside, bx * self._shape[1] + by, 0)]
+        return np.maximum(pos, 0), inside & (pos >= 0)
+
     def cell_values(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         ix, iy = _cell(lon, self.cell_size), _cell(lat, self.cell_size)
-        keys = _block_key(ix >> BLOCK_BITS, iy >> BLOCK_BITS)
-        pos = np.minimum(np.searchsorted(self.block_keys, keys), len(self.block_keys) - 1)
-        found = (self.block_keys[pos] == keys) & np.isfinite(lon) & np.isfinite(lat)
+        pos, stored = self._block_pos(ix, iy)
+        found = stored & np.isfinite(lon) & np.isfinite(lat)
         flat = (pos << (2 * BLOCK_BITS)) | ((ix & (BLOCK - 1)) << BLOCK_BITS) | (iy & (BLOCK - 1))
         return np.where(found, self.values[np.where(found, flat, 0)], ABSENT)
 
