@@ -7,7 +7,7 @@ write to `arrondissement` (a territory: both stamps, as `commune`) or to
 The trigger function is r002's.
 
 Revision ID: r003
-Revises: f001
+Revises: cc01
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "r003"
-down_revision: str | None = "f001"
+down_revision: str | None = "cc01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = ("q001",)  # geocode_postcode
 
