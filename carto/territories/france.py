@@ -113,6 +113,23 @@ def unions(keys: np.ndarray, geoms: np.ndarray) -> dict[str, shapely.Geometry]:
     return out
 
 
+def departement_unions(
+    deps: np.ndarray, epci: np.ndarray, geoms: np.ndarray, epci_geoms: dict[str, shapely.Geometry]
+) -> dict[str, shapely.Geometry]:
+    """Départements as unions of the EPCI lying wholly inside them (already computed) and
+    of their other communes: the same areas as the communes' union (checked to 1e-17
+    deg² on France), four times faster, as far fewer edges are overlaid."""
+    span: dict[str, set[str]] = {}
+    for siren, dep in zip(epci, deps, strict=True):
+        span.setdefault(siren, set()).add(dep)
+    whole = {siren: next(iter(d)) for siren, d in span.items()
+             if siren in epci_geoms and len(d) == 1}  # fmt: skip
+    loose = np.array([siren not in whole for siren in epci])
+    keys = np.concatenate([deps[loose], np.array(list(whole.values()), dtype=deps.dtype)])
+    parts = np.concatenate([geoms[loose], np.array([epci_geoms[s] for s in whole], dtype=object)])
+    return unions(keys, parts)
+
+
 def _normalise(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
     """Communes with one EPCI SIREN each, and the EPT memberships found in `SIREN_EPCI`."""
     cols = _pick(frame, COMMUNE_COLUMNS)
@@ -304,7 +321,7 @@ def import_france(
         ept = [e for e in ept if e[2]]
         ept_geoms = {s: union(geoms[[position[m] for m in ms]]) for s, _, ms in ept}
         deps = np.array([departement_of(code) for code in insee])
-        dep_geoms = unions(deps, geoms)
+        dep_geoms = departement_unions(deps, epci, geoms, epci_geoms)
         dep_rows = _data("departements.csv")
         region_of = {d["code"]: d["region"] for d in dep_rows}
         known = [d for d in dep_geoms if d in region_of]
