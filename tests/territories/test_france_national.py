@@ -280,3 +280,23 @@ def test_bulk_mode_leaves_the_tile_copies_indexes_and_triggers_of_the_row_path(s
     sync_conn.execute("UPDATE commune SET nom = nom")
     sync_conn.execute("UPDATE intercommunalite SET nom = nom")
     assert sync_conn.execute(copies).fetchall() == bulk
+
+
+def test_a_failed_import_keeps_the_indexes_and_tile_triggers(sync_conn, sample, monkeypatch):
+    """Bulk mode's DDL is part of the import's transaction: a failure rolls it back."""
+    import carto.territories.france as france
+
+    state = """SELECT (SELECT count(*) FROM pg_indexes WHERE tablename = 'commune'),
+                      (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'commune'::regclass
+                       AND tgname LIKE 'tiles%%' AND tgenabled = 'O')"""
+    before = sync_conn.execute(state).fetchone()
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("union failed")
+
+    monkeypatch.setattr(france, "departement_unions", broken)
+    with pytest.raises(RuntimeError):
+        import_france(sync_conn, sample)
+    sync_conn.rollback()
+    assert sync_conn.execute(state).fetchone() == before
+    assert before[0] >= 5 and before[1] == 3
