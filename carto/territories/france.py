@@ -8,8 +8,12 @@ and its EPT), then its EPCI attributes come from ADMIN EXPRESS's EPCI layer
 (`CODE_SIREN`, `NOM`, `NATURE`). Areas are never read from a file: an
 intercommunality is exactly the union of its communes, so routing by commune and
 the drawn areas cannot disagree. Unions are computed with shapely (GEOS) in the
-process; interior rings smaller than `SLIVER_DEG2` (numerical slivers between
-simplified communes, a few m²) are dropped, real enclaves are kept.
+process: a group whose communes form a valid coverage (edges matching exactly, no
+overlap: most of them) takes GEOS's coverage union, several times faster than the
+general overlay union, which the other groups keep; both give the same area. The
+tables are loaded in bulk mode (carto/territories/bulk.py). Interior rings smaller
+than `SLIVER_DEG2` (numerical slivers between simplified communes, a few m²) are
+dropped, real enclaves are kept.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import pyogrio
 import shapely
 
 from carto.errors import ImportFailed
+from carto.territories.bulk import bulk_load
 from carto.territories.importer import (
     COMMUNE_COLUMNS,
     ImportReport,
@@ -52,6 +57,8 @@ NATURES = {  # ADMIN EXPRESS `NATURE` -> our kind
 # The Ville de Paris exercises the département's competences (CGCT L2512-1): its SIREN
 # is the commune's, and so is its authority.
 HELD_BY_A_COMMUNE = {"217500016": ("commune", "75056")}
+# Loaded in bulk mode: indexes built once, tile copies rebuilt set-based.
+BULK_TABLES = ("commune", "arrondissement", "intercommunalite")
 CONTACT_NAMES = {
     "commune": "Mairie (accueil)",
     "intercommunalite": "Accueil de l'intercommunalité",
@@ -87,6 +94,14 @@ def drop_slivers(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.multipolygons(parts)
 
 
+def union(group: np.ndarray) -> shapely.Geometry:
+    """The union of a group of areas, slivers dropped: a coverage union when the group is
+    a valid coverage (checked: on one that is not, its result would keep the slivers)."""
+    if shapely.coverage_is_valid(group):
+        return drop_slivers(shapely.coverage_union_all(group))
+    return drop_slivers(shapely.union_all(group))
+
+
 def unions(keys: np.ndarray, geoms: np.ndarray) -> dict[str, shapely.Geometry]:
     """Union of the geometries per key (one GEOS union per group), slivers dropped."""
     order = np.argsort(keys, kind="stable")
@@ -94,8 +109,25 @@ def unions(keys: np.ndarray, geoms: np.ndarray) -> dict[str, shapely.Geometry]:
     cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     out = {}
     for group_keys, group in zip(np.split(keys, cuts), np.split(geoms, cuts), strict=True):
-        out[str(group_keys[0])] = drop_slivers(shapely.union_all(group))
+        out[str(group_keys[0])] = union(group)
     return out
+
+
+def departement_unions(
+    deps: np.ndarray, epci: np.ndarray, geoms: np.ndarray, epci_geoms: dict[str, shapely.Geometry]
+) -> dict[str, shapely.Geometry]:
+    """Départements as unions of the EPCI lying wholly inside them (already computed) and
+    of their other communes: the same areas as the communes' union (checked to 1e-17
+    deg² on France), four times faster, as far fewer edges are overlaid."""
+    span: dict[str, set[str]] = {}
+    for siren, dep in zip(epci, deps, strict=True):
+        span.setdefault(siren, set()).add(dep)
+    whole = {siren: next(iter(d)) for siren, d in span.items()
+             if siren in epci_geoms and len(d) == 1}  # fmt: skip
+    loose = np.array([siren not in whole for siren in epci])
+    keys = np.concatenate([deps[loose], np.array(list(whole.values()), dtype=deps.dtype)])
+    parts = np.concatenate([geoms[loose], np.array([epci_geoms[s] for s in whole], dtype=object)])
+    return unions(keys, parts)
 
 
 def _normalise(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
@@ -273,15 +305,29 @@ def import_france(
     frame, found_ept = _normalise(raw)
     epci_rows = _epci_attributes(frame, epci_path)
     report = ImportReport(path=str(path), kind="france", read=len(frame))
-    with conn.transaction():
+    with conn.transaction(), bulk_load(conn, *BULK_TABLES) as bulk:
         import_communes(conn, frame, report, progress)
         step("unions", 0, 4)
         insee, epci, geoms = _commune_geoms(conn)
+        bulk.refresh_tiles("arrondissement")
+        bulk.refresh_tiles("commune", background=True)  # while the unions are computed
         has = epci != ""
+        position = {code: i for i, code in enumerate(insee)}
         epci_geoms = unions(epci[has], geoms[has])
         rows = [(s, n, t) for s, n, t in epci_rows.itertuples(index=False) if s in epci_geoms]
         kept = {r[0] for r in rows}
         pairs = [(e, c) for e, c in zip(epci, insee, strict=True) if e in kept]
+        ept = [(s, n, [m for m in ms if m in position]) for s, n, ms in _ept_members(found_ept)]
+        ept = [e for e in ept if e[2]]
+        ept_geoms = {s: union(geoms[[position[m] for m in ms]]) for s, _, ms in ept}
+        deps = np.array([departement_of(code) for code in insee])
+        dep_geoms = departement_unions(deps, epci, geoms, epci_geoms)
+        dep_rows = _data("departements.csv")
+        region_of = {d["code"]: d["region"] for d in dep_rows}
+        known = [d for d in dep_geoms if d in region_of]
+        reg_geoms = unions(np.array([region_of[d] for d in known]),
+                           np.array([dep_geoms[d] for d in known], dtype=object))  # fmt: skip
+        bulk.wait()
         conn.execute(  # a commune that changed EPCI leaves the old one
             """DELETE FROM intercommunalite_member m USING intercommunalite i, commune c
                WHERE i.siren = m.siren AND c.insee = m.insee AND i.kind = ANY(%s)
@@ -291,32 +337,21 @@ def import_france(
         _upsert_intercos(conn, rows, epci_geoms, pairs)
         report.upserted["intercommunalites"] = len(rows)
         step("unions", 1, 4)
-        position = {code: i for i, code in enumerate(insee)}
-        ept = [(s, n, [m for m in ms if m in position]) for s, n, ms in _ept_members(found_ept)]
-        ept = [e for e in ept if e[2]]
-        ept_geoms = {s: drop_slivers(shapely.union_all(geoms[[position[m] for m in ms]]))
-                     for s, _, ms in ept}  # fmt: skip
         _upsert_intercos(conn, [(s, n, "EPT") for s, n, _ in ept], ept_geoms,
                          [(s, m) for s, _, ms in ept for m in ms])  # fmt: skip
         report.upserted["ept"] = len(ept)
         step("unions", 2, 4)
-        deps = np.array([departement_of(code) for code in insee])
-        dep_geoms = unions(deps, geoms)
-        dep_rows = _data("departements.csv")
         holders = dict(HELD_BY_A_COMMUNE)
         report.upserted["departements"] = _upsert_areas(
             conn, "departement", dep_rows, dep_geoms, holders
         )
         step("unions", 3, 4)
-        region_of = {d["code"]: d["region"] for d in dep_rows}
-        known = [d for d in dep_geoms if d in region_of]
-        reg_geoms = unions(np.array([region_of[d] for d in known]),
-                           np.array([dep_geoms[d] for d in known], dtype=object))  # fmt: skip
         report.upserted["regions"] = _upsert_areas(
             conn, "region", _data("regions.csv"), reg_geoms, holders
         )
         report.upserted["services"] = ensure_contact_services(conn)
         step("unions", 4, 4)
+        bulk.refresh_tiles("intercommunalite")
     conn.execute("ANALYZE commune; ANALYZE intercommunalite; ANALYZE intercommunalite_member")
     report.seconds = time.perf_counter() - started
     return report

@@ -257,3 +257,46 @@ def test_route_departementale_goes_to_the_departement_outside_metropoles(
     sync_conn.execute("DELETE FROM departement WHERE code = '31'")
     d = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="voirie")
     assert (d.authority_name, d.street_road_class) == ("Labège", "departementale")
+
+
+def test_bulk_mode_leaves_the_tile_copies_indexes_and_triggers_of_the_row_path(sync_conn, sample):
+    """The import drops the GIN indexes and the tile triggers during the load and rebuilds
+    the tile copies set-based: same copies as the triggers make, same indexes after."""
+    indexes = "SELECT indexdef FROM pg_indexes WHERE tablename = 'commune' ORDER BY 1"
+    triggers = """SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal
+                  AND tgrelid IN ('commune'::regclass, 'intercommunalite'::regclass) ORDER BY 1"""
+    before = sync_conn.execute(indexes).fetchall(), sync_conn.execute(triggers).fetchall()
+    _import(sync_conn, sample)
+    assert (sync_conn.execute(indexes).fetchall(), sync_conn.execute(triggers).fetchall()) == before
+    assert any("gin_trgm_ops" in d for (d,) in before[0])
+    copies = """SELECT layer, band, id, props, md5(ST_AsEWKB(geom_3857)) FROM tiles.polygon_geom
+                WHERE layer IN ('communes', 'intercommunalites') ORDER BY 1, 2, 3"""
+    bulk = sync_conn.execute(copies).fetchall()
+    assert len({r[2] for r in bulk if r[0] == "communes"}) > 1000
+    # The row path: a no-op update of every row, whose statement triggers rebuild them.
+    sync_conn.execute(
+        "DELETE FROM tiles.polygon_geom WHERE layer IN ('communes', 'intercommunalites')"
+    )
+    sync_conn.execute("UPDATE commune SET nom = nom")
+    sync_conn.execute("UPDATE intercommunalite SET nom = nom")
+    assert sync_conn.execute(copies).fetchall() == bulk
+
+
+def test_a_failed_import_keeps_the_indexes_and_tile_triggers(sync_conn, sample, monkeypatch):
+    """Bulk mode's DDL is part of the import's transaction: a failure rolls it back."""
+    import carto.territories.france as france
+
+    state = """SELECT (SELECT count(*) FROM pg_indexes WHERE tablename = 'commune'),
+                      (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'commune'::regclass
+                       AND tgname LIKE 'tiles%%' AND tgenabled = 'O')"""
+    before = sync_conn.execute(state).fetchone()
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("union failed")
+
+    monkeypatch.setattr(france, "departement_unions", broken)
+    with pytest.raises(RuntimeError):
+        import_france(sync_conn, sample)
+    sync_conn.rollback()
+    assert sync_conn.execute(state).fetchone() == before
+    assert before[0] >= 5 and before[1] == 3

@@ -44,8 +44,9 @@ from carto.tiles.service import render_tile
 REPO = Path(__file__).resolve().parents[2]
 PREVIOUS_HEAD = "7ac8bc4"  # the last commit with the tile migrations g001-g008
 DROPPED = {"function tiles.on_point_row()", "function tiles.point_changed(text,text)"}
-# Rewritten on purpose since that head (z001: the set-based heat-grid rebuild).
-REWRITTEN = {"function tiles.rebuild_heat(text)"}
+# Rewritten on purpose since that head (z001: the set-based heat-grid rebuild; ii01: the
+# polygon refresh computing each geometry once, same rows).
+REWRITTEN = {"function tiles.rebuild_heat(text)", "function tiles.refresh_polygons(text,text[])"}
 # A layer's own heat partition exists once the layer was rebuilt (a data step, not DDL).
 PARTITION = r"^heat_cell_[0-9a-f]{12}$"
 
