@@ -105,11 +105,12 @@ def report(points: int, runs: dict[str, list[float]], cells: int, seeded: float,
            runs["current"], base_name, base, goal)  # fmt: skip
     figure(result, f"heat grid rebuild, {points:,} points, after a 1 % re-import",
            runs["reimport"], base_name, base, goal)  # fmt: skip
+    origin = f"seeded in {seeded:.0f} s" if seeded else "seed kept from an earlier run"
+    compared = "; ".join(checked) or "grids not compared"
     result.notes.append(
-        f"{points:,} points (10 % MEL, 90 % France), {cells:,} grid rows, seeded in "
-        f"{seeded:.0f} s; {'; '.join(checked) or 'grids not compared'}; {done} rounds; "
-        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores "
-        "shared by eight engineers)"
+        f"{points:,} points (10 % MEL, 90 % France), {cells:,} grid rows, {origin}; "
+        f"{compared}; {done} rounds; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after (2 cores shared by eight engineers)"
     )
     print(f"saved {result.save()}", flush=True)
     return result

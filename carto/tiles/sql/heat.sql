@@ -163,14 +163,15 @@ BEGIN
             '    <> (h.x, h.y, h.bxmin, h.bymin, h.bxmax, h.bymax, h.dim_a, h.dim_b, h.w)',
             fresh, p_layer);
         GET DIAGNOSTICS changed = ROW_COUNT;
-        ANALYZE heat_diff;
-        SET LOCAL enable_nestloop = on;  -- few differences: probes of the primary key
-        DELETE FROM tiles.heat_point h USING heat_diff d
-        WHERE h.layer = p_layer AND h.id = d.o_id;
+        -- The ids as one array, not a join: right after a bulk load the statistics of
+        -- tiles.heat_point may still say "empty" (a nested loop of full scans, seen in the
+        -- bench); `= ANY` is one index or hashed scan whatever they say.
+        DELETE FROM tiles.heat_point
+        WHERE layer = p_layer
+          AND id = ANY (ARRAY(SELECT o_id FROM heat_diff WHERE o_id IS NOT NULL));
         INSERT INTO tiles.heat_point (layer, id, x, y, bxmin, bymin, bxmax, bymax, dim_a, dim_b, w)
         SELECT p_layer, n_id, n_x, n_y, n_bxmin, n_bymin, n_bxmax, n_bymax, n_dim_a, n_dim_b, n_w
         FROM heat_diff WHERE n_id IS NOT NULL ORDER BY n_id COLLATE "C";
-        SET LOCAL enable_nestloop = off;
         SELECT count(*) INTO total FROM tiles.heat_point WHERE layer = p_layer;
         IF incremental AND changed <= total / @INCREMENTAL_SHARE@ THEN
             IF changed > 0 THEN
