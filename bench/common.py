@@ -152,9 +152,11 @@ def timer() -> Iterator[Callable[[], float]]:
 
 
 @contextmanager
-def bench_database(name: str = "bench") -> Iterator[str]:
+def bench_database(name: str = "bench", *, keep: bool = False) -> Iterator[str]:
     """A fresh migrated database: `CARTO_BENCH_DATABASE_URL`'s server, or a throwaway
-    embedded cluster (fsync on: benchmarks measure the real thing)."""
+    embedded cluster (fsync on: benchmarks measure the real thing). With `keep` and an
+    external server, the database `carto_<name>` is reused and left there (a seed that
+    takes minutes is made once), only migrated to head."""
     from carto.db import with_driver
     from carto.embedded import EmbeddedCluster
     from carto.runtime import upgrade
@@ -171,10 +173,13 @@ def bench_database(name: str = "bench") -> Iterator[str]:
         cluster = EmbeddedCluster(root)
         cluster.ensure_started()
         server_url = cluster.url()
-    db = f"carto_{name}_{os.getpid()}"
+    keep = keep and cluster is None
+    db = f"carto_{name}" if keep else f"carto_{name}_{os.getpid()}"
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
-        conn.execute(f'CREATE DATABASE "{db}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone()
+        if not (keep and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
+            conn.execute(f'CREATE DATABASE "{db}"')
     url = (
         with_driver(server_url, "psycopg")
         .set(database=db, drivername="postgresql")
@@ -184,8 +189,9 @@ def bench_database(name: str = "bench") -> Iterator[str]:
     try:
         yield url
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         if cluster is not None:
             cluster.stop()
         if root is not None:

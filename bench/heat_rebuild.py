@@ -1,16 +1,25 @@
-"""The heat-grid rebuild (`tiles.rebuild_heat`), set-based, against the former one.
+"""The heat-grid rebuild (`tiles.rebuild_heat`): recomputed, incremental, and the former one.
 
-Usage: python -m bench.heat_rebuild [POINTS] [--rounds N]   (default 1,000,000, 3 rounds)
+Usage: python -m bench.heat_rebuild [POINTS] [--rounds N] [--full-rounds N]
+                                    [--baseline-max N] [--keep]
+(default 1,000,000 points, 3 rounds). With --keep and CARTO_BENCH_DATABASE_URL, the
+seeded database is kept and reused by the next run (10 M points take a minute to seed).
 
 Seeds POINTS bench points (bench/tiles/seed.py: 10 % clustered over the MEL, 90 % over
 France, six categories by six states, weights), the sparse case: about nine grid rows
-per point. Each round times, one after the other on the same database:
+per point at 1 M, six at 10 M. Each round times, one after the other on the same database:
 - the baseline, the former rebuild (bench/heat_rebuild_baseline.sql): every
-  `tiles.heat_point` row rewritten, levels aggregated on text keys, one text-keyed sort;
-- the set-based rebuild from an empty `tiles.heat_point` (a first build, a re-import);
-- the set-based rebuild with `tiles.heat_point` already current (after a restore, whose
-  archive holds it, or a re-run): only the grid is rewritten.
-The grids of both rebuilds are compared row for row once. min/median/max per figure.
+  `tiles.heat_point` row rewritten, levels aggregated on text keys, one text-keyed sort
+  (up to --baseline-max points: at 10 M it takes many minutes);
+- the full recomputation (`tiles.rebuild_heat(layer, true)`) from an empty
+  `tiles.heat_point` (a first build), in the first --full-rounds rounds (and once when
+  the layer has no grid yet);
+- `tiles.rebuild_heat(layer)` with `tiles.heat_point` current (after a restore, whose
+  archive holds it and the grid, or a re-run): the comparison finds nothing to write;
+- the same after a re-import that changed 1 % of the points behind the triggers' back
+  (moves and weights): the differences go through the write path (deltas, one fold).
+The grids of the baseline and the recomputation are compared row for row once, and the
+incremental grid with a recomputation once. min/median/max per figure.
 """
 
 from __future__ import annotations
@@ -61,70 +70,121 @@ def timed(conn: psycopg.Connection, statement: str) -> float:
     return time.perf_counter() - started
 
 
-def figure(result: Result, name: str, runs: list[float], base_name: str, base: list[float],
-           goal: bool) -> None:  # fmt: skip
+def figure(result: Result, name: str, runs: list[float], base_name: str | None,
+           base: list[float], goal: bool) -> None:  # fmt: skip
+    if not runs:
+        return
     median = statistics.median(runs)
     met = median <= GOAL_S if goal else None
-    result.add(Figure(name, median, "s", base_name, statistics.median(base),
+    result.add(Figure(name, median, "s", base_name if base else None,
+                      statistics.median(base) if base else None,
                       goal=f"≤ {GOAL_S:.0f} s" if goal else None, met=met, runs=runs))  # fmt: skip
-    print(f"    runs min {min(runs):.1f} / median {median:.1f} / max {max(runs):.1f} s; "
-          f"baseline min {min(base):.1f} / median {statistics.median(base):.1f} / "
-          f"max {max(base):.1f} s", flush=True)  # fmt: skip
+    line = f"    {name}: min {min(runs):.1f} / median {median:.1f} / max {max(runs):.1f} s"
+    if base:
+        line += (f"; {base_name} min {min(base):.1f} / median {statistics.median(base):.1f}"
+                 f" / max {max(base):.1f} s")  # fmt: skip
+    print(line, flush=True)
 
 
 def report(points: int, runs: dict[str, list[float]], cells: int, seeded: float,
-           load_before: float) -> Result:  # fmt: skip
+           load_before: float, checked: list[str]) -> Result:  # fmt: skip
     """The figures so far, saved (after every round: a long run interrupted keeps them)."""
     name = "heat_rebuild" if points < 10_000_000 else "heat_rebuild_10m"
     done = len(runs["current"])
     result = Result(name, params={"points": points, "rounds": done})
     goal = points >= 10_000_000
-    base_name = "former rebuild, same run"
-    figure(result, f"heat grid rebuild, {points:,} points", runs["full"], base_name,
+    former = "former rebuild, same run"
+    full = "full recomputation, same run"
+    if runs["baseline"]:
+        base_name, base = former, runs["baseline"]
+    else:
+        base_name, base = full, runs["full"]
+    figure(result, f"heat grid full recomputation, {points:,} points", runs["full"], former,
            runs["baseline"], goal)  # fmt: skip
     figure(result, f"heat grid rebuild, {points:,} points, heat_point current (restore)",
-           runs["current"], base_name, runs["baseline"], goal)  # fmt: skip
+           runs["current"], base_name, base, goal)  # fmt: skip
+    figure(result, f"heat grid rebuild, {points:,} points, after a 1 % re-import",
+           runs["reimport"], base_name, base, goal)  # fmt: skip
+    origin = f"seeded in {seeded:.0f} s" if seeded else "seed kept from an earlier run"
+    compared = "; ".join(checked) or "grids not compared"
     result.notes.append(
-        f"{points:,} points (10 % MEL, 90 % France), {cells:,} grid rows, seeded in "
-        f"{seeded:.0f} s; grids equal row for row; {done} rounds; load average "
-        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores shared by "
-        "eight engineers)"
+        f"{points:,} points (10 % MEL, 90 % France), {cells:,} grid rows, {origin}; "
+        f"{compared}; {done} rounds; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after (2 cores shared by eight engineers)"
     )
     print(f"saved {result.save()}", flush=True)
     return result
 
 
-def main(points: int, rounds: int) -> None:
+PARTITION = "SELECT to_regclass('tiles.heat_cell_' || substr(md5(%(l)s), 1, 12))"
+REIMPORT = """
+UPDATE bench.point SET supports = supports + 1,
+    geom = ST_SetSRID(ST_MakePoint(ST_X(geom) + 0.002, ST_Y(geom)), 4326)
+WHERE id %% 100 = %(r)s
+"""
+
+
+def same_grid(conn: psycopg.Connection) -> int:
+    """Grid rows that differ between the temp table `kept` and the layer's grid."""
+    return conn.execute(DIFF, {"l": LAYER}).fetchone()[0]  # type: ignore[index]
+
+
+def main(points: int, rounds: int, full_rounds: int, baseline_max: int, keep: bool) -> None:
     load_before = os.getloadavg()[0]
-    runs: dict[str, list[float]] = {"baseline": [], "full": [], "current": []}
-    with bench_database("heat") as url, psycopg.connect(url, autocommit=True) as conn:
+    runs: dict[str, list[float]] = {"baseline": [], "full": [], "current": [], "reimport": []}
+    checked: list[str] = []
+    with bench_database(f"heat_{points}", keep=keep) as url, \
+            psycopg.connect(url, autocommit=True) as conn:  # fmt: skip
         conn.add_notice_handler(lambda _: None)
-        seeded = seed(conn, points)
+        have = conn.execute("SELECT to_regclass('bench.point') IS NOT NULL").fetchone()[0]  # type: ignore[index]
+        if have and conn.execute("SELECT count(*) FROM bench.point").fetchone()[0] == points:  # type: ignore[index]
+            seeded = 0.0  # kept from an earlier run
+        else:
+            seeded = seed(conn, points)
         conn.execute(BASELINE_SQL.read_text())
         for r in range(rounds):
-            runs["baseline"].append(timed(conn, "SELECT tiles.rebuild_heat_baseline(%(l)s)"))
-            if r == 0:
+            line = f"  round {r + 1}:"
+            if points <= baseline_max:
+                runs["baseline"].append(timed(conn, "SELECT tiles.rebuild_heat_baseline(%(l)s)"))
+                line += f" baseline {runs['baseline'][-1]:.1f} s,"
+                if r == 0:
+                    conn.execute("CREATE TEMP TABLE kept AS SELECT * FROM tiles.heat_cell "
+                                 "WHERE layer = %(l)s", {"l": LAYER})  # fmt: skip
+            no_grid = conn.execute(PARTITION, {"l": LAYER}).fetchone()[0] is None  # type: ignore[index]
+            if r < full_rounds or (r == 0 and no_grid):
+                conn.execute("DELETE FROM tiles.heat_point WHERE layer = %(l)s", {"l": LAYER})
+                conn.execute("VACUUM tiles.heat_point")
+                runs["full"].append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s, true)"))
+                line += f" full {runs['full'][-1]:.1f} s,"
+                if r == 0 and runs["baseline"]:
+                    differ = same_grid(conn)
+                    assert differ == 0, f"{differ} grid rows differ from the baseline's"
+                    checked.append("recomputed grid equal to the former rebuild's row for row")
+            runs["current"].append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
+            conn.execute(REIMPORT, {"r": r})
+            runs["reimport"].append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
+            print(f"{line} heat_point current {runs['current'][-1]:.1f} s, after a 1 % "
+                  f"re-import {runs['reimport'][-1]:.1f} s", flush=True)  # fmt: skip
+            if r == 0 and points <= baseline_max:
+                conn.execute("DROP TABLE IF EXISTS kept")
                 conn.execute("CREATE TEMP TABLE kept AS SELECT * FROM tiles.heat_cell "
                              "WHERE layer = %(l)s", {"l": LAYER})  # fmt: skip
-            conn.execute("DELETE FROM tiles.heat_point WHERE layer = %(l)s", {"l": LAYER})
-            conn.execute("VACUUM tiles.heat_point")
-            runs["full"].append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
-            runs["current"].append(timed(conn, "SELECT tiles.rebuild_heat(%(l)s)"))
-            if r == 0:
-                differ = conn.execute(DIFF, {"l": LAYER}).fetchone()[0]  # type: ignore[index]
-                assert differ == 0, f"{differ} grid rows differ from the baseline's"
-            print(f"  round {r + 1}: baseline {runs['baseline'][-1]:.1f} s, set-based "
-                  f"{runs['full'][-1]:.1f} s, with heat_point current "
-                  f"{runs['current'][-1]:.1f} s", flush=True)  # fmt: skip
+                conn.execute("SELECT tiles.rebuild_heat(%(l)s, true)", {"l": LAYER})
+                differ = same_grid(conn)
+                assert differ == 0, f"{differ} grid rows differ after the incremental rebuild"
+                checked.append("incremental grid equal to a recomputation row for row")
             cells = conn.execute(
                 "SELECT count(*) FROM tiles.heat_cell WHERE layer = %(l)s", {"l": LAYER}
             ).fetchone()[0]  # type: ignore[index]
-            report(points, runs, cells, seeded, load_before)
+            report(points, runs, cells, seeded, load_before, checked)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("points", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--full-rounds", type=int, default=3)
+    parser.add_argument("--baseline-max", type=int, default=2_000_000)
+    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    main(args.points, args.rounds)
+    main(args.points, args.rounds, args.full_rounds, args.baseline_max, args.keep)

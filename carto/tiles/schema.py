@@ -23,7 +23,14 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from carto.tiles.grid import BUFFER, EXTENT, HEAT_MAX_LEVEL, HEAT_MIN_LEVEL, WORLD_SIZE
+from carto.tiles.grid import (
+    BUFFER,
+    EXTENT,
+    HEAT_INCREMENTAL_SHARE,
+    HEAT_MAX_LEVEL,
+    HEAT_MIN_LEVEL,
+    WORLD_SIZE,
+)
 from carto.tiles.layers import POINT_LAYERS, POLYGON_LAYERS, TileLayer
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -94,6 +101,7 @@ def placeholders() -> dict[str, str]:
         "WORLD_SIZE": repr(WORLD_SIZE),
         "HEAT_MIN_LEVEL": str(HEAT_MIN_LEVEL),
         "HEAT_MAX_LEVEL": str(HEAT_MAX_LEVEL),
+        "INCREMENTAL_SHARE": str(HEAT_INCREMENTAL_SHARE),
         "POINT_LAYERS": sql_values(point_layer_rows()),
         "POLYGON_LAYERS": sql_values(polygon_layer_rows()),
     }

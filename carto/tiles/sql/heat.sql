@@ -72,24 +72,53 @@ BEGIN
     RETURN moved;
 END $$;
 
--- Recompute a point layer's heat grid from its view in bulk (initial load, bulk imports,
--- restores), set-based: the view is read once into tiles.heat_point; the finest level is
--- one aggregate of it and each coarser level one aggregate of the level below, on integer
--- keys (the dims as ranks in the key's "C" order, '' for the totals first), so that no
--- hash nor sort compares text; the levels are merged in key order into a fresh unindexed
+-- Whether the layer's grid (with its pending deltas) counts the points tiles.heat_point
+-- holds, per pair of dims: the premise of an incremental rebuild. A cheap check (one pass
+-- over tiles.heat_point, the coarsest level of the grid): it catches lost, foreign and
+-- re-labelled points, not a point moved within a coarsest cell (p_full repairs that).
+CREATE OR REPLACE FUNCTION tiles.heat_agrees(p_layer text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT NOT EXISTS (
+        SELECT 1
+        FROM (SELECT dim_a, dim_b, count(*) AS n, sum(w) AS w
+              FROM tiles.heat_point WHERE layer = p_layer GROUP BY dim_a, dim_b) p
+        FULL JOIN (
+            SELECT dim_a, dim_b, sum(n) AS n, sum(w) AS w FROM (
+                SELECT dim_a, dim_b, n, w FROM tiles.heat_cell
+                WHERE layer = p_layer AND level = tiles.heat_min_level() AND dim_b <> ''
+                UNION ALL
+                SELECT dim_a, dim_b, n, w FROM tiles.heat_delta WHERE layer = p_layer) c
+            GROUP BY dim_a, dim_b) g USING (dim_a, dim_b)
+        WHERE coalesce(p.n, 0) <> coalesce(g.n, 0)
+           OR abs(coalesce(p.w, 0) - coalesce(g.w, 0)) > 1e-6 * (1 + abs(coalesce(p.w, 0))))
+$$;
+
+-- Bring a point layer's heat grid in line with its view in bulk (initial load, bulk
+-- imports, re-imports), set-based. The view is read once and compared with
+-- tiles.heat_point (one hash join); the rows that differ are what the row triggers would
+-- have written. When they are few (at most one point in @INCREMENTAL_SHARE@) and the
+-- grid agrees with tiles.heat_point (tiles.heat_agrees), they go through the write path
+-- (tiles.heat_delta, folded at once): a re-import that changed a few points of 10 M, or a
+-- rebuild right after a restore, costs the comparison, not the grid (bench/heat_rebuild.py).
+-- Otherwise, or with p_full, the grid is recomputed from tiles.heat_point: the finest level
+-- is one aggregate of it and each coarser level one aggregate of the level below, on
+-- integer keys (the dims as ranks in the key's "C" order, '' for the totals first), so that
+-- no hash nor sort compares text; the levels are merged in key order into a fresh unindexed
 -- table that is indexed once and swapped in as the layer's partition of tiles.heat_cell.
 -- Writers are held off (SHARE on the delta table) so that no delta is both folded in and
--- left pending. bench/heat_rebuild.py measures it against the former text-keyed rebuild.
--- In the format() strings, '''' is one quote in the generated SQL.
-CREATE OR REPLACE FUNCTION tiles.rebuild_heat(p_layer text) RETURNS bigint
--- enable_nestloop off: the differences below are hash anti-joins; with stale statistics
--- (a layer just emptied) the planner took a nested loop over heat_point per view row.
+-- left pending. In the format() strings, '''' is one quote in the generated SQL.
+CREATE OR REPLACE FUNCTION tiles.rebuild_heat(p_layer text, p_full boolean) RETURNS bigint
+-- enable_nestloop off: the comparison below is a hash join; with stale statistics (a
+-- layer just emptied) the planner took a nested loop over heat_point per view row.
 LANGUAGE plpgsql SET jit = off SET work_mem = '1GB' SET maintenance_work_mem = '1GB'
 SET enable_nestloop = off AS $$
 DECLARE
     cfg tiles.point_layer;
     lv integer;
     total bigint;
+    changed bigint;
+    incremental boolean;
+    fresh text;
     da text[];
     db text[];
     parts text[];
@@ -98,40 +127,77 @@ BEGIN
     SELECT * INTO STRICT cfg FROM tiles.point_layer WHERE layer = p_layer;
     LOCK TABLE tiles.heat_delta IN SHARE MODE;
     PERFORM tiles.touch_layer(p_layer);
-    DELETE FROM tiles.heat_delta WHERE layer = p_layer;
-    DELETE FROM tiles.heat_cell_default WHERE layer = p_layer;
-    DELETE FROM tiles.heat_stats WHERE layer = p_layer;
-    -- tiles.heat_point follows the view by difference: rewriting every row with its
-    -- index upkeep cost most of a rebuild, while after a restore or a re-import few or
-    -- no rows differ.
-    EXECUTE format(
-        'CREATE TEMPORARY TABLE heat_fresh ON COMMIT DROP AS'
-        ' SELECT %L::text AS layer, id::text AS id, ST_X(p) AS x, ST_Y(p) AS y,'
+    fresh := format(
+        'SELECT id::text AS id, ST_X(p) AS x, ST_Y(p) AS y,'
         ' ST_XMin(b) AS bxmin, ST_YMin(b) AS bymin, ST_XMax(b) AS bxmax, ST_YMax(b) AS bymax,'
         ' coalesce(nullif((%I)::text, ''''), ''-'') AS dim_a,'
         ' coalesce(nullif((%I)::text, ''''), ''-'') AS dim_b,'
         ' coalesce((%I)::double precision, 0) AS w'
         ' FROM (SELECT v.*, ST_PointOnSurface(v.geom_3857) AS p, v.geom_3857::box2d AS b'
         '       FROM %s v WHERE v.geom_3857 IS NOT NULL) s',
-        p_layer, cfg.dim_a, cfg.dim_b, cfg.weight, cfg.source);
-    GET DIAGNOSTICS total = ROW_COUNT;
-    ANALYZE heat_fresh;
+        cfg.dim_a, cfg.dim_b, cfg.weight, cfg.source);
     IF NOT EXISTS (SELECT 1 FROM tiles.heat_point WHERE layer = p_layer) THEN
-        INSERT INTO tiles.heat_point (layer, id, x, y, bxmin, bymin, bxmax, bymax, dim_a, dim_b, w)
-        SELECT * FROM heat_fresh ORDER BY id COLLATE "C";  -- a first build: no difference
+        EXECUTE format(  -- a first build: no difference
+            'INSERT INTO tiles.heat_point (layer, id, x, y, bxmin, bymin, bxmax, bymax,'
+            ' dim_a, dim_b, w) SELECT %L, f.* FROM (%s) f ORDER BY f.id COLLATE "C"',
+            p_layer, fresh);
+        GET DIAGNOSTICS total = ROW_COUNT;
+        -- Statistics now, not at autovacuum's next pass: the next rebuild plans on them
+        -- (the bench saw a re-import right after a first build take minutes, not seconds).
+        ANALYZE tiles.heat_point;
     ELSE
-        DELETE FROM tiles.heat_point h
-        WHERE h.layer = p_layer AND NOT EXISTS (
-            SELECT 1 FROM heat_fresh f
-            WHERE f.id = h.id
-              AND (f.x, f.y, f.bxmin, f.bymin, f.bxmax, f.bymax, f.dim_a, f.dim_b, f.w)
-                = (h.x, h.y, h.bxmin, h.bymin, h.bxmax, h.bymax, h.dim_a, h.dim_b, h.w));
+        incremental := NOT p_full AND to_regclass('tiles.' || part) IS NOT NULL
+            AND tiles.heat_agrees(p_layer);
+        -- tiles.heat_point follows the view by difference, one hash join of the view and
+        -- the index (rewriting every row with its index upkeep cost most of a rebuild):
+        -- what differs is also what the row triggers would have written as deltas.
+        EXECUTE format(
+            'CREATE TEMPORARY TABLE heat_diff ON COMMIT DROP AS'
+            ' SELECT f.id AS n_id, f.x AS n_x, f.y AS n_y, f.bxmin AS n_bxmin,'
+            '        f.bymin AS n_bymin, f.bxmax AS n_bxmax, f.bymax AS n_bymax,'
+            '        f.dim_a AS n_dim_a, f.dim_b AS n_dim_b, f.w AS n_w,'
+            '        h.id AS o_id, h.x AS o_x, h.y AS o_y, h.dim_a AS o_dim_a,'
+            '        h.dim_b AS o_dim_b, h.w AS o_w'
+            ' FROM (%s) f FULL JOIN ('
+            '   SELECT id, x, y, bxmin, bymin, bxmax, bymax, dim_a, dim_b, w'
+            '   FROM tiles.heat_point WHERE layer = %L) h ON h.id = f.id'
+            ' WHERE h.id IS NULL OR f.id IS NULL'
+            '    OR (f.x, f.y, f.bxmin, f.bymin, f.bxmax, f.bymax, f.dim_a, f.dim_b, f.w)'
+            '    <> (h.x, h.y, h.bxmin, h.bymin, h.bxmax, h.bymax, h.dim_a, h.dim_b, h.w)',
+            fresh, p_layer);
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        -- The ids as one array, not a join: right after a bulk load the statistics of
+        -- tiles.heat_point may still say "empty" (a nested loop of full scans, seen in the
+        -- bench); `= ANY` is one index or hashed scan whatever they say.
+        DELETE FROM tiles.heat_point
+        WHERE layer = p_layer
+          AND id = ANY (ARRAY(SELECT o_id FROM heat_diff WHERE o_id IS NOT NULL));
         INSERT INTO tiles.heat_point (layer, id, x, y, bxmin, bymin, bxmax, bymax, dim_a, dim_b, w)
-        SELECT f.* FROM heat_fresh f
-        WHERE NOT EXISTS (SELECT 1 FROM tiles.heat_point h WHERE h.layer = p_layer AND h.id = f.id)
-        ORDER BY f.id COLLATE "C";
+        SELECT p_layer, n_id, n_x, n_y, n_bxmin, n_bymin, n_bxmax, n_bymax, n_dim_a, n_dim_b, n_w
+        FROM heat_diff WHERE n_id IS NOT NULL ORDER BY n_id COLLATE "C";
+        SELECT count(*) INTO total FROM tiles.heat_point WHERE layer = p_layer;
+        IF incremental AND changed <= total / @INCREMENTAL_SHARE@ THEN
+            IF changed > 0 THEN
+                INSERT INTO tiles.heat_delta (layer, x, y, dim_a, dim_b, n, w)
+                SELECT p_layer, o_x, o_y, o_dim_a, o_dim_b, -1, -o_w
+                FROM heat_diff WHERE o_id IS NOT NULL
+                UNION ALL
+                SELECT p_layer, n_x, n_y, n_dim_a, n_dim_b, 1, n_w
+                FROM heat_diff WHERE n_id IS NOT NULL;
+                DELETE FROM tiles.heat_stats WHERE layer = p_layer;
+                DELETE FROM tiles.tile_cache WHERE layer = p_layer;
+                INSERT INTO tiles.layer_state AS l (layer, changed_at) VALUES (p_layer, now())
+                ON CONFLICT (layer) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+                PERFORM tiles.fold_heat();  -- or the worker's next fold, if it holds the lock
+            END IF;
+            DROP TABLE heat_diff;
+            RETURN total;
+        END IF;
+        DROP TABLE heat_diff;
     END IF;
-    DROP TABLE heat_fresh;
+    DELETE FROM tiles.heat_delta WHERE layer = p_layer;
+    DELETE FROM tiles.heat_cell_default WHERE layer = p_layer;
+    DELETE FROM tiles.heat_stats WHERE layer = p_layer;
     -- Dims as ranks in the key's "C" order, '' (the totals) first: integer keys hash and
     -- sort several times faster than text, and sorting ranks sorts the text.
     SELECT array_agg(d ORDER BY d COLLATE "C") INTO da
@@ -187,6 +253,7 @@ BEGIN
         EXECUTE format('DROP TABLE tiles.%I', part);
     END IF;
     EXECUTE format('ALTER TABLE tiles.%I RENAME TO %I', part || '_new', part);
+    EXECUTE format('ANALYZE tiles.%I', part);  -- a fresh table has no statistics
     EXECUTE format('ALTER TABLE tiles.heat_cell ATTACH PARTITION tiles.%I FOR VALUES IN (%L)',
                    part, p_layer);
     DELETE FROM tiles.tile_cache WHERE layer = p_layer;
@@ -194,3 +261,7 @@ BEGIN
     ON CONFLICT (layer) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     RETURN total;
 END $$;
+
+-- The rebuild bulk loads call: incremental when it can be.
+CREATE OR REPLACE FUNCTION tiles.rebuild_heat(p_layer text) RETURNS bigint
+LANGUAGE sql AS $$ SELECT tiles.rebuild_heat(p_layer, false) $$;
