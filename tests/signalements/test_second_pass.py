@@ -5,6 +5,9 @@ read as a postcode."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from carto.validation_fr import french_message
 from tests.conftest import login
 from tests.signalements.conftest import ROUBAIX, new_ticket
@@ -79,7 +82,9 @@ async def test_may_act_and_the_routing_after_a_transfer(client):
     assert resp.status_code == 200, resp.text
     page = (await client.get(f"/api/v1/signalements/{sid}")).json()
     assert page["service"] == target["name"]
-    assert page["explanation"].startswith(f"Transféré le {page['history'][-1]['at'][8:10]}/")
+    # The explanation speaks Paris time; the history's `at` is an ISO instant.
+    at = datetime.fromisoformat(page["history"][-1]["at"]).astimezone(ZoneInfo("Europe/Paris"))
+    assert page["explanation"].startswith(f"Transféré le {at:%d/%m/%Y}")
     assert (
         f"à {target['name']}, Métropole Européenne de Lille : « Voirie métropolitaine »"
         in (page["explanation"])
