@@ -23,12 +23,13 @@ depends_on: str | Sequence[str] | None = ("q001",)  # geocode_postcode
 TABLES = ("arrondissement", "geocode_postcode")
 
 
-def upgrade() -> None:
-    op.execute(
-        """CREATE OR REPLACE FUNCTION routing_version_bump() RETURNS trigger
+def _bump_function(territory_test: str) -> str:
+    """The trigger function: every routing write changes `version`; writes to the tables
+    `territory_test` names change `territories` too."""
+    return f"""CREATE OR REPLACE FUNCTION routing_version_bump() RETURNS trigger
            LANGUAGE plpgsql AS $$
            BEGIN
-               IF TG_TABLE_NAME IN ('commune', 'arrondissement') THEN
+               IF {territory_test} THEN
                    UPDATE routing_version
                    SET version = gen_random_uuid(), territories = gen_random_uuid() WHERE id = 1;
                ELSE
@@ -36,7 +37,10 @@ def upgrade() -> None:
                END IF;
                RETURN NULL;
            END $$"""
-    )
+
+
+def upgrade() -> None:
+    op.execute(_bump_function("TG_TABLE_NAME IN ('commune', 'arrondissement')"))
     for table in TABLES:
         op.execute(
             f"CREATE TRIGGER routing_version_{table} "
@@ -48,16 +52,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS routing_version_{table} ON {table}")
-    op.execute(
-        """CREATE OR REPLACE FUNCTION routing_version_bump() RETURNS trigger
-           LANGUAGE plpgsql AS $$
-           BEGIN
-               IF TG_TABLE_NAME = 'commune' THEN
-                   UPDATE routing_version
-                   SET version = gen_random_uuid(), territories = gen_random_uuid() WHERE id = 1;
-               ELSE
-                   UPDATE routing_version SET version = gen_random_uuid() WHERE id = 1;
-               END IF;
-               RETURN NULL;
-           END $$"""
-    )
+    op.execute(_bump_function("TG_TABLE_NAME = 'commune'"))
