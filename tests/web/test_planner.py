@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.web.conftest import ROUBAIX, map_ready, page_at, sign_in
 from tests.web.helpers import get_json
@@ -209,6 +209,32 @@ def test_phone_menu_folds_and_opens_with_the_keyboard(browser: Browser, live_ser
         page.set_viewport_size({"width": 1280, "height": 800})
         expect(toggle).to_be_hidden()
         expect(page.get_by_role("link", name="Administration")).to_be_visible()
+
+
+def test_phone_menu_opened_while_a_page_loads_stays_open(
+    browser: Browser, live_server: str
+) -> None:
+    """The menu folds when a navigation starts, not when its page arrives: a menu opened
+    while a slow page loads (the agent queue after an administrator's sign-in, on a busy
+    server) used to snap shut under the user's finger."""
+    with phone(browser, live_server) as page:
+        page.goto("/")
+        map_ready(page)
+        held: list[Route] = []
+        page.route("**/api/v1/concertations", lambda route: held.append(route))  # answered later
+        toggle = page.get_by_role("button", name="Menu")
+        toggle.click()
+        page.get_by_role("link", name="Concertations").click()
+        expect(toggle).to_have_attribute("aria-expanded", "false")  # folded at once
+        expect(page.locator("#panel .loading")).to_be_visible()
+        toggle.click()  # opened again while the list is still on its way
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        assert len(held) == 1
+        held[0].continue_()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Concertations")
+        page.wait_for_timeout(200)
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(page.get_by_role("link", name="Données")).to_be_visible()
 
 
 def test_phone_contribution_form_keeps_the_map_on_screen(

@@ -2,7 +2,7 @@
 // Escape closes it and gives the focus back), so the map keeps the screen.
 
 import { h } from "./dom";
-import { onNavigate } from "./router";
+import { onNavigateStart } from "./router";
 
 const PHONE = window.matchMedia("(max-width: 899px)");
 
@@ -24,5 +24,5 @@ export function setupMenu(): void {
     }
   });
   nav.before(button);
-  onNavigate(() => setOpen(false));
+  onNavigateStart(() => setOpen(false));
 }

@@ -24,6 +24,7 @@ let panel: HTMLElement;
 let notFound: View = () => undefined;
 let firstRender = true;
 const afterNavigate: (() => void)[] = [];
+const startNavigate: (() => void)[] = [];
 
 /** Register a view for a path like "/suivi/:id". */
 export function route(path: string, view: View): void {
@@ -41,6 +42,12 @@ export function setNotFound(view: View): void {
 
 export function onNavigate(fn: () => void): void {
   afterNavigate.push(fn);
+}
+
+/** Run `fn` as soon as a navigation starts, before the new view has loaded: what the
+ * user opens while it loads (the folded menu) must not snap shut when it arrives. */
+export function onNavigateStart(fn: () => void): void {
+  startNavigate.push(fn);
 }
 
 /** Go to `path` inside the app (pushes history). */
@@ -62,6 +69,7 @@ async function render(): Promise<void> {
   const url = new URL(window.location.href);
   const path = decodeURIComponent(url.pathname);
   const ticket = ++renderCount;
+  for (const fn of startNavigate) fn();
   document.body.dataset.section = path.split("/")[1] ?? "";
   cmap.reset();
   // Each render fills its own slot: a slow view of an earlier page that finishes
