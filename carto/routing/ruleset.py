@@ -231,6 +231,7 @@ def _informed(
         authority_id = {
             "commune": commune["authority_id"],
             "intercommunalite": ic.authority_id if ic else None,
+            "departement": rs.departements.get(commune["departement"]),
             "authority": int(named) if named is not None else None,
         }.get(level)
         if authority_id is None or authority_id not in rs.authorities:
