@@ -20,10 +20,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from carto.errors import ImportFailed
-from carto.routing.models import LEVELS, SCOPE_KINDS
+from carto.routing.models import AUTHORED_LEVELS, SCOPE_KINDS
 
 PARIS = ZoneInfo("Europe/Paris")
-INFORM_LEVELS = ("commune", "intercommunalite", "authority")
+INFORM_LEVELS = ("commune", "intercommunalite", "departement", "authority")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _rule_spec(entry: dict[str, Any], where: str) -> RuleSpec:
         raise ImportFailed(f"{where} : `category` manquante")
     scope_kind, scope_code = parse_scope(entry.get("scope"), where)
     level = entry.get("level") or ""
-    if level and level not in LEVELS:
+    if level and level not in AUTHORED_LEVELS:
         raise ImportFailed(
             f"{where} : niveau inconnu {level!r} "
             "(commune, intercommunalite, departement, authority)"

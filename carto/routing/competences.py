@@ -32,8 +32,21 @@ CONCERNED_SQL = text(
        OR (:scope_kind = 'commune' AND a.id IN (
               SELECT i.authority_id FROM intercommunalite_member m
               JOIN intercommunalite i ON i.siren = m.siren WHERE m.insee = :scope_code))
-       OR (:scope_kind = 'departement' AND a.kind = 'departement' AND a.code = :scope_code)
+       OR (:scope_kind = 'departement' AND a.id IN (
+              SELECT d.authority_id FROM departement d WHERE d.code = :scope_code))
        OR a.id = :authority_id
+    """
+)
+# The départements' authorities over a scope's communes: who a `departement` level names.
+DEPARTEMENTS_SQL = text(
+    """
+    SELECT DISTINCT d.authority_id FROM departement d
+    WHERE (:scope_kind = 'departement' AND d.code = :scope_code)
+       OR (:scope_kind = 'commune' AND d.code = (
+              SELECT c.departement FROM commune c WHERE c.insee = :scope_code))
+       OR (:scope_kind = 'intercommunalite' AND d.code IN (
+              SELECT c.departement FROM commune c JOIN intercommunalite_member m
+              ON m.insee = c.insee WHERE m.siren = :scope_code))
     """
 )
 
@@ -79,6 +92,29 @@ async def _check_admin(
     if handler and rule.authority_id is not None and rule.authority_id not in admin_of:
         raise Forbidden(
             "Vous n'administrez pas la collectivité à qui cette règle confie les signalements."
+        )
+    if handler and rule.level == "departement":
+        await _check_departement(session, rule, admin_of)
+
+
+async def _check_departement(
+    session: AsyncSession, rule: CompetenceRule | RuleCreate, admin_of: Collection[int]
+) -> None:
+    """A `departement` rule hands tickets to the département of its ground: it must be
+    loaded there, and the caller must administer it (every one, for an EPCI spanning
+    several)."""
+    rows = await session.execute(
+        DEPARTEMENTS_SQL, {"scope_kind": rule.scope_kind, "scope_code": rule.scope_code or ""}
+    )
+    found = {int(r[0]) for r in rows}
+    if not found:
+        raise InvalidInput(
+            f"Aucun département n'est chargé pour le territoire « {rule.scope_code} » : "
+            "le niveau « département » n'y désigne personne (`carto import france`)."
+        )
+    if not found <= set(admin_of):
+        raise Forbidden(
+            "Vous n'administrez pas le département à qui cette règle confie les signalements."
         )
 
 

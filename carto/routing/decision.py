@@ -19,7 +19,7 @@ COMPETENCE_WORDS = {
     "commune": "communale",
     "intercommunalite": "intercommunale",
     "departement": "départementale",
-}
+}  # `etat` and `authority` are worded apart (explain)
 DEFAULT = "règle par défaut"
 CONFIRMED = "règle confirmée par la collectivité"
 FEMININE_BODIES = ("Métropole", "Communauté", "Eurométropole", "Collectivité", "Région", "Ville de")
@@ -175,6 +175,8 @@ def explain(
     domain, verb = _domain_clause(category)
     if chosen.level == "authority":
         competence = f"de la compétence de {chosen.authority_name}"
+    elif chosen.level == "etat":
+        competence = "de la compétence de l'État"
     else:
         competence = f"de compétence {COMPETENCE_WORDS[chosen.level]}"
     if chosen.road_class:
@@ -195,8 +197,18 @@ def explain(
     return text
 
 
+STATE_NOTICE = (
+    "L'État n'utilise pas Carto et Carto ne connaît pas l'adresse du gestionnaire de cette "
+    "route : votre signalement n'est transmis automatiquement à personne ; il attend dans "
+    "la file « à orienter », où les administrateurs de la plateforme le dirigeront vers "
+    "le gestionnaire de la route."
+)
+
+
 def recipient_notice(chosen: Candidate) -> str:
     """What the citizen is told when the authority does not use Carto (yet)."""
+    if chosen.level == "etat":
+        return STATE_NOTICE
     named = with_article(str(chosen.authority_name))
     who = (
         f"La commune de {chosen.authority_name}"

@@ -24,9 +24,13 @@ GROUND_SQL = {
     "commune": "SELECT insee, departement, authority_id FROM commune WHERE insee = :code",
     "intercommunalite": """SELECT c.insee, c.departement, c.authority_id FROM commune c
         JOIN intercommunalite_member m ON m.insee = c.insee WHERE m.siren = :code""",
-    "departement": "SELECT insee, departement, authority_id FROM commune WHERE departement = :code",
+    # The areas the authority holds, not its own code: one body may hold several
+    # (the Collectivité européenne d'Alsace: 67 and 68; the Collectivité de Corse).
+    "departement": """SELECT insee, departement, authority_id FROM commune WHERE departement IN
+        (SELECT d.code FROM departement d WHERE d.authority_id = :id)""",
     "region": """SELECT insee, departement, authority_id FROM commune WHERE departement IN
-        (SELECT d.code FROM departement d WHERE d.region_code = :code)""",
+        (SELECT d.code FROM departement d JOIN region r ON r.code = d.region_code
+         WHERE r.authority_id = :id)""",
 }
 # Any other authority (a syndicate, the platform) is named by rules: their scopes' communes.
 NAMED_SQL = """SELECT c.insee, c.departement, c.authority_id FROM commune c
@@ -89,7 +93,7 @@ async def categories_received(*, session: AsyncSession, authority_id: int) -> se
     if row is None:
         return set()
     sql = GROUND_SQL.get(row.kind, NAMED_SQL)
-    params = {"code": row.code} if row.kind in GROUND_SQL else {"id": authority_id}
+    params = {"code": row.code, "id": authority_id}
     communes = [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
     return received(rs, authority_id, communes, datetime.now(UTC))
 
@@ -105,7 +109,7 @@ async def on_ground(*, session: AsyncSession, authority_id: int, insee: str) -> 
     if row is None:
         return False
     sql = GROUND_SQL.get(row.kind, NAMED_SQL)
-    params = {"code": row.code} if row.kind in GROUND_SQL else {"id": authority_id}
+    params = {"code": row.code, "id": authority_id}
     found = await session.execute(
         text(f"SELECT EXISTS (SELECT 1 FROM ({sql}) g WHERE g.insee = :insee)"),  # noqa: S608
         {**params, "insee": insee},

@@ -30,8 +30,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from carto.db import Base
 
-LEVELS = ("commune", "intercommunalite", "departement", "authority")
+LEVELS = ("commune", "intercommunalite", "departement", "authority", "etat")
+AUTHORED_LEVELS = LEVELS[:4]  # what deployment files and administrators may name
 SCOPE_KINDS = ("everywhere", "intercommunalite", "commune", "departement")
+# French labels (the web app reads them from the vocabulary, carto/vocabulary/terms.py).
+# `etat` is for the national defaults only (routes nationales, autoroutes): the État has
+# no account, so such reports wait in the platform's « à orienter » queue.
+LEVEL_LABELS = {
+    "commune": "La commune du lieu",
+    "intercommunalite": "L'intercommunalité du lieu",
+    "departement": "Le département du lieu",
+    "authority": "Une collectivité désignée",
+    "etat": "L'État (file « à orienter »)",
+}
+SCOPE_LABELS = {
+    "everywhere": "Partout",
+    "intercommunalite": "Intercommunalité (SIREN)",
+    "commune": "Commune (INSEE)",
+    "departement": "Département",
+}
 RULE_SOURCES = ("deployment", "admin", "national")
 
 
@@ -75,7 +92,7 @@ class CompetenceRule(Base):
     __tablename__ = "competence_rule"
     __table_args__ = (
         CheckConstraint(
-            "level IN ('commune', 'intercommunalite', 'departement', 'authority')",
+            "level IN ('commune', 'intercommunalite', 'departement', 'authority', 'etat')",
             name="level_known",
         ),
         CheckConstraint(

@@ -47,7 +47,8 @@ SELECT (SELECT v.version::text FROM routing_version v) AS version,
      FROM intercommunalite_member m JOIN intercommunalite i ON i.siren = m.siren
      JOIN commune c ON c.insee = m.insee)::text AS members,
   (SELECT coalesce(json_agg(json_build_array(d.code, d.authority_id)), '[]')
-     FROM departement d)::text AS departements
+     FROM departement d)::text AS departements,
+  (SELECT min(a.id) FROM authority a WHERE a.kind = 'plateforme') AS platform
 """
 
 
@@ -70,6 +71,9 @@ class RuleSet:
     categories: dict[str, CategoryInfo]
     members: dict[str, list[Member]]  # by INSEE code: own EPCI first, then by SIREN
     departements: dict[str, int] = field(default_factory=dict)  # code -> authority id
+    # The platform (migration y001): the État has no account, so a default of level
+    # `etat` (its roads) hands the report to the platform's « à orienter » queue.
+    platform: int | None = None
     # (category, scope kind, scope code) -> rules: a report looks at its own scopes only,
     # not at every rule of the category (hundreds of commune-scoped ones nationwide).
     by_scope: dict[tuple[str, str, str | None], list[dict[str, Any]]] = field(
@@ -139,6 +143,7 @@ def ruleset_from_row(row: Any) -> RuleSet:
         categories={c[0]: CategoryInfo(*c) for c in json.loads(row["categories"])},
         members=dict(members),
         departements={code: a for code, a in json.loads(row["departements"])},
+        platform=row["platform"],
     )
 
 
@@ -191,11 +196,15 @@ def _precedence(rule: dict[str, Any]) -> tuple[Any, ...]:
     """The authorities' own rules before the national defaults; then road-class rules,
     then commune, intercommunality, département and nationwide scopes, then (defaults)
     an EPT's rule before its métropole's and kind-specific before general ones, then
-    the most recent start, then the id (as the SQL once did)."""
+    the most recent start, then the id (as the SQL once did).
+
+    The État's roads (level `etat`) rank with the authorities' road-class rules: a
+    métropole's rule for all its voirie does not take a route nationale or an autoroute
+    (never its own), while its rule for that road class (an RN transferred to it) wins."""
     start = rule["valid_from"]
     kind = rule["epci_kind"]
     return (
-        rule["source"] == "national",
+        rule["source"] == "national" and rule["level"] != "etat",
         rule["road_class"] is None,
         SCOPE_RANK[rule["scope_kind"]],
         0 if kind == "EPT" else 1 if kind else 2,
@@ -231,6 +240,7 @@ def _informed(
         authority_id = {
             "commune": commune["authority_id"],
             "intercommunalite": ic.authority_id if ic else None,
+            "departement": rs.departements.get(commune["departement"]),
             "authority": int(named) if named is not None else None,
         }.get(level)
         if authority_id is None or authority_id not in rs.authorities:
@@ -272,11 +282,12 @@ def candidates_for(
             "intercommunalite": ic.authority_id if ic else None,
             "departement": rs.departements.get(commune["departement"]),
             "authority": rule["authority_id"],
+            "etat": rs.platform,
         }[rule["level"]]
         name = rs.authorities.get(authority_id) if authority_id is not None else None
         national = rule["source"] == "national"
-        if national and rule["level"] == "departement" and name is None:
-            continue  # départements not imported: the next default applies
+        if national and rule["level"] in ("departement", "etat") and name is None:
+            continue  # départements not imported (no platform): the next default applies
         service = rs.services.get((authority_id, rule["service_slug"])) if name else None
         via_contact = service is None and bool(name) and national
         if via_contact:  # defaults reach the authority's front desk

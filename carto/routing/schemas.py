@@ -60,7 +60,8 @@ class ServiceUpdate(BaseModel):
     webhook_url: str | None = Field(default=None, max_length=500, pattern=WEBHOOK)
 
 
-Level = Literal["commune", "intercommunalite", "authority"]
+# The levels an administrator may name (`etat` is for the national defaults only).
+Level = Literal["commune", "intercommunalite", "departement", "authority"]
 ScopeKind = Literal["everywhere", "intercommunalite", "commune", "departement"]
 
 

@@ -23,6 +23,7 @@ from carto.routing.schemas import (
     ServiceUpdate,
 )
 from carto.territories.models import Authority
+from carto.territories.national_models import holds_ground
 
 
 async def list_categories(*, session: AsyncSession) -> list[CategoryPublic]:
@@ -152,6 +153,7 @@ async def directory(*, session: AsyncSession) -> list[ServiceRef]:
     rows = await session.execute(
         select(Service.id, Service.name, Authority.name)
         .join(Authority, Authority.id == Service.authority_id)
+        .where(holds_ground())
         .order_by(Authority.name, Service.name)
     )
     return [ServiceRef(id=i, name=name, authority=authority) for i, name, authority in rows]

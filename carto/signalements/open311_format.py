@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carto.errors import InvalidInput, NotFound
+from carto.errors import CartoError, InvalidInput, NotFound
 from carto.media.service import extension_of
 from carto.parsing import is_digits, parse_id
 from carto.signalements.models import Signalement
@@ -99,8 +99,8 @@ async def service_notice(*, session: AsyncSession, signalement_id: int) -> str:
 
 @dataclass(frozen=True)
 class Jurisdiction:
-    """An authority a client names by `jurisdiction_id`: its slug or its code (SIREN for
-    an intercommunality, INSEE code for a commune, as the authority table holds it)."""
+    """An authority a client names by `jurisdiction_id`: its slug, its SIREN, or its code
+    (INSEE code of a commune, short code of a département or région it holds)."""
 
     authority_id: int
     code: str
@@ -108,20 +108,38 @@ class Jurisdiction:
     name: str
 
 
+class AmbiguousJurisdiction(CartoError):
+    """A short code that names several authorities (« 84 »: a département and a région)."""
+
+    status_code = 400
+    code = "ambiguous_jurisdiction"
+
+
+JURISDICTION_SQL = text(
+    "SELECT id, code, slug, name, siren, slug = :slug AS by_slug, siren = :code AS by_siren"
+    " FROM public_layers.jurisdictions"
+    " WHERE slug = :slug OR siren = :code OR code = :code OR :code = ANY(area_codes)"
+    " ORDER BY id"
+)
+
+
 async def jurisdiction(*, session: AsyncSession, ident: str) -> Jurisdiction:
-    """The authority named by `jurisdiction_id`; NotFound (404) when none is."""
+    """The authority named by `jurisdiction_id`: a slug or a SIREN names one; a short
+    code that names several is refused with the candidates (400); none is 404."""
     key = ident.strip()[:120]
-    found = (
-        await session.execute(
-            text(
-                "SELECT id, code, slug, name FROM public_layers.jurisdictions"
-                " WHERE slug = :slug OR code = :code ORDER BY id LIMIT 1"
-            ),
-            {"slug": key.lower(), "code": key},
-        )
-    ).one_or_none()
-    if found is None:
+    rows = (await session.execute(JURISDICTION_SQL, {"slug": key.lower(), "code": key})).all()
+    if not rows:
         raise NotFound(f"jurisdiction_id inconnu : « {key[:60]} ».")
+    exact = [r for r in rows if r.by_slug] or [r for r in rows if r.by_siren] or rows
+    if len({r.id for r in exact}) > 1:
+        listed = " ; ".join(
+            f"{r.name} (SIREN {r.siren or 'inconnu'}, identifiant « {r.slug} »)" for r in exact
+        )
+        raise AmbiguousJurisdiction(
+            f"jurisdiction_id « {key[:20]} » désigne plusieurs collectivités : {listed}. "
+            "Indiquez son SIREN ou son identifiant."
+        )
+    found = exact[0]
     return Jurisdiction(authority_id=found.id, code=found.code, slug=found.slug, name=found.name)
 
 

@@ -19,6 +19,7 @@ from carto.signalements.lifecycle import NOT_STAFF, Actor, is_staff
 from carto.signalements.models import Signalement
 from carto.signalements.schemas import TransferCandidates, TransferGroup, TransferService
 from carto.territories.models import Authority, Commune, Intercommunalite, IntercommunaliteMember
+from carto.territories.national_models import holds_ground
 
 SEARCH_LIMIT = 50
 Relation = Literal["commune", "intercommunalite", "autre"]
@@ -38,8 +39,10 @@ async def _local_authorities(session: AsyncSession, insee: str) -> list[tuple[in
 
 
 def _services() -> Select[int, str, int, str]:
-    return select(Service.id, Service.name, Authority.id.label("aid"), Authority.name).join(
-        Authority, Authority.id == Service.authority_id
+    return (
+        select(Service.id, Service.name, Authority.id.label("aid"), Authority.name)
+        .join(Authority, Authority.id == Service.authority_id)
+        .where(holds_ground())
     )
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import DateTime, ForeignKey, String, func
+from sqlalchemy import ColumnElement, DateTime, ForeignKey, String, exists, func, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carto.db import Base
+from carto.territories.models import Authority
 
 
 class Region(Base):
@@ -39,3 +40,14 @@ class Departement(Base):
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True)
     )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def holds_ground() -> ColumnElement[bool]:
+    """Whether an authority still holds ground: always, except a département's or a
+    région's that no area points at any more (a former département after a merger, kept by
+    a re-import because tickets may name it). Those are no jurisdiction and no target."""
+    return or_(
+        Authority.kind.not_in(("departement", "region")),
+        exists().where(Departement.authority_id == Authority.id),
+        exists().where(Region.authority_id == Authority.id),
+    )

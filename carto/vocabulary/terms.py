@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from carto.concertations import status
+from carto.routing.models import LEVEL_LABELS, SCOPE_LABELS
 from carto.signalements import states
 
 # domain name (the vocabulary table's `domain`, the endpoint's keys) -> code -> label
@@ -24,6 +25,8 @@ DOMAINS: Mapping[str, Mapping[str, str]] = {
     "contribution_kind": status.CONTRIBUTION_KIND_LABELS,
     "contribution_channel": status.CHANNEL_LABELS,
     "answer_status": status.ANSWER_LABELS,
+    "competence_level": LEVEL_LABELS,
+    "competence_scope": SCOPE_LABELS,
 }
 # Codes of each domain that count as "open" (still moving; accepting contributions).
 OPEN_CODES: Mapping[str, frozenset[str]] = {

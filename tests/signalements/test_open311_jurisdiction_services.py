@@ -71,7 +71,9 @@ async def test_post_with_jurisdiction_reaches_its_front_desk(client, session):
 async def test_departement_jurisdiction_takes_reports_on_its_ground(client, session):
     await make_testville(session)
     dep = "INSERT INTO authority (slug, name, kind, code) VALUES ('cantal-test', 'Cantal', "
-    await session.execute(text(dep + "'departement', '15')"))
+    held = await session.execute(text(dep + "'departement', '15') RETURNING id"))
+    area = "INSERT INTO departement (code, nom, authority_id) VALUES ('15', 'Cantal', :a)"
+    await session.execute(text(area), {"a": held.scalar_one()})
     body = {"long": str(POINT[0]), "lat": str(POINT[1]), "service_code": "proprete",
             "description": "Dépôt sauvage", "jurisdiction_id": "cantal-test"}  # fmt: skip
     made = await client.post(f"{BASE}/requests.json", data=body)

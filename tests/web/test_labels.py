@@ -30,6 +30,8 @@ SHOWN = (
     "contribution_kind",
     "concertation_status",
     "concertation_kind",
+    "competence_level",
+    "competence_scope",
 )
 # Same word, other meaning: a competence rule that has ended ("Close"), not a concertation.
 HOMONYMS = {"views/admin_routing.ts": {"close"}}

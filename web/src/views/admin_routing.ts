@@ -3,6 +3,7 @@
 // opens a new version, the history stays visible).
 
 import { categories } from "../api/categories";
+import { terms, termLabel } from "../api/vocabulary";
 import { field, formatDateTime, h, mount, uid } from "../dom";
 import { fromLocalInput, onSubmit, outlet, requireRole, setFlash, takeFlash } from "../forms";
 import { heading, navigate, type ViewContext } from "../router";
@@ -19,17 +20,13 @@ import {
   type ServiceAdmin,
 } from "../api/routing";
 
-const LEVELS: Record<string, string> = {
-  commune: "La commune du lieu",
-  intercommunalite: "L'intercommunalité du lieu",
-  authority: "Une collectivité désignée",
-};
-const SCOPES: Record<string, string> = {
-  everywhere: "Partout",
-  intercommunalite: "Intercommunalité (SIREN)",
-  commune: "Commune (INSEE)",
-  departement: "Département",
-};
+// Levels and scopes with their labels from the server's vocabulary; `etat` (the State's
+// roads, national defaults only) is never offered to an administrator.
+const levelOptions = (): [string, string][] =>
+  terms("competence_level").filter((t) => t.code !== "etat").map((t): [string, string] => [t.code, t.label]);
+const scopeOptions = (): [string, string][] => terms("competence_scope").map((t): [string, string] => [t.code, t.label]);
+const levelLabel = (code: string): string => termLabel("competence_level", code);
+const scopeLabel = (code: string): string => termLabel("competence_scope", code);
 
 function authorityPairs(authorities: AuthorityRef[]): [string, string][] {
   return authorities.map((a): [string, string] => [String(a.id), a.name]);
@@ -120,9 +117,9 @@ function validity(r: Rule): string {
 
 function ruleForm(cats: [string, string][], authorities: AuthorityRef[], done: (msg: string) => void, rule?: Rule): HTMLFormElement {
   const category = h("select", { name: "category", required: true }, options(cats, rule?.category));
-  const level = h("select", { name: "level", required: true }, options(LEVELS, rule?.level));
+  const level = h("select", { name: "level", required: true }, options(levelOptions(), rule?.level));
   const authority = h("select", { name: "authority_id" }, h("option", { value: "" }, "—"), options(authorityPairs(authorities), rule?.authority_id ? String(rule.authority_id) : null));
-  const scope = h("select", { name: "scope_kind", required: true }, options(SCOPES, rule?.scope_kind));
+  const scope = h("select", { name: "scope_kind", required: true }, options(scopeOptions(), rule?.scope_kind));
   const code = h("input", { type: "text", name: "scope_code", maxlength: 20, value: rule?.scope_code ?? "" });
   const road = h("input", { type: "text", name: "road_class", maxlength: 40, value: rule?.road_class ?? "" });
   const service = h("input", { type: "text", name: "service_slug", maxlength: 80, value: rule?.service_slug ?? "" });
@@ -135,7 +132,7 @@ function ruleForm(cats: [string, string][], authorities: AuthorityRef[], done: (
     { class: "stack card", "aria-labelledby": titleId },
     h("h2", { id: titleId, class: "h3" }, rule ? `Modifier la règle n° ${rule.id}` : "Nouvelle règle"),
     rule
-      ? h("p", { class: "hint" }, `${rule.category}, ${SCOPES[rule.scope_kind] ?? rule.scope_kind} ${rule.scope_code ?? ""}. Enregistrer crée une nouvelle version ; la version actuelle est close à la date d'effet.`)
+      ? h("p", { class: "hint" }, `${rule.category}, ${scopeLabel(rule.scope_kind)} ${rule.scope_code ?? ""}. Enregistrer crée une nouvelle version ; la version actuelle est close à la date d'effet.`)
       : [field("Catégorie", category), field("Portée", scope), field("Code du territoire", code, "INSEE, SIREN ou numéro de département ; vide pour « Partout ».")],
     field("Niveau compétent", level),
     field("Collectivité désignée", authority, "Seulement pour le niveau « Une collectivité désignée »."),
@@ -172,8 +169,8 @@ function ruleRow(r: Rule, catLabel: (c: string) => string, edit: (r: Rule) => vo
     { class: r.active ? null : "closed-rule", "data-rule": String(r.id) },
     h("td", null, `n° ${r.id}`, r.replaces_id ? h("span", { class: "meta" }, h("br"), `remplace n° ${r.replaces_id}`) : ""),
     h("td", null, catLabel(r.category)),
-    h("td", null, SCOPES[r.scope_kind] ?? r.scope_kind, r.scope_code ? ` ${r.scope_code}` : "", r.road_class ? h("span", { class: "meta" }, h("br"), `voie : ${r.road_class}`) : ""),
-    h("td", null, r.level === "authority" ? r.authority ?? "" : LEVELS[r.level] ?? r.level, h("br"), h("span", { class: "meta mono" }, r.service_slug)),
+    h("td", null, scopeLabel(r.scope_kind), r.scope_code ? ` ${r.scope_code}` : "", r.road_class ? h("span", { class: "meta" }, h("br"), `voie : ${r.road_class}`) : ""),
+    h("td", null, r.level === "authority" ? r.authority ?? "" : levelLabel(r.level), h("br"), h("span", { class: "meta mono" }, r.service_slug)),
     h("td", null, h("span", { class: `badge ${r.active ? "state-resolved" : "state-rejected"}` }, r.active ? "En vigueur" : "Close"), h("br"), h("span", { class: "meta" }, validity(r)),
       r.note ? h("span", { class: "meta" }, h("br"), r.note) : ""),
     h("td", null, r.scope_kind === "everywhere"
@@ -220,7 +217,7 @@ export async function adminCompetencesView({ panel, query }: ViewContext): Promi
     }
   };
   const cat = h("select", { name: "categorie", id: uid("f") }, h("option", { value: "" }, "Toutes"), options(catPairs, filters.category));
-  const lvl = h("select", { name: "niveau", id: uid("f") }, h("option", { value: "" }, "Tous"), options(LEVELS, filters.level));
+  const lvl = h("select", { name: "niveau", id: uid("f") }, h("option", { value: "" }, "Tous"), options(levelOptions(), filters.level));
   const code = h("input", { type: "text", name: "territoire", id: uid("f"), value: filters.code });
   const hist = h("input", { type: "checkbox", name: "historique", value: "1", id: uid("f"), checked: filters.history });
   const form = h("form", { class: "filters", "aria-label": "Filtrer les règles" },
