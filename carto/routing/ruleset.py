@@ -10,6 +10,7 @@ its next report, and a rolled-back change is never mistaken for a later one.
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from collections import OrderedDict, defaultdict
@@ -27,6 +28,7 @@ from carto.routing.decision import (
 
 SCOPE_RANK = {"commune": 0, "intercommunalite": 1, "departement": 2, "everywhere": 3}
 CACHED_VERSIONS = 4
+MEMO_SIZE = 200_000  # candidate lists kept per rule set (a few per commune and category met)
 CONTACT_SLUG = "contact"  # every territorial authority's front desk (territories/france.py)
 
 LOAD_SQL = """
@@ -47,7 +49,10 @@ SELECT (SELECT v.version::text FROM routing_version v) AS version,
      FROM intercommunalite_member m JOIN intercommunalite i ON i.siren = m.siren
      JOIN commune c ON c.insee = m.insee)::text AS members,
   (SELECT coalesce(json_agg(json_build_array(d.code, d.authority_id)), '[]')
-     FROM departement d)::text AS departements
+     FROM departement d)::text AS departements,
+  (SELECT coalesce(json_object_agg(p.insee, p.postcode), '{}')
+     FROM (SELECT gp.insee, min(gp.postcode) AS postcode FROM geocode_postcode gp
+           GROUP BY gp.insee HAVING count(*) = 1) p)::text AS postcodes
 """
 
 
@@ -70,17 +75,34 @@ class RuleSet:
     categories: dict[str, CategoryInfo]
     members: dict[str, list[Member]]  # by INSEE code: own EPCI first, then by SIREN
     departements: dict[str, int] = field(default_factory=dict)  # code -> authority id
+    # INSEE code (commune or arrondissement) -> its postcode, when it has a single one
+    # (never the INSEE code itself: Lille is 59350 for INSEE, 59000, 59160... for La Poste).
+    postcodes: dict[str, str] = field(default_factory=dict)
     # (category, scope kind, scope code) -> rules: a report looks at its own scopes only,
     # not at every rule of the category (hundreds of commune-scoped ones nationwide).
     by_scope: dict[tuple[str, str, str | None], list[dict[str, Any]]] = field(
         init=False, repr=False
     )
+    # Per category, the rules' start and end dates, sorted: between two of them the
+    # rules in force are the same (the bulk path's periods too).
+    bounds: dict[str, list[datetime]] = field(init=False, repr=False)
+    # `candidates_cached`'s lists, dropped with the rule set when the stamp changes.
+    memo: dict[tuple[Any, ...], list[Candidate]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.by_scope = defaultdict(list)
+        self.bounds = {}
         for category, rules in self.rules.items():
             for r in rules:
                 self.by_scope[(category, r["scope_kind"], r["scope_code"])].append(r)
+            dates = {d for r in rules for d in (r["valid_from"], r["valid_to"]) if d is not None}
+            self.bounds[category] = sorted(dates)
+
+    def period(self, category: str, at: datetime) -> int:
+        """Which stretch between the category's rules' dates holds `at`."""
+        return bisect.bisect_right(self.bounds.get(category, ()), at)
 
     def in_force(self, category: str, at: datetime) -> list[dict[str, Any]]:
         return [r for r in self.rules.get(category, []) if _valid(r, at)]
@@ -139,6 +161,7 @@ def ruleset_from_row(row: Any) -> RuleSet:
         categories={c[0]: CategoryInfo(*c) for c in json.loads(row["categories"])},
         members=dict(members),
         departements={code: a for code, a in json.loads(row["departements"])},
+        postcodes=json.loads(row["postcodes"]),
     )
 
 
@@ -300,3 +323,22 @@ def candidates_for(
         if rule["road_class"] is None:
             break  # it applies on every road: no later candidate can ever be chosen
     return out
+
+
+def candidates_cached(
+    rs: RuleSet, commune: dict[str, Any], category: str, at: datetime, *, roads: bool = True
+) -> list[Candidate]:
+    """`candidates_for`, computed once per commune, category and period of the rule set:
+    a report pays one dictionary lookup instead of choosing and sorting the rules and
+    building their candidates. The list is shared: never mutate it."""
+    if at.tzinfo is None:  # not comparable with the rules' dates: as uncached
+        return candidates_for(rs, commune, category, at, roads=roads)
+    key = (commune["insee"], commune["departement"], commune["authority_id"], category, roads,
+           rs.period(category, at))  # fmt: skip
+    found = rs.memo.get(key)
+    if found is None:
+        found = candidates_for(rs, commune, category, at, roads=roads)
+        if len(rs.memo) >= MEMO_SIZE:
+            rs.memo.clear()
+        rs.memo[key] = found
+    return found
