@@ -22,6 +22,7 @@ from carto.routing.decision import (
     Candidate,
     CategoryInfo,
     InformedService,
+    assemble,
     dedupe_informed,
     with_article,
 )
@@ -86,6 +87,7 @@ class RuleSet:
     # Per category, the rules' start and end dates, sorted: between two of them the
     # rules in force are the same (the bulk path's periods too).
     bounds: dict[str, list[datetime]] = field(init=False, repr=False)
+    precedence: dict[int, tuple[Any, ...]] = field(init=False, repr=False)  # by rule id
     # `candidates_cached`'s lists, dropped with the rule set when the stamp changes.
     memo: dict[tuple[Any, ...], list[Candidate]] = field(
         init=False, repr=False, default_factory=dict
@@ -94,9 +96,11 @@ class RuleSet:
     def __post_init__(self) -> None:
         self.by_scope = defaultdict(list)
         self.bounds = {}
+        self.precedence = {}
         for category, rules in self.rules.items():
             for r in rules:
                 self.by_scope[(category, r["scope_kind"], r["scope_code"])].append(r)
+                self.precedence[r["id"]] = _precedence(r)
             dates = {d for r in rules for d in (r["valid_from"], r["valid_to"]) if d is not None}
             self.bounds[category] = sorted(dates)
 
@@ -285,17 +289,22 @@ def candidates_for(
             for r in rs.in_force_at(category, at, commune, sirens)
             if (roads or r["road_class"] is None) and _rule_applies(r, commune, sirens, kinds)
         ),  # fmt: skip
-        key=_precedence,
+        key=lambda r: rs.precedence[r["id"]],
     )
     out = []
     for rule in rules:
         ic = _designated(rule, members)
-        authority_id = {
-            "commune": commune["authority_id"],
-            "intercommunalite": ic.authority_id if ic else None,
-            "departement": rs.departements.get(commune["departement"]),
-            "authority": rule["authority_id"],
-        }[rule["level"]]
+        level = rule["level"]
+        if level == "commune":
+            authority_id = commune["authority_id"]
+        elif level == "intercommunalite":
+            authority_id = ic.authority_id if ic else None
+        elif level == "departement":
+            authority_id = rs.departements.get(commune["departement"])
+        elif level == "authority":
+            authority_id = rule["authority_id"]
+        else:
+            raise KeyError(level)  # as the table lookup did: a level the code does not know
         name = rs.authorities.get(authority_id) if authority_id is not None else None
         national = rule["source"] == "national"
         if national and rule["level"] == "departement" and name is None:
@@ -305,7 +314,8 @@ def candidates_for(
         if via_contact:  # defaults reach the authority's front desk
             service = rs.services.get((authority_id, CONTACT_SLUG))
         out.append(
-            Candidate(
+            assemble(
+                Candidate,
                 rule_id=rule["id"], level=rule["level"], road_class=rule["road_class"],
                 valid_from=rule["valid_from"],
                 interco_siren=ic.siren if ic else None, interco_nom=ic.nom if ic else None,
