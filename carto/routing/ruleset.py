@@ -29,7 +29,9 @@ from carto.routing.decision import (
 
 SCOPE_RANK = {"commune": 0, "intercommunalite": 1, "departement": 2, "everywhere": 3}
 CACHED_VERSIONS = 4
-MEMO_SIZE = 200_000  # candidate lists kept per rule set (a few per commune and category met)
+# Candidate lists kept per rule set (about 0.9 kB each: ~26 MB when full, then cleared);
+# reports gather in towns, so the communes met again are most of them.
+MEMO_SIZE = 30_000
 CONTACT_SLUG = "contact"  # every territorial authority's front desk (territories/france.py)
 
 LOAD_SQL = """

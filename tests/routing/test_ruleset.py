@@ -128,3 +128,19 @@ def test_kept_candidates_follow_a_rule_period_to_the_microsecond(sync_conn):
     assert ruleset.candidates_cached(rs, commune, "voirie", start) is ruleset.candidates_cached(
         rs, commune, "voirie", start + tick
     )
+
+
+def test_kept_candidates_are_bounded(sync_conn, monkeypatch):
+    """A full memo is emptied, never grown past its size, and answers stay right."""
+    monkeypatch.setattr(ruleset, "MEMO_SIZE", 2)
+    rs = resolution.ruleset_sync(sync_conn)
+    rs.memo.clear()
+    rows = sync_conn.execute(
+        "SELECT insee, departement, authority_id FROM commune ORDER BY insee LIMIT 5"
+    ).fetchall()
+    at = datetime.now(UTC)
+    for insee, departement, authority_id in rows:
+        commune = {"insee": insee, "departement": departement, "authority_id": authority_id}
+        kept = ruleset.candidates_cached(rs, commune, "voirie", at)
+        assert kept == ruleset.candidates_for(rs, commune, "voirie", at)
+        assert 1 <= len(rs.memo) <= 2
