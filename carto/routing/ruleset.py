@@ -3,9 +3,11 @@
 The single-report query only locates the point (commune, arrondissement) and reads
 the `routing_version` stamp; the rules that apply there are chosen here, by the
 same code the bulk path uses, from a rule set loaded in ONE statement (one
-snapshot) and kept until the stamp changes. Any write to the underlying tables
-stamps a new random version (migration r002), so every process sees a change on
-its next report, and a rolled-back change is never mistaken for a later one.
+snapshot) and kept until the stamp changes, with the places' postcodes and, per
+commune, category and rule period, the candidates once computed. Any write to the
+underlying tables stamps a new random version (migrations r002, r003), so every
+process sees a change on its next report, and a rolled-back change is never
+mistaken for a later one.
 """
 
 from __future__ import annotations
