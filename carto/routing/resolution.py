@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -34,7 +35,7 @@ from carto.routing.decision import (
     UnknownCategory,
     decide,
 )
-from carto.routing.ruleset import CACHE, LOAD_SQL, RuleSet, candidates_for, ruleset_from_row
+from carto.routing.ruleset import CACHE, LOAD_SQL, RuleSet, candidates_cached, ruleset_from_row
 from carto.routing.streets import NEAREST_SQL, nearest_street
 
 STREET_RADIUS_M = 50.0
@@ -123,32 +124,24 @@ def _km(km: float) -> str:
     return f"{km:.1f} km".replace(".", ",")
 
 
-def _place(row: Any) -> Place:
-    return Place(
-        commune_insee=row["commune_insee"],
-        commune_nom=row["commune_nom"],
-        arrondissement_insee=row["arrondissement_insee"],
-        arrondissement_nom=row["arrondissement_nom"],
-        postcode=row["postcode"],
-    )
-
-
 def facts(
-    row: Any, rs: RuleSet | None, *, lon: float, lat: float, category_code: str, at: datetime,
-    road_class: str | None = None,
+    row: Sequence[Any] | None, rs: RuleSet | None, *, lon: float, lat: float,
+    category_code: str, at: datetime, road_class: str | None = None,
 ) -> tuple[Place, CategoryInfo, list[Candidate], bool]:  # fmt: skip
-    """The located row and the rule set as (place, category, candidates, streets loaded?)."""
+    """The located row (resolve.sql's columns, in order) and the rule set as (place,
+    category, candidates, streets loaded?)."""
     if row is None or rs is None:
         raise outside(lon, lat)
     category = rs.categories.get(category_code)
     if category is None:
         raise UnknownCategory(f"Catégorie inconnue : « {category_code} ».")
-    commune = {"insee": row["commune_insee"], "departement": row["departement"],
-               "authority_id": row["authority_id"]}  # fmt: skip
-    has_streets = bool(row["has_streets"])
+    _, streets, insee, nom, departement, authority_id, arr_insee, arr_nom = row
+    has_streets = bool(streets)
+    commune = {"insee": insee, "departement": departement, "authority_id": authority_id}
     roads = has_streets or road_class is not None
-    candidates = candidates_for(rs, commune, category_code, at, roads=roads)
-    return _place(row), category, candidates, has_streets
+    candidates = candidates_cached(rs, commune, category_code, at, roads=roads)
+    place = Place(insee, nom, arr_insee, arr_nom, rs.postcodes.get(arr_insee or insee))
+    return place, category, candidates, has_streets
 
 
 async def ruleset_async(session: AsyncSession, version: str | None) -> RuleSet:
@@ -201,10 +194,10 @@ async def resolve(
     # Core execution on the session's connection: the ORM layer adds nothing to a text().
     conn = await session.connection()
     result = await conn.execute(_resolve_statement(), {"lon": lon, "lat": lat})
-    row = result.mappings().first()
+    row = result.first()
     if row is None:
         raise await outside_async(session, lon, lat)
-    rs = await ruleset_async(session, row["version"])
+    rs = await ruleset_async(session, row[0])  # the version stamp
     place, category, candidates, has_streets = facts(
         row, rs, lon=lon, lat=lat, category_code=category_code, at=when, road_class=road_class
     )
@@ -232,18 +225,19 @@ def resolve_sync(
     """`resolve` on a psycopg connection: the same statement, the same decision."""
     check_point(lon, lat)
     when = at or datetime.now(UTC)
-    with conn.cursor(row_factory=dict_row) as cur:
+    with conn.cursor() as cur:  # plain tuples: a dict row costs its column names each time
         row = cur.execute(_resolve_sql_psycopg(), {"lon": lon, "lat": lat}, prepare=True).fetchone()
-        rs = ruleset_sync(conn, row["version"]) if row is not None else None
+        rs = ruleset_sync(conn, row[0]) if row is not None else None
         place, category, candidates, has_streets = facts(
             row, rs, lon=lon, lat=lat, category_code=category_code, at=when,
             road_class=road_class,
         )  # fmt: skip
         street: tuple[str | None, str] | None = ("", road_class) if road_class else None
         if _needs_street(candidates, has_streets, road_class):
-            near = cur.execute(
-                _nearest_sql_psycopg(), {"lon": lon, "lat": lat, "max_m": STREET_RADIUS_M}
-            ).fetchone()
+            with conn.cursor(row_factory=dict_row) as named:
+                near = named.execute(
+                    _nearest_sql_psycopg(), {"lon": lon, "lat": lat, "max_m": STREET_RADIUS_M}
+                ).fetchone()
             street = (near["name"], near["road_class"]) if near else None
     return decide(
         lon=lon, lat=lat, at=when, place=place, category=category, candidates=candidates,

@@ -3,13 +3,16 @@
 The single-report query only locates the point (commune, arrondissement) and reads
 the `routing_version` stamp; the rules that apply there are chosen here, by the
 same code the bulk path uses, from a rule set loaded in ONE statement (one
-snapshot) and kept until the stamp changes. Any write to the underlying tables
-stamps a new random version (migration r002), so every process sees a change on
-its next report, and a rolled-back change is never mistaken for a later one.
+snapshot) and kept until the stamp changes, with the places' postcodes and, per
+commune, category and rule period, the candidates once computed. Any write to the
+underlying tables stamps a new random version (migrations r002, r003), so every
+process sees a change on its next report, and a rolled-back change is never
+mistaken for a later one.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from collections import OrderedDict, defaultdict
@@ -21,12 +24,16 @@ from carto.routing.decision import (
     Candidate,
     CategoryInfo,
     InformedService,
+    assemble,
     dedupe_informed,
     with_article,
 )
 
 SCOPE_RANK = {"commune": 0, "intercommunalite": 1, "departement": 2, "everywhere": 3}
 CACHED_VERSIONS = 4
+# Candidate lists kept per rule set (about 0.9 kB each: ~26 MB when full, then cleared);
+# reports gather in towns, so the communes met again are most of them.
+MEMO_SIZE = 30_000
 CONTACT_SLUG = "contact"  # every territorial authority's front desk (territories/france.py)
 
 LOAD_SQL = """
@@ -48,7 +55,10 @@ SELECT (SELECT v.version::text FROM routing_version v) AS version,
      JOIN commune c ON c.insee = m.insee)::text AS members,
   (SELECT coalesce(json_agg(json_build_array(d.code, d.authority_id)), '[]')
      FROM departement d)::text AS departements,
-  (SELECT min(a.id) FROM authority a WHERE a.kind = 'plateforme') AS platform
+  (SELECT min(a.id) FROM authority a WHERE a.kind = 'plateforme') AS platform,
+  (SELECT coalesce(json_object_agg(p.insee, p.postcode), '{}')
+     FROM (SELECT gp.insee, min(gp.postcode) AS postcode FROM geocode_postcode gp
+           GROUP BY gp.insee HAVING count(*) = 1) p)::text AS postcodes
 """
 
 
@@ -74,17 +84,37 @@ class RuleSet:
     # The platform (migration y001): the État has no account, so a default of level
     # `etat` (its roads) hands the report to the platform's « à orienter » queue.
     platform: int | None = None
+    # INSEE code (commune or arrondissement) -> its postcode, when it has a single one
+    # (never the INSEE code itself: Lille is 59350 for INSEE, 59000, 59160... for La Poste).
+    postcodes: dict[str, str] = field(default_factory=dict)
     # (category, scope kind, scope code) -> rules: a report looks at its own scopes only,
     # not at every rule of the category (hundreds of commune-scoped ones nationwide).
     by_scope: dict[tuple[str, str, str | None], list[dict[str, Any]]] = field(
         init=False, repr=False
     )
+    # Per category, the rules' start and end dates, sorted: between two of them the
+    # rules in force are the same (the bulk path's periods too).
+    bounds: dict[str, list[datetime]] = field(init=False, repr=False)
+    precedence: dict[int, tuple[Any, ...]] = field(init=False, repr=False)  # by rule id
+    # `candidates_cached`'s lists, dropped with the rule set when the stamp changes.
+    memo: dict[tuple[Any, ...], list[Candidate]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.by_scope = defaultdict(list)
+        self.bounds = {}
+        self.precedence = {}
         for category, rules in self.rules.items():
             for r in rules:
                 self.by_scope[(category, r["scope_kind"], r["scope_code"])].append(r)
+                self.precedence[r["id"]] = _precedence(r)
+            dates = {d for r in rules for d in (r["valid_from"], r["valid_to"]) if d is not None}
+            self.bounds[category] = sorted(dates)
+
+    def period(self, category: str, at: datetime) -> int:
+        """Which stretch between the category's rules' dates holds `at`."""
+        return bisect.bisect_right(self.bounds.get(category, ()), at)
 
     def in_force(self, category: str, at: datetime) -> list[dict[str, Any]]:
         return [r for r in self.rules.get(category, []) if _valid(r, at)]
@@ -144,6 +174,7 @@ def ruleset_from_row(row: Any) -> RuleSet:
         members=dict(members),
         departements={code: a for code, a in json.loads(row["departements"])},
         platform=row["platform"],
+        postcodes=json.loads(row["postcodes"]),
     )
 
 
@@ -272,18 +303,24 @@ def candidates_for(
             for r in rs.in_force_at(category, at, commune, sirens)
             if (roads or r["road_class"] is None) and _rule_applies(r, commune, sirens, kinds)
         ),  # fmt: skip
-        key=_precedence,
+        key=lambda r: rs.precedence[r["id"]],
     )
     out = []
     for rule in rules:
         ic = _designated(rule, members)
-        authority_id = {
-            "commune": commune["authority_id"],
-            "intercommunalite": ic.authority_id if ic else None,
-            "departement": rs.departements.get(commune["departement"]),
-            "authority": rule["authority_id"],
-            "etat": rs.platform,
-        }[rule["level"]]
+        level = rule["level"]
+        if level == "commune":
+            authority_id = commune["authority_id"]
+        elif level == "intercommunalite":
+            authority_id = ic.authority_id if ic else None
+        elif level == "departement":
+            authority_id = rs.departements.get(commune["departement"])
+        elif level == "authority":
+            authority_id = rule["authority_id"]
+        elif level == "etat":
+            authority_id = rs.platform
+        else:
+            raise KeyError(level)  # as the table lookup did: a level the code does not know
         name = rs.authorities.get(authority_id) if authority_id is not None else None
         national = rule["source"] == "national"
         if national and rule["level"] in ("departement", "etat") and name is None:
@@ -293,7 +330,8 @@ def candidates_for(
         if via_contact:  # defaults reach the authority's front desk
             service = rs.services.get((authority_id, CONTACT_SLUG))
         out.append(
-            Candidate(
+            assemble(
+                Candidate,
                 rule_id=rule["id"], level=rule["level"], road_class=rule["road_class"],
                 valid_from=rule["valid_from"],
                 interco_siren=ic.siren if ic else None, interco_nom=ic.nom if ic else None,
@@ -311,3 +349,22 @@ def candidates_for(
         if rule["road_class"] is None:
             break  # it applies on every road: no later candidate can ever be chosen
     return out
+
+
+def candidates_cached(
+    rs: RuleSet, commune: dict[str, Any], category: str, at: datetime, *, roads: bool = True
+) -> list[Candidate]:
+    """`candidates_for`, computed once per commune, category and period of the rule set:
+    a report pays one dictionary lookup instead of choosing and sorting the rules and
+    building their candidates. The list is shared: never mutate it."""
+    if at.tzinfo is None:  # not comparable with the rules' dates: as uncached
+        return candidates_for(rs, commune, category, at, roads=roads)
+    key = (commune["insee"], commune["departement"], commune["authority_id"], category, roads,
+           rs.period(category, at))  # fmt: skip
+    found = rs.memo.get(key)
+    if found is None:
+        found = candidates_for(rs, commune, category, at, roads=roads)
+        if len(rs.memo) >= MEMO_SIZE:
+            rs.memo.clear()
+        rs.memo[key] = found
+    return found

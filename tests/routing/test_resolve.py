@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import text
 
 from carto.demo.loader import demo_config
 from carto.errors import InvalidInput, OutsideTerritory
-from carto.routing.decision import NoCompetence, UnknownCategory
+from carto.routing.decision import NoCompetence, RoutingDecision, UnknownCategory
 from carto.routing.resolution import resolve, resolve_sync
 
 MEL, LYON, GPSO = "Métropole Européenne de Lille", "Métropole de Lyon", "Grand Paris Seine Ouest"
@@ -187,6 +188,19 @@ async def test_sync_and_async_paths_agree(session, sync_conn):
             one = await resolve(session=session, lon=lon, lat=lat, category_code=category, at=at)
             two = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code=category, at=at)
             assert one == two
+
+
+def test_a_decision_is_a_whole_read_only_dataclass(sync_conn):
+    """Decisions are assembled without `__init__` (decision.assemble): every field set,
+    equal and hashed as the same decision built the ordinary way, still read-only."""
+    d = resolve_sync(conn=sync_conn, lon=4.8799, lat=45.7719, category_code="proprete")
+    rebuilt = RoutingDecision(**{f.name: getattr(d, f.name) for f in fields(d)})
+    assert vars(d) == vars(rebuilt) and hash(d) == hash(rebuilt) and repr(d) == repr(rebuilt)
+    with pytest.raises(FrozenInstanceError):
+        d.authority_id = 0  # type: ignore[misc]
+    assert d.commune_nom == "Villeurbanne" and d.informed  # the mayor's service is told
+    with pytest.raises(FrozenInstanceError):
+        d.informed[0].service_id = 0  # type: ignore[misc]
 
 
 async def test_brussels_and_bad_input_are_refused(session):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import psycopg
 import pytest
 
@@ -94,3 +96,51 @@ async def test_the_app_path_sees_a_change_in_its_transaction(session):
     again = await resolve(session=session, lon=ROUBAIX[0], lat=ROUBAIX[1], category_code="voirie")
     assert (again.service_id, again.service_name) == (first.service_id, "Voirie renommée")
     assert "Voirie renommée" in again.explanation
+
+
+def test_kept_candidates_follow_a_rule_period_to_the_microsecond(sync_conn):
+    """Candidates are kept per period between the rules' dates: right before, at, and
+    right after a rule's start and end, they equal a fresh computation."""
+    start = datetime(2031, 3, 1, tzinfo=UTC)
+    end = datetime(2032, 3, 1, tzinfo=UTC)
+    sync_conn.execute(
+        """INSERT INTO competence_rule (category_code, level, scope_kind, scope_code, source,
+                                        service_slug, valid_from, valid_to)
+           VALUES ('voirie', 'commune', 'commune', '59512', 'admin', 'mobilier', %s, %s)""",
+        (start, end),
+    )
+    rs = resolution.ruleset_sync(sync_conn)
+    commune = dict(
+        zip(("insee", "departement", "authority_id"),
+            sync_conn.execute("SELECT insee, departement, authority_id FROM commune "
+                              "WHERE insee = '59512'").fetchone(), strict=True)
+    )  # fmt: skip
+    tick = timedelta(microseconds=1)
+    moments = [start - tick, start, start + tick, end - tick, end, end + tick, start - tick]
+    seen = []
+    for at in moments:
+        kept = ruleset.candidates_cached(rs, commune, "voirie", at)
+        assert kept == ruleset.candidates_for(rs, commune, "voirie", at)
+        seen.append(kept[0].rule_id)
+    assert seen[0] == seen[4] == seen[6] != seen[1]  # the rule holds from its start, not at its end
+    assert seen[1] == seen[2] == seen[3]
+    # one period, one list (not recomputed)
+    assert ruleset.candidates_cached(rs, commune, "voirie", start) is ruleset.candidates_cached(
+        rs, commune, "voirie", start + tick
+    )
+
+
+def test_kept_candidates_are_bounded(sync_conn, monkeypatch):
+    """A full memo is emptied, never grown past its size, and answers stay right."""
+    monkeypatch.setattr(ruleset, "MEMO_SIZE", 2)
+    rs = resolution.ruleset_sync(sync_conn)
+    rs.memo.clear()
+    rows = sync_conn.execute(
+        "SELECT insee, departement, authority_id FROM commune ORDER BY insee LIMIT 5"
+    ).fetchall()
+    at = datetime.now(UTC)
+    for insee, departement, authority_id in rows:
+        commune = {"insee": insee, "departement": departement, "authority_id": authority_id}
+        kept = ruleset.candidates_cached(rs, commune, "voirie", at)
+        assert kept == ruleset.candidates_for(rs, commune, "voirie", at)
+        assert 1 <= len(rs.memo) <= 2
