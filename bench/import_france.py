@@ -54,8 +54,10 @@ def run_ogr2ogr(url: str, path: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_carto(url: str, path: Path) -> tuple[float, float | None]:
-    """Seconds for `carto import france FILE` as a command, and the import's own time."""
+def run_carto(url: str, path: Path, phases: dict[str, list[float]] | None = None,
+              ) -> tuple[float, float | None]:  # fmt: skip
+    """Seconds for `carto import france FILE` as a command, and the import's own time;
+    the command's « Étapes » line (seconds per phase) is added to `phases`."""
     env = {**os.environ, "CARTO_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "COLUMNS": "400"}
     command = [sys.executable, "-m", "carto", "import", "france", str(path), *import_options(env)]
     started = time.perf_counter()
@@ -65,6 +67,10 @@ def run_carto(url: str, path: Path) -> tuple[float, float | None]:
     )  # fmt: skip
     seconds = time.perf_counter() - started
     found = re.search(r"en ([\d.]+) s", done.stdout + done.stderr)
+    steps = re.search(r"Étapes : (.*)", done.stdout + done.stderr)
+    if phases is not None and steps:
+        for name, value in re.findall(r"([^,]+?) ([\d.]+) s", steps.group(1)):
+            phases.setdefault(name.strip(), []).append(float(value))
     return seconds, float(found.group(1)) if found else None
 
 
@@ -94,12 +100,13 @@ def main() -> None:
         raise SystemExit(f"{FRANCE} is missing (shared/ beside the repository)")
     result = Result(args.name, params=vars(args))
     ours, theirs, inside = [], [], []
+    phases: dict[str, list[float]] = {}
     loaded: dict[str, int] = {}
     with bench_database("import_france") as url:
         for i in range(args.runs):
             empty_territories(url)
             theirs.append(run_ogr2ogr(url, FRANCE))
-            seconds, own = run_carto(url, FRANCE)
+            seconds, own = run_carto(url, FRANCE, phases)
             ours.append(seconds)
             loaded = counts(url)
             if loaded["commune"] + loaded["arrondissement"] != loaded["ogr_communes"]:
@@ -119,6 +126,10 @@ def main() -> None:
         f"loaded: {loaded}; import_france's own time per round {inside} s (the rest is the "
         f"command's start-up, migration check, default competences and tile vacuum)"
     )
+    result.notes.append("phases, min / median / max s: " + "; ".join(
+        f"{k} {min(v):.2f} / {statistics.median(v):.2f} / {max(v):.2f}"
+        for k, v in phases.items()))  # fmt: skip
+    print(result.notes[-1])
     print(f"\nsaved {result.save()}")
 
 

@@ -73,7 +73,7 @@ def _vacuum_after(command: Callable[..., None]) -> Callable[..., None]:
 import_app.command("contributions")(_vacuum_after(concertation_cli.import_contributions_cmd))
 import_app.command("layer")(_vacuum_after(concertation_cli.import_layer_cmd))
 import_app.command("addresses")(import_addresses_cmd)
-import_app.command("france")(_vacuum_after(france_cli.import_france_cmd))
+import_app.command("france")(france_cli.import_france_cmd)  # analyzes, no vacuum: see there
 import_app.command("contacts")(france_cli.import_contacts_cmd)
 app.command("reroute")(france_cli.reroute_cmd)
 db_app.command("backup")(ops_cli.backup_cmd)
