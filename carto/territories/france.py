@@ -253,10 +253,12 @@ def _upsert_areas(
 
 def _upsert_intercos(
     conn: psycopg.Connection, rows: Sequence[tuple[str, str, str]],
-    geoms: dict[str, shapely.Geometry], members: list[tuple[str, str]],
+    geoms: dict[str, shapely.Geometry], members: list[tuple[str, str]] | None,
 ) -> None:  # fmt: skip
     """Intercommunalities derived from their members: authority, area and member list,
-    upserted by SIREN (no spatial join: membership is what defines the area)."""
+    upserted by SIREN (no spatial join: membership is what defines the area). `members`
+    None: the communes naming them as their EPCI, joined in the database (35k pairs that
+    need not travel)."""
     sirens = [r[0] for r in rows]
     slugs = _assign_slugs(conn, "intercommunalite", sirens, [r[1] for r in rows])
     conn.execute("DROP TABLE IF EXISTS tmp_derived")
@@ -281,6 +283,13 @@ def _upsert_intercos(
                authority_id = EXCLUDED.authority_id, geom = EXCLUDED.geom, updated_at = now()"""
     )
     conn.execute("DELETE FROM intercommunalite_member WHERE siren = ANY(%s)", (sirens,))
+    if members is None:
+        conn.execute(
+            """INSERT INTO intercommunalite_member (siren, insee)
+               SELECT c.epci_siren, c.insee FROM commune c JOIN tmp_derived t
+               ON t.siren = c.epci_siren ON CONFLICT DO NOTHING"""
+        )
+        return
     conn.execute(
         """INSERT INTO intercommunalite_member (siren, insee)
            SELECT m.siren, m.insee FROM unnest(%s::text[], %s::text[]) AS m(siren, insee)
@@ -331,8 +340,6 @@ def import_france(
         position = {code: i for i, code in enumerate(insee)}
         epci_geoms = unions(epci[has], geoms[has])
         rows = [(s, n, t) for s, n, t in epci_rows.itertuples(index=False) if s in epci_geoms]
-        kept = {r[0] for r in rows}
-        pairs = [(e, c) for e, c in zip(epci, insee, strict=True) if e in kept]
         ept = [(s, n, [m for m in ms if m in position]) for s, n, ms in _ept_members(found_ept)]
         ept = [e for e in ept if e[2]]
         ept_geoms = {s: union(geoms[[position[m] for m in ms]]) for s, _, ms in ept}
@@ -353,7 +360,7 @@ def import_france(
                  AND c.epci_siren IS DISTINCT FROM i.siren AND c.insee = ANY(%s)""",
             (list(EPCI_KINDS), list(insee)),
         )
-        _upsert_intercos(conn, rows, epci_geoms, pairs)
+        _upsert_intercos(conn, rows, epci_geoms, None)  # members: communes naming them
         report.upserted["intercommunalites"] = len(rows)
         step("unions", 1, 4)
         _upsert_intercos(conn, [(s, n, "EPT") for s, n, _ in ept], ept_geoms,
