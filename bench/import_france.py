@@ -7,8 +7,10 @@ GiST index) takes to load the same file into a PostGIS table. Both run as comman
 alternately in each round on the same database (the machine is shared: both see the
 same moment's load), each starting from empty tables: `carto import france FILE`
 (`python -m carto`, so the figure includes its start-up, the migration check and
-the tile tables' vacuum) and `ogr2ogr -f PostgreSQL … -overwrite`. The import's own
-time (`ImportReport.seconds`, inside the process) is noted apart.
+the tile copies' ANALYZE) and `ogr2ogr -f PostgreSQL … -overwrite`. The import's own
+time (`ImportReport.seconds`, inside the process) is noted apart, and its phases
+(the command's « Étapes » line) as min / median / max over the rounds; phases marked
+« (fond) » ran on the second thread, during the unions.
 
     python -m bench.import_france [--runs 3]
 """
@@ -124,7 +126,7 @@ def main() -> None:
                       conditions=f"empty tables each round; load {load:.1f}"))  # fmt: skip
     result.notes.append(
         f"loaded: {loaded}; import_france's own time per round {inside} s (the rest is the "
-        f"command's start-up, migration check, default competences and tile vacuum)"
+        f"command's start-up, migration check, default competences and the tile copies' ANALYZE)"
     )
     result.notes.append("phases, min / median / max s: " + "; ".join(
         f"{k} {min(v):.2f} / {statistics.median(v):.2f} / {max(v):.2f}"
