@@ -7,8 +7,10 @@ GiST index) takes to load the same file into a PostGIS table. Both run as comman
 alternately in each round on the same database (the machine is shared: both see the
 same moment's load), each starting from empty tables: `carto import france FILE`
 (`python -m carto`, so the figure includes its start-up, the migration check and
-the tile tables' vacuum) and `ogr2ogr -f PostgreSQL … -overwrite`. The import's own
-time (`ImportReport.seconds`, inside the process) is noted apart.
+the tile copies' ANALYZE) and `ogr2ogr -f PostgreSQL … -overwrite`. The import's own
+time (`ImportReport.seconds`, inside the process) is noted apart, and its phases
+(the command's « Étapes » line) as min / median / max over the rounds; phases marked
+« (fond) » ran on the second thread, during the unions.
 
     python -m bench.import_france [--runs 3]
 """
@@ -54,8 +56,10 @@ def run_ogr2ogr(url: str, path: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_carto(url: str, path: Path) -> tuple[float, float | None]:
-    """Seconds for `carto import france FILE` as a command, and the import's own time."""
+def run_carto(url: str, path: Path, phases: dict[str, list[float]] | None = None,
+              ) -> tuple[float, float | None]:  # fmt: skip
+    """Seconds for `carto import france FILE` as a command, and the import's own time;
+    the command's « Étapes » line (seconds per phase) is added to `phases`."""
     env = {**os.environ, "CARTO_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "COLUMNS": "400"}
     command = [sys.executable, "-m", "carto", "import", "france", str(path), *import_options(env)]
     started = time.perf_counter()
@@ -65,6 +69,10 @@ def run_carto(url: str, path: Path) -> tuple[float, float | None]:
     )  # fmt: skip
     seconds = time.perf_counter() - started
     found = re.search(r"en ([\d.]+) s", done.stdout + done.stderr)
+    steps = re.search(r"Étapes : (.*)", done.stdout + done.stderr)
+    if phases is not None and steps:
+        for name, value in re.findall(r"([^,]+?) ([\d.]+) s", steps.group(1)):
+            phases.setdefault(name.strip(), []).append(float(value))
     return seconds, float(found.group(1)) if found else None
 
 
@@ -94,12 +102,13 @@ def main() -> None:
         raise SystemExit(f"{FRANCE} is missing (shared/ beside the repository)")
     result = Result(args.name, params=vars(args))
     ours, theirs, inside = [], [], []
+    phases: dict[str, list[float]] = {}
     loaded: dict[str, int] = {}
     with bench_database("import_france") as url:
         for i in range(args.runs):
             empty_territories(url)
             theirs.append(run_ogr2ogr(url, FRANCE))
-            seconds, own = run_carto(url, FRANCE)
+            seconds, own = run_carto(url, FRANCE, phases)
             ours.append(seconds)
             loaded = counts(url)
             if loaded["commune"] + loaded["arrondissement"] != loaded["ogr_communes"]:
@@ -117,8 +126,12 @@ def main() -> None:
                       conditions=f"empty tables each round; load {load:.1f}"))  # fmt: skip
     result.notes.append(
         f"loaded: {loaded}; import_france's own time per round {inside} s (the rest is the "
-        f"command's start-up, migration check, default competences and tile vacuum)"
+        f"command's start-up, migration check, default competences and the tile copies' ANALYZE)"
     )
+    result.notes.append("phases, min / median / max s: " + "; ".join(
+        f"{k} {min(v):.2f} / {statistics.median(v):.2f} / {max(v):.2f}"
+        for k, v in phases.items()))  # fmt: skip
+    print(result.notes[-1])
     print(f"\nsaved {result.save()}")
 
 

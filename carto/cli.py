@@ -1,4 +1,9 @@
-"""The `carto` command: a thin layer over the runtime, the importers and uvicorn."""
+"""The `carto` command: a thin layer over the runtime, the importers and uvicorn.
+
+Only typer and rich are imported with the command: settings (pydantic), the database
+drivers, the geo libraries and the app come inside the commands that use them, so that
+`carto --help` answers at once (`tests/test_cli_startup.py` holds it).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,9 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -32,8 +36,10 @@ from carto.concertations import cli as concertation_cli
 from carto.errors import CartoError
 from carto.geocoding.cli import import_addresses_cmd
 from carto.ops import cli as ops_cli
-from carto.settings import Settings, get_settings
 from carto.tiles.cli import tiles_app
+
+if TYPE_CHECKING:
+    from carto.settings import Settings
 
 app = typer.Typer(
     help="Carto : cartographie participative et signalements géolocalisés.",
@@ -67,7 +73,7 @@ def _vacuum_after(command: Callable[..., None]) -> Callable[..., None]:
 import_app.command("contributions")(_vacuum_after(concertation_cli.import_contributions_cmd))
 import_app.command("layer")(_vacuum_after(concertation_cli.import_layer_cmd))
 import_app.command("addresses")(import_addresses_cmd)
-import_app.command("france")(_vacuum_after(france_cli.import_france_cmd))
+import_app.command("france")(france_cli.import_france_cmd)  # analyzes, no vacuum: see there
 import_app.command("contacts")(france_cli.import_contacts_cmd)
 app.command("reroute")(france_cli.reroute_cmd)
 db_app.command("backup")(ops_cli.backup_cmd)
@@ -83,6 +89,10 @@ PortOpt = Annotated[int | None, typer.Option("--port", help="Port d'écoute.")]
 
 
 def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    from pydantic import ValidationError
+
+    from carto.settings import get_settings
+
     try:
         base = get_settings()
     except ValidationError as exc:  # a bad CARTO_* value: say which, without a traceback

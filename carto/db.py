@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+from carto.db_url import libpq_url as libpq_url
+from carto.db_url import with_driver as with_driver
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,23 +39,6 @@ class Base(DeclarativeBase):
     """Declarative base of every table, with stable constraint names for Alembic."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def with_driver(url: str, driver: str) -> URL:
-    """`url` (any postgres scheme, libpq form included) rewritten for `driver`."""
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("postgres"):
-        raise ValueError(f"not a PostgreSQL URL: {parsed.drivername}")
-    return parsed.set(drivername=f"postgresql+{driver}")
-
-
-def libpq_url(url: str) -> str:
-    """The plain `postgresql://` form that psql, QGIS and psycopg.connect accept."""
-    return (
-        with_driver(url, "psycopg")
-        .set(drivername="postgresql")
-        .render_as_string(hide_password=False)
-    )
 
 
 def make_sync_engine(url: str, **kwargs: object) -> Engine:

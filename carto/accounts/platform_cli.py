@@ -5,13 +5,15 @@ orienter » queue. The operator running it is trusted; idempotent."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import psycopg
 import typer
 from rich.console import Console
 
 from carto.errors import CartoError, NotFound
+
+if TYPE_CHECKING:
+    import psycopg
 
 console = Console(stderr=True)
 admin_app = typer.Typer(help="Rôles d'administration de la plateforme.")
@@ -55,6 +57,8 @@ def grant_platform_cmd(
     data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
 ) -> None:
     """Administrator of the platform: the national « à orienter » queue."""
+    import psycopg
+
     from carto.runtime import database_url, upgrade
     from carto.settings import get_settings
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from carto.errors import CartoError
-from carto.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from carto.settings import Settings
 
 console = Console(stderr=True)
 DataDirOpt = Annotated[
@@ -18,6 +20,8 @@ DataDirOpt = Annotated[
 
 
 def _settings(data_dir: Path | None) -> Settings:
+    from carto.settings import get_settings
+
     base = get_settings()
     return base.model_copy(update={"data_dir": data_dir}) if data_dir is not None else base
 

@@ -19,6 +19,7 @@ are disabled; others (routing version) fire.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,6 +36,7 @@ class BulkLoad:
         self.layers: dict[str, list[str]] = {}
         self.triggers: dict[str, list[str]] = {}
         self.refreshed: set[str] = set()
+        self.seconds: dict[str, float] = {}  # tile copies' time per table (profiling)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -87,10 +89,12 @@ class BulkLoad:
             self._error = exc
 
     def _refresh(self, table: str) -> None:
+        started = time.perf_counter()
         for layer in self.layers.get(table, []):
             self.conn.execute("SELECT tiles.touch_layer(%s)", (layer,))
             self.conn.execute("SELECT tiles.refresh_polygons(%s, NULL)", (layer,))
             self.conn.execute("DELETE FROM tiles.tile_cache WHERE layer = %s", (layer,))
+        self.seconds[f"tuiles {table}"] = time.perf_counter() - started
 
     def wait(self) -> None:
         if self._thread is not None:

@@ -187,10 +187,22 @@ def _fold(text: str) -> str:
     ).replace("’", "'")
 
 
-def _commune_geoms(conn: psycopg.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows = conn.execute("SELECT insee, coalesce(epci_siren, ''), ST_AsBinary(geom) FROM commune")
-    insee, epci, wkb = zip(*rows.fetchall(), strict=True)
-    return np.array(insee), np.array(epci), shapely.from_wkb(np.array(wkb, dtype=object))
+def _commune_geoms(
+    conn: psycopg.Connection, loaded: tuple[list[str], list[str | None], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every commune of the table (INSEE, EPCI SIREN or '', geometry): those just written
+    from memory (the same geometries, without reading them back), the others (a commune
+    the file does not have, such as an earlier import's) from the table."""
+    insee, epci, geoms = loaded
+    rows = conn.execute(
+        "SELECT insee, coalesce(epci_siren, ''), ST_AsBinary(geom) FROM commune "
+        "WHERE insee <> ALL(%s)",
+        (insee,),
+    ).fetchall()
+    codes = np.array([*insee, *(r[0] for r in rows)])
+    sirens = np.array([*(e or "" for e in epci), *(r[1] for r in rows)])
+    others = shapely.from_wkb(np.array([r[2] for r in rows], dtype=object))
+    return codes, sirens, np.concatenate([geoms, others]).astype(object)
 
 
 def _ept_members(found: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
@@ -241,10 +253,12 @@ def _upsert_areas(
 
 def _upsert_intercos(
     conn: psycopg.Connection, rows: Sequence[tuple[str, str, str]],
-    geoms: dict[str, shapely.Geometry], members: list[tuple[str, str]],
+    geoms: dict[str, shapely.Geometry], members: list[tuple[str, str]] | None,
 ) -> None:  # fmt: skip
     """Intercommunalities derived from their members: authority, area and member list,
-    upserted by SIREN (no spatial join: membership is what defines the area)."""
+    upserted by SIREN (no spatial join: membership is what defines the area). `members`
+    None: the communes naming them as their EPCI, joined in the database (35k pairs that
+    need not travel)."""
     sirens = [r[0] for r in rows]
     slugs = _assign_slugs(conn, "intercommunalite", sirens, [r[1] for r in rows])
     conn.execute("DROP TABLE IF EXISTS tmp_derived")
@@ -269,6 +283,13 @@ def _upsert_intercos(
                authority_id = EXCLUDED.authority_id, geom = EXCLUDED.geom, updated_at = now()"""
     )
     conn.execute("DELETE FROM intercommunalite_member WHERE siren = ANY(%s)", (sirens,))
+    if members is None:
+        conn.execute(
+            """INSERT INTO intercommunalite_member (siren, insee)
+               SELECT c.epci_siren, c.insee FROM commune c JOIN tmp_derived t
+               ON t.siren = c.epci_siren ON CONFLICT DO NOTHING"""
+        )
+        return
     conn.execute(
         """INSERT INTO intercommunalite_member (siren, insee)
            SELECT m.siren, m.insee FROM unnest(%s::text[], %s::text[]) AS m(siren, insee)
@@ -305,21 +326,24 @@ def import_france(
     frame, found_ept = _normalise(raw)
     epci_rows = _epci_attributes(frame, epci_path)
     report = ImportReport(path=str(path), kind="france", read=len(frame))
+    clock = report.lap("lecture", started)
     with conn.transaction(), bulk_load(conn, *BULK_TABLES) as bulk:
-        import_communes(conn, frame, report, progress)
+        loaded = import_communes(conn, frame, report, progress)
+        clock = report.lap("communes", clock)
         step("unions", 0, 4)
-        insee, epci, geoms = _commune_geoms(conn)
+        insee, epci, geoms = _commune_geoms(conn, loaded)
+        clock = report.lap("géométries", clock)
         bulk.refresh_tiles("arrondissement")
         bulk.refresh_tiles("commune", background=True)  # while the unions are computed
+        clock = report.lap("tuiles arr.", clock)
         has = epci != ""
         position = {code: i for i, code in enumerate(insee)}
         epci_geoms = unions(epci[has], geoms[has])
         rows = [(s, n, t) for s, n, t in epci_rows.itertuples(index=False) if s in epci_geoms]
-        kept = {r[0] for r in rows}
-        pairs = [(e, c) for e, c in zip(epci, insee, strict=True) if e in kept]
         ept = [(s, n, [m for m in ms if m in position]) for s, n, ms in _ept_members(found_ept)]
         ept = [e for e in ept if e[2]]
         ept_geoms = {s: union(geoms[[position[m] for m in ms]]) for s, _, ms in ept}
+        clock = report.lap("unions EPCI", clock)
         deps = np.array([departement_of(code) for code in insee])
         dep_geoms = departement_unions(deps, epci, geoms, epci_geoms)
         dep_rows = _data("departements.csv")
@@ -327,14 +351,16 @@ def import_france(
         known = [d for d in dep_geoms if d in region_of]
         reg_geoms = unions(np.array([region_of[d] for d in known]),
                            np.array([dep_geoms[d] for d in known], dtype=object))  # fmt: skip
+        clock = report.lap("unions dép. rég.", clock)
         bulk.wait()
+        clock = report.lap("attente tuiles", clock)
         conn.execute(  # a commune that changed EPCI leaves the old one
             """DELETE FROM intercommunalite_member m USING intercommunalite i, commune c
                WHERE i.siren = m.siren AND c.insee = m.insee AND i.kind = ANY(%s)
                  AND c.epci_siren IS DISTINCT FROM i.siren AND c.insee = ANY(%s)""",
             (list(EPCI_KINDS), list(insee)),
         )
-        _upsert_intercos(conn, rows, epci_geoms, pairs)
+        _upsert_intercos(conn, rows, epci_geoms, None)  # members: communes naming them
         report.upserted["intercommunalites"] = len(rows)
         step("unions", 1, 4)
         _upsert_intercos(conn, [(s, n, "EPT") for s, n, _ in ept], ept_geoms,
@@ -351,7 +377,12 @@ def import_france(
         )
         report.upserted["services"] = ensure_contact_services(conn)
         step("unions", 4, 4)
+        clock = report.lap("écriture unions", clock)
         bulk.refresh_tiles("intercommunalite")
+        clock = report.lap("tuiles EPCI", clock)
+    clock = report.lap("index", clock)
     conn.execute("ANALYZE commune; ANALYZE intercommunalite; ANALYZE intercommunalite_member")
+    report.lap("analyze", clock)
+    report.phases.update({f"(fond) {k}": v for k, v in bulk.seconds.items()})
     report.seconds = time.perf_counter() - started
     return report

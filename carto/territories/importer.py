@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import psycopg
 import shapely
@@ -52,6 +53,13 @@ class ImportReport:
     skipped: int = 0
     upserted: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, in order
+
+    def lap(self, phase: str, since: float) -> float:
+        """Record `phase` as the time from `since` to now; returns now (the next start)."""
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
 
 
 def _pick(frame: pd.DataFrame, aliases: Mapping[str, tuple[str, ...]]) -> dict[str, str | None]:
@@ -91,13 +99,11 @@ def _text(series: pd.Series | None, size: int, *, zfill: int = 0) -> list[str | 
     return out
 
 
-def _prepare(
-    frame: gpd.GeoDataFrame, report: ImportReport
-) -> tuple[list[object], list[bytes | None]]:
+def _prepare(frame: gpd.GeoDataFrame, report: ImportReport) -> tuple[np.ndarray, np.ndarray]:
+    """Repaired geometries and their WKB (None where there is no geometry)."""
     geoms, repaired = repair_polygons(frame.geometry.values)
     report.repaired = repaired
-    wkb = [None if g is None else shapely.to_wkb(g, hex=False, include_srid=False) for g in geoms]
-    return list(geoms), wkb
+    return geoms, shapely.to_wkb(geoms, hex=False, include_srid=False)
 
 
 def _copy_rows(
@@ -138,7 +144,9 @@ def _assign_slugs(
 def import_communes(
     conn: psycopg.Connection, frame: gpd.GeoDataFrame, report: ImportReport,
     progress: Progress | None = None,
-) -> None:  # fmt: skip
+) -> tuple[list[str], list[str | None], np.ndarray]:  # fmt: skip
+    """Upsert the communes and arrondissements of `frame`; returns the communes written
+    (INSEE codes, EPCI SIRENs, geometries as stored), for the national import's unions."""
     cols = _pick(frame, COMMUNE_COLUMNS)
     n = len(frame)
     insee = _text(frame[cols["insee"]], n, zfill=5)
@@ -152,7 +160,7 @@ def import_communes(
     )
     epci = _text(frame[cols["epci_siren"]] if cols["epci_siren"] else None, n)
     parent = _text(frame[cols["parent_insee"]] if cols["parent_insee"] else None, n, zfill=5)
-    _, wkb = _prepare(frame, report)
+    geoms, wkb = _prepare(frame, report)
     is_arm = [
         k == "ARM" or (p is not None and k != "COM") for k, p in zip(kind, parent, strict=True)
     ]
@@ -211,6 +219,7 @@ def import_communes(
                commune_insee = EXCLUDED.commune_insee, geom = EXCLUDED.geom, updated_at = now()"""
     ).rowcount
     refresh_memberships(conn)
+    return [str(insee[i]) for i in com_idx], [epci[i] for i in com_idx], geoms[com_idx]
 
 
 def import_intercommunalites(

@@ -15,7 +15,7 @@ import time
 
 import psycopg
 
-from carto.db import libpq_url
+from carto.db_url import libpq_url
 
 # The tables bulk loads write (directly, or through the layers' triggers).
 TILE_TABLES = (
