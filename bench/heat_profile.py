@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bench import heat_grid_design
+from bench import heat_grid_design, heat_grid_numpy
 from bench.common import bench_database
 from bench.heat_rebuild import LAYER, seed
 from carto.tiles.grid import HEAT_MAX_LEVEL, HEAT_MIN_LEVEL
@@ -56,13 +56,14 @@ def wal_since(conn: psycopg.Connection, start: str) -> int:
 
 
 def walk(node: dict[str, Any]) -> tuple[int, int, int]:
-    """(temp blocks written, workers planned, workers launched) over a plan tree."""
+    """(temp blocks written, workers planned, workers launched) of a plan tree (buffer
+    counts are cumulative: the top node's include its children's)."""
     temp = int(node.get("Temp Written Blocks", 0))
     planned = int(node.get("Workers Planned", 0))
     launched = int(node.get("Workers Launched", 0))
     for child in node.get("Plans", []):
-        t, p, la = walk(child)
-        temp, planned, launched = temp + t, max(planned, p), max(launched, la)
+        _, p, la = walk(child)
+        planned, launched = max(planned, p), max(launched, la)
     return temp, planned, launched
 
 
@@ -226,6 +227,16 @@ def main(points: int, keep: bool, plans_path: Path | None, prototype: str) -> No
         if prototype:
             heat_grid_design.build(conn, LAYER)
             print(f"  load average {os.getloadavg()[0]:.1f} after the prototype", flush=True)
+            found = heat_grid_numpy.build(
+                conn, LAYER, dense=heat_grid_design.DENSE, fine=heat_grid_design.FINE
+            )
+            print("  the same cells with numpy (one sort, a roll-up per level; no write):")
+            for name, value in found.items():
+                shown = (
+                    f"{value:7.2f} s" if value < 1000 and "cells" not in name else f"{value:,.0f}"
+                )
+                print(f"    {name:<36} {shown}", flush=True)
+            print(f"  load average {os.getloadavg()[0]:.1f} after numpy", flush=True)
         if plans_path:
             plans_path.write_text("\n\n".join(plans))
 

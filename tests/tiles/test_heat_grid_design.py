@@ -1,12 +1,14 @@
 """The prototype of the proposed heat grid (bench/heat_grid_design.py, its SQL to be reused
 by the redesign) holds exactly the current grid's cells where the design stores them:
 every cell of levels 5-12, and at levels 13-18 every cell of the blocks that hold at least
-`dense` points (and no other), with each pair of dims packed in the cell's row."""
+`dense` points (and no other), with each pair of dims packed in the cell's row; the
+numpy sketch of the same build (bench/heat_grid_numpy.py) counts the same rows."""
 
 from __future__ import annotations
 
 import psycopg
 
+from bench import heat_grid_numpy
 from bench.heat_grid_design import FINE, build
 from bench.tiles.seed import seed_points
 
@@ -47,11 +49,21 @@ def test_prototype_grid_holds_the_current_cells_of_its_blocks(db_url):
                 "SELECT bool_and(k = (SELECT array_agg(x ORDER BY x) FROM unnest(k) x)),"
                 " bool_and(n = (SELECT sum(x) FROM unnest(kn) x)) FROM proto.grid"
             ).fetchone()  # fmt: skip
+            rows = conn.execute(
+                "SELECT count(*) FILTER (WHERE level < %(f)s),"
+                " count(*) FILTER (WHERE level >= %(f)s),"
+                " sum(cardinality(k)) FILTER (WHERE level >= %(f)s) FROM proto.grid",
+                {"f": FINE},
+            ).fetchone()  # fmt: skip
+            sketch = heat_grid_numpy.build(conn, LAYER, dense=DENSE, fine=FINE)
         fine = [r for r in expected if r[0] >= FINE]
         assert len(expected) > 1000 and len(fine) > 100
         assert sparse > len({(r[0], r[1] >> 5, r[2] >> 5) for r in fine})  # some left out
         assert packed == expected
         assert arrays == (True, True)  # pairs sorted by rank, summing to the cell's count
+        # The numpy sketch (one sort, a roll-up per level) finds the same rows.
+        assert sketch["points"] == 1000
+        assert (sketch["coarse cells"], sketch["fine cells"], sketch["fine pairs"]) == rows
     finally:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute("DROP SCHEMA IF EXISTS proto CASCADE")
