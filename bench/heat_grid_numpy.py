@@ -52,8 +52,17 @@ def reduce(keys: np.ndarray, n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, 
     return keys[starts], np.add.reduceat(n, starts), np.add.reduceat(w, starts)
 
 
-def build(conn: psycopg.Connection, layer: str, *, dense: int, fine: int) -> dict[str, float]:
-    """Seconds of each step and the row counts."""
+def build(
+    conn: psycopg.Connection,
+    layer: str,
+    *,
+    dense: int,
+    fine: int,
+    scales: dict[tuple[int, bool], float] | None = None,
+) -> dict[str, float]:
+    """Seconds of each step and the row counts; `scales` receives each level's unfiltered
+    colour scales, (level, weighted) -> the 99th percentile of the non-empty cells, as
+    carto/tiles/heat.py computes them (`percentile_cont`: numpy's linear percentile)."""
     out: dict[str, float] = {}
     began = time.perf_counter()
     chunks: list[bytes] = []
@@ -79,6 +88,10 @@ def build(conn: psycopg.Connection, layer: str, *, dense: int, fine: int) -> dic
             high = keys & ~np.uint64(MORTON)
             keys, n, w = reduce(high | ((keys & np.uint64(MORTON)) >> np.uint64(2)), n, w)
         totals = keys < np.uint64(1 << PAIR_SHIFT)
+        if scales is not None:
+            for weighted, values in ((False, n[totals]), (True, w[totals])):
+                values = values[values > 0]
+                scales[(level, weighted)] = float(np.percentile(values, 99)) if len(values) else 0.0
         if level < fine:
             coarse += int(totals.sum())
             continue

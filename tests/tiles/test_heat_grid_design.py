@@ -2,7 +2,8 @@
 by the redesign) holds exactly the current grid's cells where the design stores them:
 every cell of levels 5-12, and at levels 13-18 every cell of the blocks that hold at least
 `dense` points (and no other), with each pair of dims packed in the cell's row; the
-numpy sketch of the same build (bench/heat_grid_numpy.py) counts the same rows."""
+numpy sketch of the same build (bench/heat_grid_numpy.py) counts the same rows and
+gives each level the colour scale the heatmaps compute from the current grid."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ WHERE layer = %(l)s
       WHERE layer = %(l)s AND level >= %(fine)s AND dim_b = ''
       GROUP BY 1, 2, 3 HAVING sum(n) >= %(dense)s))
 ORDER BY level, cy, cx, dim_a COLLATE "C", dim_b COLLATE "C"
+"""
+SCALES = """
+SELECT level, percentile_cont(0.99) WITHIN GROUP (ORDER BY {0}) FROM tiles.heat_cell
+WHERE layer = %s AND dim_a = '' AND dim_b = '' AND {0} > 0 GROUP BY level
 """
 PACKED = """
 SELECT level, cy, cx, dim_a, dim_b, n, w FROM (
@@ -55,7 +60,13 @@ def test_prototype_grid_holds_the_current_cells_of_its_blocks(db_url):
                 " sum(cardinality(k)) FILTER (WHERE level >= %(f)s) FROM proto.grid",
                 {"f": FINE},
             ).fetchone()  # fmt: skip
-            sketch = heat_grid_numpy.build(conn, LAYER, dense=DENSE, fine=FINE)
+            scales: dict[tuple[int, bool], float] = {}
+            sketch = heat_grid_numpy.build(conn, LAYER, dense=DENSE, fine=FINE, scales=scales)
+            stored = {
+                (level, weighted): p99
+                for weighted in (False, True)
+                for level, p99 in conn.execute(SCALES.format("w" if weighted else "n"), (LAYER,))
+            }
         fine = [r for r in expected if r[0] >= FINE]
         assert len(expected) > 1000 and len(fine) > 100
         assert sparse > len({(r[0], r[1] >> 5, r[2] >> 5) for r in fine})  # some left out
@@ -64,6 +75,11 @@ def test_prototype_grid_holds_the_current_cells_of_its_blocks(db_url):
         # The numpy sketch (one sort, a roll-up per level) finds the same rows.
         assert sketch["points"] == 1000
         assert (sketch["coarse cells"], sketch["fine cells"], sketch["fine pairs"]) == rows
+        # ... and each level's colour scales, as the heatmaps compute them from the grid.
+        assert len(scales) == 2 * 14 and scales.keys() == stored.keys()
+        assert len({round(v, 6) for v in scales.values()}) > 5  # not all alike
+        for key, p99 in stored.items():
+            assert abs(scales[key] - p99) <= 1e-9 * max(1.0, p99), key
     finally:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute("DROP SCHEMA IF EXISTS proto CASCADE")
