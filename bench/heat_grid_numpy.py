@@ -5,8 +5,9 @@ fixed-width binary COPY rows (level-18 cell, pair of dims, weight), are keyed by
 (pair, Morton code of the cell) and sorted once; since a parent's Morton code is its
 child's shifted by two bits, every coarser level is an O(n) reduction of the sorted keys,
 with no further sort nor hash. Dense blocks (the 32 x 32 cells of a heatmap tile, at
-least `dense` points) are read from the totals. Times the COPY and the computation, and
-counts the rows the packed grid would hold; writing them back is not prototyped.
+least `dense` points) are read from the totals. Times the COPY out, the computation, the
+encoding of the packed rows as binary COPY rows (vectorized: no Python object per row)
+and their COPY into `proto.npgrid` with its primary key. No read path, fold nor swap.
 """
 
 from __future__ import annotations
@@ -46,6 +47,71 @@ def spread(v: np.ndarray) -> np.ndarray:
     return v
 
 
+TABLE = """CREATE TABLE proto.npgrid (level smallint, cy integer, cx integer, n integer,
+    w double precision, k smallint[], kn integer[], kw double precision[])"""
+HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no header extension
+FIXED = 116  # bytes of a row besides its pairs (binary COPY: lengths, array headers)
+PER_PAIR = 26  # k int2, kn int4, kw float8, each with its 4-byte length
+
+
+def compact(v: np.ndarray) -> np.ndarray:
+    """The even bits of v, packed (the inverse of `spread`)."""
+    v = v & np.uint64(0x5555555555555555)
+    for shift, mask in ((1, 0x3333333333333333), (2, 0x0F0F0F0F0F0F0F0F),
+                        (4, 0x00FF00FF00FF00FF), (8, 0x0000FFFF0000FFFF),
+                        (16, 0x00000000FFFFFFFF)):  # fmt: skip
+        v = (v | (v >> np.uint64(shift))) & np.uint64(mask)
+    return v.astype(np.int64)
+
+
+def put(buf: np.ndarray, at: np.ndarray, values: np.ndarray | int, kind: str) -> None:
+    """Write big-endian `values` of dtype `kind` at byte offsets `at` of `buf`."""
+    data = np.broadcast_to(np.asarray(values).astype(kind), at.shape).copy()
+    size = data.dtype.itemsize
+    where = at.astype(np.int32)[:, None] + np.arange(size, dtype=np.int32)  # buffer < 2 GiB
+    buf[where] = data.view(np.uint8).reshape(-1, size)
+
+
+def packed_rows(level: int, keys: np.ndarray, n: np.ndarray, w: np.ndarray) -> bytes:
+    """One level's cells as binary COPY rows of proto.npgrid, in Morton order: the totals
+    (pair 0) and the pairs of each cell, from keys sorted by (pair, cell)."""
+    if not len(keys):
+        return b""
+    order = np.argsort(keys & np.uint64(MORTON), kind="stable")  # pairs stay in rank order
+    keys, n, w = keys[order], n[order], w[order]
+    cell = keys & np.uint64(MORTON)
+    first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))  # its totals
+    pairs = np.diff(np.append(first, len(keys))) - 1
+    size = FIXED + PER_PAIR * pairs
+    off = np.concatenate(([0], np.cumsum(size)[:-1]))
+    buf = np.zeros(int(size.sum()), np.uint8)
+    morton = cell[first]
+    for at, value, kind in (
+        (0, 8, ">i2"), (2, 2, ">i4"), (6, level, ">i2"),
+        (8, 4, ">i4"), (12, compact(morton >> np.uint64(1)), ">i4"),
+        (16, 4, ">i4"), (20, compact(morton), ">i4"),
+        (24, 4, ">i4"), (28, n[first], ">i4"), (32, 8, ">i4"), (36, w[first], ">f8"),
+    ):  # fmt: skip
+        put(buf, off + at, value, kind)
+    elem = np.ones(len(keys), bool)
+    elem[first] = False
+    owner = np.repeat(np.arange(len(first)), pairs + 1)[elem]
+    rank = np.arange(len(keys))[elem] - first[owner] - 1
+    start = off + 44  # k, then kn, then kw: (length, 1 dim, no nulls, type, count, from 1)
+    for oid, kind, width, values in (
+        (21, ">i2", 2, (keys[elem] >> np.uint64(PAIR_SHIFT)).astype(np.int64)),
+        (23, ">i4", 4, n[elem]),
+        (701, ">f8", 8, w[elem]),
+    ):
+        for at, value in ((0, 20 + (4 + width) * pairs), (4, 1), (8, 0), (12, oid),
+                          (16, pairs), (20, 1)):  # fmt: skip
+            put(buf, start + at, value, ">i4")
+        put(buf, start[owner] + 24 + (4 + width) * rank, width, ">i4")
+        put(buf, start[owner] + 28 + (4 + width) * rank, values, kind)
+        start = start + 24 + (4 + width) * pairs
+    return buf.tobytes()
+
+
 def reduce(keys: np.ndarray, n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
     """Sum n and w over runs of equal keys (keys sorted)."""
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
@@ -59,10 +125,13 @@ def build(
     dense: int,
     fine: int,
     scales: dict[tuple[int, bool], float] | None = None,
+    write: bool = False,
 ) -> dict[str, float]:
     """Seconds of each step and the row counts; `scales` receives each level's unfiltered
     colour scales, (level, weighted) -> the 99th percentile of the non-empty cells, as
-    carto/tiles/heat.py computes them (`percentile_cont`: numpy's linear percentile)."""
+    carto/tiles/heat.py computes them (`percentile_cont`: numpy's linear percentile).
+    With `write`, the packed rows are COPYed into `proto.npgrid` (schema `proto` must
+    exist) and given their primary key."""
     out: dict[str, float] = {}
     began = time.perf_counter()
     chunks: list[bytes] = []
@@ -83,6 +152,7 @@ def build(
     out["sort"] = time.perf_counter() - began
     began = time.perf_counter()
     coarse = fine_cells = fine_pairs = 0
+    stored: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     for level in range(HEAT_MAX_LEVEL, HEAT_MIN_LEVEL - 1, -1):
         if level < HEAT_MAX_LEVEL:
             high = keys & ~np.uint64(MORTON)
@@ -94,6 +164,7 @@ def build(
                 scales[(level, weighted)] = float(np.percentile(values, 99)) if len(values) else 0.0
         if level < fine:
             coarse += int(totals.sum())
+            stored.append((level, keys, n, w))
             continue
         blocks, counts, _ = reduce(keys[totals] >> np.uint64(10), n[totals], w[totals])
         dense_blocks = blocks[counts >= dense]
@@ -101,7 +172,23 @@ def build(
         kept = np.isin(cell_block, dense_blocks, assume_unique=False)
         fine_cells += int((kept & totals).sum())
         fine_pairs += int((kept & ~totals).sum())
+        stored.append((level, keys[kept], n[kept], w[kept]))
     out["roll-up and dense blocks"] = time.perf_counter() - began
+    if write:
+        began = time.perf_counter()
+        body = b"".join(packed_rows(*level_rows) for level_rows in reversed(stored))
+        out["packed rows encoded"] = time.perf_counter() - began
+        began = time.perf_counter()
+        conn.execute(TABLE)
+        with conn.cursor().copy("COPY proto.npgrid FROM STDIN (FORMAT binary)") as copy:
+            copy.write(HEADER)
+            for start in range(0, len(body), 1 << 24):
+                copy.write(body[start : start + (1 << 24)])
+            copy.write(b"\xff\xff")
+        out["COPY in"] = time.perf_counter() - began
+        began = time.perf_counter()
+        conn.execute("ALTER TABLE proto.npgrid ADD PRIMARY KEY (level, cy, cx)")
+        out["primary key"] = time.perf_counter() - began
     out["points"] = float(len(rows))
     out["coarse cells"] = float(coarse)
     out["fine cells"] = float(fine_cells)

@@ -1,6 +1,6 @@
 """Where a full recomputation of the heat grid spends its time, phase by phase.
 
-Usage: python -m bench.heat_profile [POINTS] [--keep] [--plans FILE] [--prototype also|only]
+Usage: python -m bench.heat_profile [POINTS] [--keep] [--plans FILE] [--prototype also|only|numpy]
 (default 1,000,000 points; --keep as in bench/heat_rebuild.py).
 
 Runs the statements of `tiles.rebuild_heat(layer, true)` from an empty
@@ -221,20 +221,22 @@ def main(points: int, keep: bool, plans_path: Path | None, prototype: str) -> No
             print(f"  {name} = {value}", flush=True)
         print(f"  load average {os.getloadavg()[0]:.1f} before", flush=True)
         plans: list[str] = []
-        rows = profile(conn, plans, grid=prototype != "only")
+        rows = profile(conn, plans, grid=prototype in ("", "also"))
         total = sum(r[1] for r in rows)
         print(f"  total {total:.1f} s; load average {os.getloadavg()[0]:.1f} after", flush=True)
-        if prototype:
+        if prototype in ("also", "only"):
             heat_grid_design.build(conn, LAYER)
             print(f"  load average {os.getloadavg()[0]:.1f} after the prototype", flush=True)
+        if prototype:
+            conn.execute("DROP SCHEMA IF EXISTS proto CASCADE; CREATE SCHEMA proto")
             found = heat_grid_numpy.build(
-                conn, LAYER, dense=heat_grid_design.DENSE, fine=heat_grid_design.FINE
+                conn, LAYER, dense=heat_grid_design.DENSE, fine=heat_grid_design.FINE, write=True
             )
-            print("  the same cells with numpy (one sort, a roll-up per level; no write):")
+            conn.execute("DROP SCHEMA proto CASCADE")
+            print("  the same grid with numpy (one sort, a roll-up per level, COPY in):")
             for name, value in found.items():
-                shown = (
-                    f"{value:7.2f} s" if value < 1000 and "cells" not in name else f"{value:,.0f}"
-                )
+                counted = name in heat_grid_numpy.COUNTS
+                shown = f"{value:,.0f}" if counted else f"{value:7.2f} s"
                 print(f"    {name:<36} {shown}", flush=True)
             print(f"  load average {os.getloadavg()[0]:.1f} after numpy", flush=True)
         if plans_path:
@@ -247,7 +249,9 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--plans", type=Path)
     parser.add_argument(
-        "--prototype", choices=("also", "only"), help="bench/heat_grid_design too, or only it"
+        "--prototype",
+        choices=("also", "only", "numpy"),
+        help="the prototypes too, or only them, or only the numpy one",
     )
     args = parser.parse_args()
     main(args.points, args.keep, args.plans, args.prototype or "")

@@ -24,6 +24,7 @@ WHERE layer = %(l)s
       GROUP BY 1, 2, 3 HAVING sum(n) >= %(dense)s))
 ORDER BY level, cy, cx, dim_a COLLATE "C", dim_b COLLATE "C"
 """
+GRID = "level, cy, cx, n, w, k, kn, kw"
 SCALES = """
 SELECT level, percentile_cont(0.99) WITHIN GROUP (ORDER BY {0}) FROM tiles.heat_cell
 WHERE layer = %s AND dim_a = '' AND dim_b = '' AND {0} > 0 GROUP BY level
@@ -61,7 +62,13 @@ def test_prototype_grid_holds_the_current_cells_of_its_blocks(db_url):
                 {"f": FINE},
             ).fetchone()  # fmt: skip
             scales: dict[tuple[int, bool], float] = {}
-            sketch = heat_grid_numpy.build(conn, LAYER, dense=DENSE, fine=FINE, scales=scales)
+            sketch = heat_grid_numpy.build(
+                conn, LAYER, dense=DENSE, fine=FINE, scales=scales, write=True
+            )
+            copied, built = (
+                conn.execute(f"SELECT {GRID} FROM proto.{t} ORDER BY level, cy, cx").fetchall()
+                for t in ("npgrid", "grid")
+            )
             stored = {
                 (level, weighted): p99
                 for weighted in (False, True)
@@ -75,6 +82,7 @@ def test_prototype_grid_holds_the_current_cells_of_its_blocks(db_url):
         # The numpy sketch (one sort, a roll-up per level) finds the same rows.
         assert sketch["points"] == 1000
         assert (sketch["coarse cells"], sketch["fine cells"], sketch["fine pairs"]) == rows
+        assert copied == built  # its packed rows, COPYed in, are the SQL prototype's
         # ... and each level's colour scales, as the heatmaps compute them from the grid.
         assert len(scales) == 2 * 14 and scales.keys() == stored.keys()
         assert len({round(v, 6) for v in scales.values()}) > 5  # not all alike
