@@ -6,7 +6,8 @@ fixed-width binary COPY rows (level-18 cell, pair of dims, weight), are keyed by
 child's shifted by two bits, every coarser level is an O(n) reduction of the sorted keys,
 with no further sort nor hash. Dense blocks (the 32 x 32 cells of a heatmap tile, at
 least `dense` points) are read from the totals. Times the COPY out, the computation, the
-encoding of the packed rows as binary COPY rows (vectorized: no Python object per row)
+encoding of the packed rows as binary COPY rows (compiled with numba, as the point tiles'
+encoder is: no Python object per row)
 and their COPY into `proto.npgrid` with its primary key. No read path, fold nor swap.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import time
 
+import numba
 import numpy as np
 import psycopg
 
@@ -64,12 +66,43 @@ def compact(v: np.ndarray) -> np.ndarray:
     return v.astype(np.int64)
 
 
-def put(buf: np.ndarray, at: np.ndarray, values: np.ndarray | int, kind: str) -> None:
-    """Write big-endian `values` of dtype `kind` at byte offsets `at` of `buf`."""
-    data = np.broadcast_to(np.asarray(values).astype(kind), at.shape).copy()
-    size = data.dtype.itemsize
-    where = at.astype(np.int32)[:, None] + np.arange(size, dtype=np.int32)  # buffer < 2 GiB
-    buf[where] = data.view(np.uint8).reshape(-1, size)
+@numba.njit(cache=True)
+def _int(out: np.ndarray, pos: int, value: int, size: int) -> int:
+    """`value` big-endian on `size` bytes at out[pos:]; the next position."""
+    for i in range(size):
+        out[pos + i] = (value >> (8 * (size - 1 - i))) & 0xFF
+    return pos + size
+
+
+@numba.njit(cache=True)
+def _encode(
+    out: np.ndarray, level: int, cy: np.ndarray, cx: np.ndarray, n: np.ndarray,
+    w_bits: np.ndarray, pairs: np.ndarray, k: np.ndarray, kn: np.ndarray, kw_bits: np.ndarray,
+) -> int:  # fmt: skip
+    """Binary COPY rows of proto.npgrid: one per cell, its pairs k/kn/kw as arrays."""
+    pos = 0
+    e = 0
+    for i in range(len(cy)):
+        m = pairs[i]
+        pos = _int(out, pos, 8, 2)  # fields
+        pos = _int(out, _int(out, pos, 2, 4), level, 2)
+        pos = _int(out, _int(out, pos, 4, 4), cy[i], 4)
+        pos = _int(out, _int(out, pos, 4, 4), cx[i], 4)
+        pos = _int(out, _int(out, pos, 4, 4), n[i], 4)
+        pos = _int(out, _int(out, pos, 8, 4), w_bits[i], 8)
+        for a in range(3):  # k int2 (oid 21), kn int4 (23), kw float8 (701)
+            width = 2 if a == 0 else (4 if a == 1 else 8)
+            pos = _int(out, pos, 20 + (4 + width) * m, 4)  # length
+            pos = _int(out, pos, 1, 4)  # one dimension
+            pos = _int(out, pos, 0, 4)  # no nulls
+            pos = _int(out, pos, 21 if a == 0 else (23 if a == 1 else 701), 4)
+            pos = _int(out, pos, m, 4)
+            pos = _int(out, pos, 1, 4)  # lower bound
+            for j in range(e, e + m):
+                value = k[j] if a == 0 else (kn[j] if a == 1 else kw_bits[j])
+                pos = _int(out, _int(out, pos, width, 4), value, width)
+        e += m
+    return pos
 
 
 def packed_rows(level: int, keys: np.ndarray, n: np.ndarray, w: np.ndarray) -> bytes:
@@ -82,33 +115,17 @@ def packed_rows(level: int, keys: np.ndarray, n: np.ndarray, w: np.ndarray) -> b
     cell = keys & np.uint64(MORTON)
     first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))  # its totals
     pairs = np.diff(np.append(first, len(keys))) - 1
-    size = FIXED + PER_PAIR * pairs
-    off = np.concatenate(([0], np.cumsum(size)[:-1]))
-    buf = np.zeros(int(size.sum()), np.uint8)
-    morton = cell[first]
-    for at, value, kind in (
-        (0, 8, ">i2"), (2, 2, ">i4"), (6, level, ">i2"),
-        (8, 4, ">i4"), (12, compact(morton >> np.uint64(1)), ">i4"),
-        (16, 4, ">i4"), (20, compact(morton), ">i4"),
-        (24, 4, ">i4"), (28, n[first], ">i4"), (32, 8, ">i4"), (36, w[first], ">f8"),
-    ):  # fmt: skip
-        put(buf, off + at, value, kind)
+    buf = np.zeros(int((FIXED + PER_PAIR * pairs).sum()), np.uint8)
     elem = np.ones(len(keys), bool)
     elem[first] = False
-    owner = np.repeat(np.arange(len(first)), pairs + 1)[elem]
-    rank = np.arange(len(keys))[elem] - first[owner] - 1
-    start = off + 44  # k, then kn, then kw: (length, 1 dim, no nulls, type, count, from 1)
-    for oid, kind, width, values in (
-        (21, ">i2", 2, (keys[elem] >> np.uint64(PAIR_SHIFT)).astype(np.int64)),
-        (23, ">i4", 4, n[elem]),
-        (701, ">f8", 8, w[elem]),
-    ):
-        for at, value in ((0, 20 + (4 + width) * pairs), (4, 1), (8, 0), (12, oid),
-                          (16, pairs), (20, 1)):  # fmt: skip
-            put(buf, start + at, value, ">i4")
-        put(buf, start[owner] + 24 + (4 + width) * rank, width, ">i4")
-        put(buf, start[owner] + 28 + (4 + width) * rank, values, kind)
-        start = start + 24 + (4 + width) * pairs
+    morton = cell[first]
+    written = _encode(
+        buf, level, compact(morton >> np.uint64(1)), compact(morton), n[first].astype(np.int64),
+        w[first].astype(np.float64).view(np.int64), pairs.astype(np.int64),
+        (keys[elem] >> np.uint64(PAIR_SHIFT)).astype(np.int64), n[elem].astype(np.int64),
+        w[elem].astype(np.float64).view(np.int64),
+    )  # fmt: skip
+    assert written == len(buf)
     return buf.tobytes()
 
 

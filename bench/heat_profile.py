@@ -1,6 +1,7 @@
 """Where a full recomputation of the heat grid spends its time, phase by phase.
 
 Usage: python -m bench.heat_profile [POINTS] [--keep] [--plans FILE] [--prototype also|only|numpy]
+                                   [--rounds N]
 (default 1,000,000 points; --keep as in bench/heat_rebuild.py).
 
 Runs the statements of `tiles.rebuild_heat(layer, true)` from an empty
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -209,7 +211,28 @@ def design(conn: psycopg.Connection) -> None:
                       for i in range(len(DENSE))), flush=True)  # fmt: skip
 
 
-def main(points: int, keep: bool, plans_path: Path | None, prototype: str) -> None:
+def numpy_rounds(conn: psycopg.Connection, rounds: int) -> None:
+    """The numpy build `rounds` times: each step's seconds, then the totals' spread."""
+    totals: list[float] = []
+    for r in range(rounds):
+        conn.execute("DROP SCHEMA IF EXISTS proto CASCADE; CREATE SCHEMA proto")
+        found = heat_grid_numpy.build(
+            conn, LAYER, dense=heat_grid_design.DENSE, fine=heat_grid_design.FINE, write=True
+        )
+        conn.execute("DROP SCHEMA proto CASCADE")
+        print(
+            f"  the same grid with numpy (one sort, a roll-up per level, COPY in), round {r + 1}:"
+        )
+        for name, value in found.items():
+            counted = name in heat_grid_numpy.COUNTS
+            print(f"    {name:<36} {f'{value:,.0f}' if counted else f'{value:7.2f} s'}")
+        totals.append(sum(v for k, v in found.items() if k not in heat_grid_numpy.COUNTS))
+        print(f"    total {totals[-1]:.1f} s; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"  numpy build: min {min(totals):.1f} / median {statistics.median(totals):.1f}"
+          f" / max {max(totals):.1f} s over {rounds} rounds", flush=True)  # fmt: skip
+
+
+def main(points: int, keep: bool, plans_path: Path | None, prototype: str, rounds: int) -> None:
     with bench_database(f"heat_{points}", keep=keep) as url, \
             psycopg.connect(url, autocommit=True) as conn:  # fmt: skip
         conn.add_notice_handler(lambda _: None)
@@ -228,17 +251,7 @@ def main(points: int, keep: bool, plans_path: Path | None, prototype: str) -> No
             heat_grid_design.build(conn, LAYER)
             print(f"  load average {os.getloadavg()[0]:.1f} after the prototype", flush=True)
         if prototype:
-            conn.execute("DROP SCHEMA IF EXISTS proto CASCADE; CREATE SCHEMA proto")
-            found = heat_grid_numpy.build(
-                conn, LAYER, dense=heat_grid_design.DENSE, fine=heat_grid_design.FINE, write=True
-            )
-            conn.execute("DROP SCHEMA proto CASCADE")
-            print("  the same grid with numpy (one sort, a roll-up per level, COPY in):")
-            for name, value in found.items():
-                counted = name in heat_grid_numpy.COUNTS
-                shown = f"{value:,.0f}" if counted else f"{value:7.2f} s"
-                print(f"    {name:<36} {shown}", flush=True)
-            print(f"  load average {os.getloadavg()[0]:.1f} after numpy", flush=True)
+            numpy_rounds(conn, rounds)
         if plans_path:
             plans_path.write_text("\n\n".join(plans))
 
@@ -253,5 +266,6 @@ if __name__ == "__main__":
         choices=("also", "only", "numpy"),
         help="the prototypes too, or only them, or only the numpy one",
     )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of the numpy build")
     args = parser.parse_args()
-    main(args.points, args.keep, args.plans, args.prototype or "")
+    main(args.points, args.keep, args.plans, args.prototype or "", args.rounds)
