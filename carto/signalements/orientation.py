@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, DateTime, and_, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carto.errors import Conflict, Forbidden, InvalidInput
@@ -50,7 +50,9 @@ def _exists(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def to_orient() -> ColumnElement[bool]:
-    """Open, routed by a national default or to a front desk, not decided, not transferred."""
+    """Open, and either routed by a national default or to a front desk, not decided, not
+    transferred; or sent on to the platform's own desk (an agent's « not ours », the
+    État's roads) and not decided since it arrived there."""
     national = _exists(
         CompetenceRule.id == Signalement.rule_id, CompetenceRule.source == "national"
     )
@@ -59,7 +61,31 @@ def to_orient() -> ColumnElement[bool]:
     transferred = _exists(
         SignalementEvent.signalement_id == Signalement.id, SignalementEvent.kind == "transfer"
     )
-    return and_(Signalement.status == "open", or_(national, front_desk), ~decided, ~transferred)
+    at_platform = _exists(
+        Service.id == Signalement.service_id,
+        Authority.id == Service.authority_id,
+        Authority.kind == PLATFORM_KIND,
+    )
+    arrived = (
+        select(func.max(SignalementEvent.at))
+        .where(
+            SignalementEvent.signalement_id == Signalement.id, SignalementEvent.kind == "transfer"
+        )
+        .correlate(Signalement)
+        .scalar_subquery()
+    )
+    decided_since = _exists(
+        SignalementOrientation.signalement_id == Signalement.id,
+        SignalementOrientation.at
+        >= func.coalesce(arrived, literal("-infinity").cast(DateTime(timezone=True))),
+    )
+    return and_(
+        Signalement.status == "open",
+        or_(
+            and_(or_(national, front_desk), ~decided, ~transferred),
+            and_(at_platform, ~decided_since),
+        ),
+    )
 
 
 async def is_platform_admin(session: AsyncSession, actor: Actor) -> bool:
@@ -153,7 +179,9 @@ async def orient(
             now=when, base_url=base_url, commit=False,
         )  # fmt: skip
         authority_id = sig.authority_id  # the transfer moved the ticket
-    session.add(SignalementOrientation(
+    # One row per ticket, the latest decision: a ticket sent back to the platform's desk
+    # after an earlier decision is decided again.
+    await session.merge(SignalementOrientation(
         signalement_id=sig.id, authority_id=authority_id,
         outcome="confirmed" if data.action == "confirm" else "rerouted",
         user_id=actor.user_id, at=when,

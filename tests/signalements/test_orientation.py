@@ -70,3 +70,46 @@ async def test_reroute_moves_the_ticket_and_refusals_store_nothing(client, sessi
         "JOIN signalement_orientation o ON o.signalement_id = s.id WHERE s.id = :id"),
         {"id": ticket})).one()  # fmt: skip
     assert tuple(row) == (cc, town.interco_authority, "rerouted")
+
+
+async def test_ticket_sent_on_to_the_platform_desk_waits_again_and_is_decided_again(
+    client, session
+):
+    """An authority that says « not ours » by transferring to the platform's desk puts the
+    ticket back in the queue, even after an earlier decision; deciding it again works."""
+    town = await make_testville(session)
+    platform = await login(client, "plateforme@demo.local")
+    ticket = (await new_ticket(client, *POINT, code="proprete"))["id"]
+    desk, cc = (
+        int((await session.execute(text(sql), params)).scalar_one())
+        for sql, params in (
+            ("SELECT s.id FROM service s JOIN authority a ON a.id = s.authority_id "
+             "WHERE a.kind = 'plateforme' AND s.slug = 'contact'", {}),
+            ("INSERT INTO service (authority_id, slug, name) VALUES (:a, 'proprete', "
+             "'Propreté CC') RETURNING id", {"a": town.interco_authority}),
+        )
+    )  # fmt: skip
+    url = f"/api/v1/signalements/{ticket}/orientation"
+    body = {"action": "reroute", "service_id": cc, "reason": "La CC gère la propreté ici."}
+    assert (await client.post(url, json=body, headers=platform)).status_code == 200
+
+    async def waiting() -> list[int]:
+        items = (await client.get(QUEUE, headers=platform)).json()["items"]
+        return [i["id"] for i in items]
+
+    assert ticket not in await waiting()
+    await grant_admin(session, "admin@demo.local", town.interco_authority)
+    cc_admin = await login(client, "admin@demo.local")
+    back = {"service_id": desk, "reason": "La propreté de cette rue relève d'un syndicat."}
+    resp = await client.post(f"/api/v1/signalements/{ticket}/transfer", json=back,
+                             headers=cc_admin)  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    assert ticket in await waiting()
+    again = {"action": "reroute", "service_id": cc, "reason": "Finalement, la CC."}
+    resp = await client.post(url, json=again, headers=platform)
+    assert resp.status_code == 200, resp.text
+    assert ticket not in await waiting()
+    row = (await session.execute(text(
+        "SELECT o.outcome, count(*) OVER () FROM signalement_orientation o "
+        "WHERE o.signalement_id = :id"), {"id": ticket})).one()  # fmt: skip
+    assert tuple(row) == ("rerouted", 1)
