@@ -80,15 +80,12 @@ async def test_ticket_sent_on_to_the_platform_desk_waits_again_and_is_decided_ag
     town = await make_testville(session)
     platform = await login(client, "plateforme@demo.local")
     ticket = (await new_ticket(client, *POINT, code="proprete"))["id"]
-    desk, cc = (
-        int((await session.execute(text(sql), params)).scalar_one())
-        for sql, params in (
-            ("SELECT s.id FROM service s JOIN authority a ON a.id = s.authority_id "
-             "WHERE a.kind = 'plateforme' AND s.slug = 'contact'", {}),
-            ("INSERT INTO service (authority_id, slug, name) VALUES (:a, 'proprete', "
-             "'Propreté CC') RETURNING id", {"a": town.interco_authority}),
-        )
-    )  # fmt: skip
+    desk = int((await session.execute(text(
+        "SELECT s.id FROM service s JOIN authority a ON a.id = s.authority_id "
+        "WHERE a.kind = 'plateforme' AND s.slug = 'contact'"))).scalar_one())  # fmt: skip
+    cc = int((await session.execute(text(
+        "INSERT INTO service (authority_id, slug, name) VALUES (:a, 'proprete', 'Propreté CC') "
+        "RETURNING id"), {"a": town.interco_authority})).scalar_one())  # fmt: skip
     url = f"/api/v1/signalements/{ticket}/orientation"
     body = {"action": "reroute", "service_id": cc, "reason": "La CC gère la propreté ici."}
     assert (await client.post(url, json=body, headers=platform)).status_code == 200
