@@ -1,0 +1,55 @@
+"""Outside attack on the last sessions' additions (Open311 jurisdictions and XML, the lean
+tile path, `carto import contacts`), replayed over real HTTP on the served demo where
+there is HTTP: every refusal is the specification's 4xx in the format the URL asked
+for, in French, storing nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree.ElementTree import fromstring
+
+import httpx
+import psycopg
+import pytest
+
+from carto.errors import ImportFailed
+from carto.routing.contacts import import_contacts
+
+ROUBAIX = {"lat": 50.6916, "long": 3.1779, "service_code": "proprete"}
+
+
+def _spec_error(resp: httpx.Response, fmt: str) -> str:
+    """The GeoReport error's description, checked to be 400 in the URL's format."""
+    assert resp.status_code == 400, resp.text
+    if fmt == "xml":
+        assert resp.headers["content-type"].startswith("text/xml"), resp.text
+        doc = fromstring(resp.content)  # noqa: S314 (our own answer)
+        return str(doc.findtext("error/description"))
+    [item] = resp.json()
+    assert item["code"] == 400
+    return str(item["description"])
+
+
+def _listed(http: httpx.Client, marker: str) -> list[str]:
+    found = http.get("/open311/v2/requests.json", params={"service_code": "proprete"})
+    return [r["service_request_id"] for r in found.json() if marker in r["description"]]
+
+
+@pytest.mark.parametrize("value", [84, ["59"], {"code": "59"}, True])
+def test_a_json_jurisdiction_id_that_is_no_text_is_a_400(http: httpx.Client, value: object) -> None:
+    """A JSON body may carry any type: `.strip()` of a number was a 500."""
+    marker = f"juridiction typée {value!r}"
+    body = {**ROUBAIX, "description": marker, "jurisdiction_id": value}
+    resp = http.post("/open311/v2/requests.json", json=body)
+    assert "jurisdiction_id doit être un texte" in _spec_error(resp, "json")
+    assert _listed(http, marker) == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_values_postgres_refuses_are_a_400_in_the_urls_format(http: httpx.Client, fmt: str) -> None:
+    """A NUL byte reached PostgreSQL and came back as the app's JSON 422, even on `.xml`."""
+    resp = http.get(f"/open311/v2/requests.{fmt}?service_code=%00")
+    assert "Valeur invalide" in _spec_error(resp, fmt)
+    resp = http.get(f"/open311/v2/services.{fmt}?jurisdiction_id=a%00b")
+    assert "caractère de contrôle" in _spec_error(resp, fmt)
