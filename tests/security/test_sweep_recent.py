@@ -46,6 +46,14 @@ def test_a_json_jurisdiction_id_that_is_no_text_is_a_400(http: httpx.Client, val
     assert _listed(http, marker) == []
 
 
+@pytest.mark.parametrize("query", ["start_date=9999-12-31", "end_date=0001-01-01"])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_dates_at_the_calendar_edges_are_a_400(http: httpx.Client, query: str, fmt: str) -> None:
+    """The 90-day window added to the year 9999 (or taken from the year 1) overflowed."""
+    resp = http.get(f"/open311/v2/requests.{fmt}?{query}")
+    assert "entre 1900 et 2999" in _spec_error(resp, fmt)
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_values_postgres_refuses_are_a_400_in_the_urls_format(http: httpx.Client, fmt: str) -> None:
     """A NUL byte reached PostgreSQL and came back as the app's JSON 422, even on `.xml`."""
