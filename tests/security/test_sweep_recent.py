@@ -54,6 +54,25 @@ def test_dates_at_the_calendar_edges_are_a_400(http: httpx.Client, query: str, f
     assert "entre 1900 et 2999" in _spec_error(resp, fmt)
 
 
+def test_control_characters_keep_the_xml_readable(http: httpx.Client) -> None:
+    """One control character in a stored description made the XML list and item
+    unparsable for every client (the serializer writes it raw)."""
+    marker = "Nid de poule\x0b\x1b\x01 devant l'école"
+    created = http.post("/open311/v2/requests.json", json={**ROUBAIX, "description": marker})
+    assert created.status_code == 201, created.text
+    ref = created.json()[0]["service_request_id"]
+    listing = "/open311/v2/requests.xml?service_code=proprete"
+    for url in (f"/open311/v2/requests/{ref}.xml", listing):
+        resp = http.get(url)
+        assert resp.status_code == 200, resp.text
+        doc = fromstring(resp.content)  # noqa: S314 (our own answer)
+        mine = [r for r in doc.iter("request") if r.findtext("service_request_id") == ref]
+        assert len(mine) == 1, url
+        assert mine[0].findtext("description") == "Nid de poule\ufffd\ufffd\ufffd devant l'école"
+    # JSON carries the text as stored (JSON escapes control characters).
+    assert http.get(f"/open311/v2/requests/{ref}.json").json()[0]["description"] == marker
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_values_postgres_refuses_are_a_400_in_the_urls_format(http: httpx.Client, fmt: str) -> None:
     """A NUL byte reached PostgreSQL and came back as the app's JSON 422, even on `.xml`."""
