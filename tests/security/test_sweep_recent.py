@@ -80,3 +80,13 @@ def test_values_postgres_refuses_are_a_400_in_the_urls_format(http: httpx.Client
     assert "Valeur invalide" in _spec_error(resp, fmt)
     resp = http.get(f"/open311/v2/services.{fmt}?jurisdiction_id=a%00b")
     assert "caractère de contrôle" in _spec_error(resp, fmt)
+
+
+def test_lean_tile_path_takes_ascii_digits_only(http: httpx.Client) -> None:
+    """`\\d` matched Arabic-Indic digits, which int() reads: the lean path served a tile
+    at a URL the reference route refuses."""
+    arabic = "/tiles/signalements/%D9%A1%D9%A4/8301/5503.mvt"  # « ١٤ »: 14
+    resp = http.get(arabic)
+    assert 400 <= resp.status_code < 500, resp.status_code
+    assert "x-tile-source" not in resp.headers
+    assert http.get("/tiles/signalements/14/8301/5503.mvt").status_code in (200, 204)
