@@ -90,3 +90,38 @@ def test_lean_tile_path_takes_ascii_digits_only(http: httpx.Client) -> None:
     assert 400 <= resp.status_code < 500, resp.status_code
     assert "x-tile-source" not in resp.headers
     assert http.get("/tiles/signalements/14/8301/5503.mvt").status_code in (200, 204)
+
+
+def test_contacts_file_with_oversized_or_nul_fields_skips_those_rows(
+    sync_conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    """`carto import contacts FILE`: a telephone longer than its column, or a NUL, aborted
+    the whole import with a driver traceback; such rows are now invalid, the rest lands.
+    E-mails with CR/LF (header injection) were already refused as invalid addresses."""
+    authority = sync_conn.execute(
+        "INSERT INTO authority (slug, name, kind, code) VALUES "
+        "('sweepville', 'Sweepville', 'commune', '15998') RETURNING id"
+    ).fetchone()
+    assert authority is not None
+    sync_conn.execute(
+        "INSERT INTO service (authority_id, slug, name) VALUES (%s, 'contact', 'Accueil')",
+        (authority[0],),
+    )
+    rows = [
+        {"insee": "15998", "email": "mairie@sweepville.example", "telephone": "0" * 41},
+        {"insee": "15998", "email": "mairie@sweepville.example", "adresse": "1 place\x00"},
+        {"insee": "15998", "email": "mairie@sweepville.example\r\nBcc: x@evil.example"},
+        {"insee": "15998", "email": "Mairie@Sweepville.example", "telephone": "04 71 00 00 00"},
+    ]
+    path = tmp_path / "contacts.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    report = import_contacts(sync_conn, path)
+    assert (report.updated, report.invalid) == (1, ["ligne 1", "ligne 2", "ligne 3"])
+    stored = sync_conn.execute(
+        "SELECT email, telephone FROM authority_contact WHERE kind = 'commune' AND code = '15998'"
+    ).fetchall()
+    assert stored == [("Mairie@sweepville.example", "04 71 00 00 00")]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("insee,email,adresse\n15998,m@sweepville.example,Hôtel\n".encode("latin-1"))
+    with pytest.raises(ImportFailed, match="UTF-8"):
+        import_contacts(sync_conn, latin)
