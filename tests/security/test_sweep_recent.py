@@ -125,3 +125,15 @@ def test_contacts_file_with_oversized_or_nul_fields_skips_those_rows(
     latin.write_bytes("insee,email,adresse\n15998,m@sweepville.example,Hôtel\n".encode("latin-1"))
     with pytest.raises(ImportFailed, match="UTF-8"):
         import_contacts(sync_conn, latin)
+
+
+def test_tilejson_tile_urls_ignore_the_host_header(http: httpx.Client) -> None:
+    """TileJSON is cached publicly: an allowed name with a forged port in `Host` wrote
+    that port into every client's tile URLs (cache poisoning); they come from the public
+    URL, as e-mailed links do."""
+    spoofed = http.get("/tiles/signalements.json", headers={"Host": "127.0.0.1:1"})
+    other = http.get("/tiles/signalements.json", headers={"Host": "localhost:2"})
+    assert spoofed.status_code == other.status_code == 200, spoofed.text
+    assert spoofed.headers["cache-control"].startswith("public")
+    assert spoofed.json()["tiles"] == other.json()["tiles"]
+    assert "127.0.0.1:1/" not in spoofed.json()["tiles"][0]
