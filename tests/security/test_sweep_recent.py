@@ -6,6 +6,7 @@ for, in French, storing nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import fromstring
 
@@ -15,6 +16,7 @@ import pytest
 
 from carto.errors import ImportFailed
 from carto.routing.contacts import import_contacts
+from tests.security.conftest import bearer
 
 ROUBAIX = {"lat": 50.6916, "long": 3.1779, "service_code": "proprete"}
 
@@ -137,3 +139,65 @@ def test_tilejson_tile_urls_ignore_the_host_header(http: httpx.Client) -> None:
     assert spoofed.headers["cache-control"].startswith("public")
     assert spoofed.json()["tiles"] == other.json()["tiles"]
     assert "127.0.0.1:1/" not in spoofed.json()["tiles"][0]
+
+
+@pytest.fixture
+def roubaix_admin(demo_db: str) -> Iterator[str]:
+    """An administrator of Roubaix alone (the demo's admin runs every authority)."""
+    email = "maire.sweep@roubaix.test"
+    with psycopg.connect(demo_db, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO app_user (email, pseudonym, password_hash, is_active, email_verified) "
+            "SELECT %s, 'Maire', password_hash, true, true FROM app_user "
+            "WHERE email = 'admin@demo.local'",
+            (email,),
+        )
+        conn.execute(
+            "INSERT INTO role_grant (user_id, role, authority_id) SELECT u.id, 'admin', "
+            "c.authority_id FROM app_user u, commune c WHERE u.email = %s AND c.insee = '59512'",
+            (email,),
+        )
+        try:
+            yield email
+        finally:
+            conn.execute(
+                "DELETE FROM role_grant WHERE user_id = (SELECT id FROM app_user WHERE email = %s)",
+                (email,),
+            )
+            conn.execute("DELETE FROM app_user WHERE email = %s", (email,))
+
+
+def test_a_rule_informs_by_name_only_its_territorys_authorities(
+    http: httpx.Client, demo_db: str, roubaix_admin: str
+) -> None:
+    """Roubaix's administrator made Lyon's voirie service receive an e-mail and a webhook
+    call for every Roubaix ticket (`inform` of level authority named anybody)."""
+    with psycopg.connect(demo_db) as conn:
+        lyon = conn.execute("SELECT id FROM authority WHERE slug = 'lyon'").fetchone()
+        mel = conn.execute(
+            "SELECT i.authority_id FROM intercommunalite i JOIN intercommunalite_member m "
+            "ON m.siren = i.siren WHERE m.insee = '59512'"
+        ).fetchone()
+        before = conn.execute("SELECT count(*) FROM competence_rule").fetchone()
+    assert lyon is not None and mel is not None
+    headers = bearer(http, roubaix_admin)
+    rule = {"category": "eclairage", "level": "commune", "scope_kind": "commune",
+            "scope_code": "59512"}  # fmt: skip
+    far = {**rule, "inform": [{"level": "authority", "authority_id": lyon[0], "service": "voirie"}]}
+    resp = http.post("/api/v1/admin/competences", json=far, headers=headers)
+    assert resp.status_code == 403, resp.text
+    assert "informer nommément" in resp.json()["message"]
+    with psycopg.connect(demo_db) as conn:
+        assert conn.execute("SELECT count(*) FROM competence_rule").fetchone() == before
+    # Its own intercommunality may be named (and the rule is withdrawn at once).
+    near = {**rule, "inform": [{"level": "authority", "authority_id": mel[0]}]}
+    resp = http.post("/api/v1/admin/competences", json=near, headers=headers)
+    assert resp.status_code == 201, resp.text
+    made = resp.json()["id"]
+    # A new version may not add a far authority either (its old names are kept).
+    version = http.patch(
+        f"/api/v1/admin/competences/{made}", json={"inform": far["inform"]}, headers=headers
+    )
+    assert version.status_code == 403, version.text
+    closed = http.delete(f"/api/v1/admin/competences/{made}", headers=headers)
+    assert closed.status_code == 200, closed.text
