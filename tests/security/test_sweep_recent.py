@@ -15,10 +15,12 @@ import psycopg
 import pytest
 
 from carto.errors import ImportFailed
+from carto.notifications.follow_link import sign
 from carto.routing.contacts import import_contacts
 from tests.security.conftest import bearer
 
 ROUBAIX = {"lat": 50.6916, "long": 3.1779, "service_code": "proprete"}
+SERVED_SECRET = "security-test-secret-" + "z" * 32  # tests/security/conftest.py: served
 
 
 def _spec_error(resp: httpx.Response, fmt: str) -> str:
@@ -201,3 +203,33 @@ def test_a_rule_informs_by_name_only_its_territorys_authorities(
     assert version.status_code == 403, version.text
     closed = http.delete(f"/api/v1/admin/competences/{made}", headers=headers)
     assert closed.status_code == 200, closed.text
+
+
+def test_follow_link_refusals_are_its_french_page_and_change_nothing(
+    http: httpx.Client, demo_db: str
+) -> None:
+    """`/suivi-mairie/{token}` promises French HTML refusals: a crafted POST (JSON body, a
+    NUL or an over-long note) got the API's JSON instead. The token is genuine (signed
+    with the served app's key for a ticket and its service's address)."""
+    with psycopg.connect(demo_db) as conn:
+        row = conn.execute(
+            "SELECT s.id, v.email, s.state FROM signalement s JOIN service v "
+            "ON v.id = s.service_id WHERE s.status = 'open' AND v.email IS NOT NULL "
+            "ORDER BY s.id LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    link = f"/suivi-mairie/{sign(SERVED_SECRET, row[0], row[1])}"
+    assert http.get(link).status_code == 200
+    for kwargs in (
+        {"json": {"action": "acknowledged"}},
+        {"data": {"action": "acknowledged", "note": "a\x00b"}},
+        {"data": {"action": "acknowledged", "note": "x" * 2001}},
+        {"data": {"action": "x" * 30}},
+    ):
+        resp = http.post(link, **kwargs)  # type: ignore[arg-type]
+        assert resp.status_code == 422, (kwargs, resp.text)
+        assert resp.headers["content-type"].startswith("text/html"), resp.text
+        assert "Action impossible" in resp.text
+    with psycopg.connect(demo_db) as conn:
+        state = conn.execute("SELECT state FROM signalement WHERE id = %s", (row[0],)).fetchone()
+    assert state == (row[2],)
