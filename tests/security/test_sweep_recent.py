@@ -1,7 +1,7 @@
 """Outside attack on the last sessions' additions (Open311 jurisdictions and XML, the lean
-tile path, `carto import contacts`), replayed over real HTTP on the served demo where
-there is HTTP: every refusal is the specification's 4xx in the format the URL asked
-for, in French, storing nothing."""
+tile path and TileJSON, competence rules' `inform`, the follow link page, `carto import
+contacts`), replayed over real HTTP on the served demo where there is HTTP: every
+refusal is a 4xx in French in the format the URL asked for, and stores nothing."""
 
 from __future__ import annotations
 
