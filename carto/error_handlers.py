@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carto.errors import CartoError
+from carto.errors import CartoError, is_data_error
 from carto.request_id import with_request_id
 from carto.validation_fr import french_errors
 
@@ -21,23 +21,6 @@ def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
     """Pydantic's errors reduced to what a client can act on, in French (no input
     echoed back)."""
     return french_errors(exc.errors())
-
-
-def _is_data_error(exc: BaseException) -> bool:
-    """A value PostgreSQL or the driver cannot take (SQLSTATE class 22: out of range,
-    invalid text representation...): the client's input, not our failure."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        err = stack.pop()
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
-        sqlstate = str(getattr(err, "sqlstate", "") or "")
-        if type(err).__name__ == "DataError" or sqlstate.startswith("22"):
-            return True
-        stack += [err.__cause__, getattr(err, "orig", None)]
-    return False
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -72,7 +55,7 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        if _is_data_error(exc):
+        if is_data_error(exc):
             log.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
             return JSONResponse(
                 with_request_id(

@@ -72,3 +72,20 @@ class ImportFailed(CartoError):
     """A territory or layer file could not be read or understood."""
 
     code = "import_failed"
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """A value PostgreSQL or the driver cannot take (SQLSTATE class 22: out of range,
+    invalid text representation...): the client's input, not our failure."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        sqlstate = str(getattr(err, "sqlstate", "") or "")
+        if type(err).__name__ == "DataError" or sqlstate.startswith("22"):
+            return True
+        stack += [err.__cause__, getattr(err, "orig", None)]
+    return False

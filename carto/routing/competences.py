@@ -74,11 +74,12 @@ async def _check_admin(
     admin_of: Collection[int],
     *,
     handler: bool = True,
+    kept: Collection[int] = (),
 ) -> None:
     """The caller administers an authority of the rule's territory (naming oneself the
     handler gives no right on another territory), and, with `handler`, the authority the
     rule hands the tickets to: a rule may not take tickets from, or push them onto, an
-    authority the caller does not run."""
+    authority the caller does not run (nor its notifications: `_check_informed`)."""
     if rule.scope_kind == "everywhere":
         raise Forbidden(
             "Les règles valables partout viennent du fichier de déploiement ; "
@@ -95,6 +96,35 @@ async def _check_admin(
         )
     if handler and rule.level == "departement":
         await _check_departement(session, rule, admin_of)
+    if handler:
+        await _check_informed(session, rule, admin_of, concerned, kept=kept)
+
+
+def _named_informed(rule: CompetenceRule | RuleCreate) -> set[int]:
+    """The authorities a rule's `inform` names (level `authority`)."""
+    items = [t if isinstance(t, dict) else t.model_dump() for t in rule.inform or []]
+    return {int(t["authority_id"]) for t in items if t.get("authority_id") is not None}
+
+
+async def _check_informed(
+    session: AsyncSession, rule: CompetenceRule | RuleCreate, admin_of: Collection[int],
+    concerned: set[int], *, kept: Collection[int] = (),
+) -> None:  # fmt: skip
+    """A rule may inform, by name, only the authorities of its territory (the commune,
+    its intercommunalities, its département), those the caller runs, or those the
+    version it replaces already named: each ticket e-mails and posts to the webhook of
+    the informed service, and another authority's integration is not the caller's."""
+    named = _named_informed(rule) - set(admin_of) - concerned - set(kept)
+    if not named:
+        return
+    rows = await session.execute(
+        DEPARTEMENTS_SQL, {"scope_kind": rule.scope_kind, "scope_code": rule.scope_code or ""}
+    )
+    if named - {int(r[0]) for r in rows}:
+        raise Forbidden(
+            "Une règle ne peut informer nommément que les collectivités de son territoire "
+            "ou celles que vous administrez."
+        )
 
 
 async def _check_departement(
@@ -276,7 +306,7 @@ async def update_rule(
     except ValidationError as exc:
         raise InvalidInput("Règle incohérente : " + french_message(exc.errors()[0])) from exc
     await _check_references(session, merged)
-    await _check_admin(session, merged, admin_of)
+    await _check_admin(session, merged, admin_of, kept=_named_informed(old))
     new = CompetenceRule(
         **{k: getattr(old, k) for k in ("category_code", "scope_kind", "scope_code")},
         level=merged.level,

@@ -32,8 +32,16 @@ class ContactsReport:
     invalid: list[str] = field(default_factory=list)
 
 
+# Bounds of the free fields (telephone and site: their columns in contact_models.py):
+# a longer value makes the row invalid, instead of aborting the import with a traceback.
+MAX_LENGTHS = {"telephone": 40, "adresse": 2000, "site": 500}
+
+
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(f"{path.name} : le fichier doit être en UTF-8") from exc
     if path.suffix.lower() == ".json":
         try:
             rows = json.loads(text)
@@ -76,6 +84,9 @@ def import_contacts(conn: psycopg.Connection, path: Path) -> ContactsReport:
             if key is None:
                 report.unknown.append(f"ligne {number}")
                 continue
+            if not _storable(row, key):
+                report.invalid.append(f"ligne {number}")
+                continue
             updated = conn.execute(
                 """UPDATE service s SET email = %s FROM authority a
                    WHERE s.authority_id = a.id AND s.slug = %s AND a.kind = %s AND a.code = %s""",
@@ -87,6 +98,14 @@ def import_contacts(conn: psycopg.Connection, path: Path) -> ContactsReport:
             else:
                 report.unknown.append(f"{key[0]} {key[1]}")
     return report
+
+
+def _storable(row: dict[str, Any], key: tuple[str, str]) -> bool:
+    """No NUL (PostgreSQL text cannot hold it) and no value over its column's size."""
+    values = [*key, *(str(row.get(k) or "") for k in MAX_LENGTHS)]
+    return all("\x00" not in v for v in values) and all(
+        len(str(row.get(k) or "").strip()) <= n for k, n in MAX_LENGTHS.items()
+    )
 
 
 def _record(

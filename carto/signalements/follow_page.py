@@ -30,6 +30,7 @@ from carto.signalements.states import ACTION_LABELS, CLOSED, LABELS
 
 router = APIRouter(tags=["signalements"], include_in_schema=False)
 ACTIONS = ("acknowledged", "in_progress", "resolved", "rejected")
+NOTE_MAX = 2000
 HEADERS = {"Cache-Control": "no-store"}  # the token is in the URL (Referrer-Policy: app-wide)
 
 
@@ -96,7 +97,7 @@ async def _ticket(session: AsyncSession, sig: Signalement, token: str, notice: s
             f'<form method="post" action="{PATH}{escape(token)}"><h2>Répondre</h2>'
             f'<label>Action <select name="action">{options}</select></label> '
             "<label>Note pour le citoyen (obligatoire pour un rejet) "
-            '<textarea name="note" maxlength="2000"></textarea></label> '
+            f'<textarea name="note" maxlength="{NOTE_MAX}"></textarea></label> '
             "<button>Envoyer</button></form>"
         )
     return _html(f"Signalement n° {sig.id}", "".join(lines))
@@ -117,14 +118,17 @@ async def act(
     request: Request,
     session: SessionDep,
     token: str,
-    action: Annotated[str, Form(max_length=20)],
-    note: Annotated[str, Form(max_length=2000)] = "",
+    action: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Acknowledge, start, resolve or reject the ticket as « par e-mail (recipient) »."""
+    """Acknowledge, start, resolve or reject the ticket as « par e-mail (recipient) ».
+    The fields are checked here, not by FastAPI, so every refusal is this French page."""
     try:
         claim, sig = await _claimed(request, session, token)
         if action not in ACTIONS:
-            raise InvalidInput(f"Action inconnue : « {action} ».")
+            raise InvalidInput(f"Action inconnue : « {action[:20]} ».")
+        if len(note) > NOTE_MAX or "\x00" in note:
+            raise InvalidInput(f"La note doit tenir en {NOTE_MAX} caractères, sans caractère nul.")
         if sig.state in CLOSED:
             raise Conflict(
                 f"Ce signalement est clos ({LABELS[sig.state]}) : ce lien ne permet plus d'agir."

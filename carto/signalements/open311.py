@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -28,7 +29,7 @@ from starlette.routing import Match
 from carto.accounts.deps import OptionalPrincipal
 from carto.apiclients.service import KeyScope, authenticate_key, check_scope
 from carto.deps import PublicSessionDep, SessionDep
-from carto.errors import CartoError, InvalidInput, NotFound
+from carto.errors import CartoError, InvalidInput, NotFound, is_data_error
 from carto.idempotency import OPENAPI_EXTRA, begin, caller_scope, claim_of, record
 from carto.media.service import store_photo
 from carto.parsing import parse_id
@@ -82,6 +83,10 @@ class Open311Route(APIRoute):
                 return error(400, _describe(list(exc.errors())), kind)
             except StarletteHTTPException as exc:
                 return _http_error(request, exc)
+            except DBAPIError as exc:  # a value PostgreSQL refuses (NUL, out of range)
+                if not is_data_error(exc):
+                    raise
+                return error(400, "Valeur invalide ou hors limites.", kind)
 
         return route
 
@@ -96,9 +101,16 @@ def _format(value: str) -> str:
     return value
 
 
-async def _within(session: AsyncSession, jurisdiction_id: str | None) -> fmt.Jurisdiction | None:
-    if jurisdiction_id is None or not jurisdiction_id.strip():
+async def _within(session: AsyncSession, jurisdiction_id: object) -> fmt.Jurisdiction | None:
+    """The named jurisdiction; a JSON body may send any type, a query any character."""
+    if jurisdiction_id is None:
         return None
+    if not isinstance(jurisdiction_id, str):
+        raise InvalidInput("jurisdiction_id doit être un texte (identifiant, SIREN ou code).")
+    if not jurisdiction_id.strip():
+        return None
+    if not jurisdiction_id.strip().isprintable():
+        raise InvalidInput("jurisdiction_id ne peut pas contenir de caractère de contrôle.")
     return await fmt.jurisdiction(session=session, ident=jurisdiction_id)
 
 

@@ -30,6 +30,9 @@ from carto.signalements.schemas import SignalementCreate
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_RANGE = timedelta(days=90)
+# Dates a search may name: beyond them, adding the 90-day range overflows (was a 500).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 NO_TEXT = "Sans description (photo jointe)."
 NO_TEXT_ATTRIBUTES = "Sans description (informations complémentaires jointes)."
 
@@ -210,6 +213,9 @@ def date_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
             "start_date et end_date : une date (2026-11-05, minuit heure de Paris) ou une "
             "date et heure ISO 8601 avec fuseau (2026-11-05T08:15:30+01:00)."
         ) from exc
+    for given in (since, until):
+        if given is not None and not EARLIEST <= given <= LATEST:
+            raise InvalidInput("start_date et end_date : une date entre 1900 et 2999.")
     if until is None:
         until = datetime.now(UTC) + timedelta(seconds=1) if since is None else since + MAX_RANGE
     if since is None:

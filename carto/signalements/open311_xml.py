@@ -13,12 +13,16 @@ xml.etree (user text is escaped by the serializer, never concatenated).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi.responses import JSONResponse, Response
 
 FORMATS = ("json", "xml")
+# Characters XML 1.0 cannot carry, even escaped: the serializer would write them raw, and
+# one control character in a stored description made the whole list unreadable.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 XML_TYPE = "text/xml; charset=utf-8"
 # The specification's singular element for each list it shows.
 ITEM = {
@@ -38,7 +42,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def _fill(parent: Element, value: Any) -> None:

@@ -33,8 +33,9 @@ from carto.tiles.grid import TileRequest, check_tile
 from carto.tiles.layers import TILE_LAYERS, TileLayer
 from carto.tiles.router import CACHE_CONTROL, MVT, VECTOR_TILE_PATH, router
 
-# Digits only (what FastAPI's int path parameters also take); anything else goes on.
-_PATH = re.compile(r"/tiles/([^/]+)/(\d{1,3})/(\d{1,10})/(\d{1,10})\.mvt")
+# ASCII digits only, as FastAPI's int path parameters (a bare \d took « ١٤ », read as 14,
+# so another URL served a tile the route refuses); anything else goes on.
+_PATH = re.compile(r"/tiles/([^/]+)/(\d{1,3})/(\d{1,10})/(\d{1,10})\.mvt", re.ASCII)
 _NO_FILTERS = TileFilters()
 _MVT = MVT.encode()
 _CACHE = {kind: value.encode() for kind, value in CACHE_CONTROL.items()}

@@ -83,7 +83,10 @@ async def layer_tilejson(request: Request, db: DbDep, layer: str) -> JSONRespons
     filters = parse_filters(lay, request.query_params)
     query = {k: v for k, v in request.query_params.items() if k in {*filters.values, "from", "to"}}
     bounds, centre = await deployment_extent(db)
-    doc = tilejson(lay, base_url=str(request.base_url), bounds=bounds, centre=centre, query=query)
+    # CARTO_PUBLIC_URL, never the Host header: this answer is cached publicly, and an
+    # allowed name with a forged port (`Host: carto.example:1`) poisoned its tile URLs.
+    base = str(request.app.state.public_url)
+    doc = tilejson(lay, base_url=base, bounds=bounds, centre=centre, query=query)
     return JSONResponse(doc, headers={"Cache-Control": "public, max-age=300"})
 
 
