@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 
 from carto.errors import InvalidInput
 from carto.geocoding.provider import Geocoder as AddressSearch
-from carto.geocoding.provider import parse_query
+from carto.geocoding.provider import Place, parse_query
 from carto.media.upload import read_upload
 from carto.signalements.schemas import SignalementCreate
 
@@ -62,6 +62,15 @@ MIN_SCORE = 0.5
 MIN_LEAD = 0.05
 
 
+def _told(place: Place, other: Place) -> str:
+    """A place's label, with what tells it from `other` when both read the same
+    (« Montreuil (93100) » or « Montreuil (85200) », not « Montreuil » twice)."""
+    if place.label != other.label:
+        return place.label
+    extra = place.postcode or place.citycode
+    return f"{place.label} ({extra})" if extra else place.label
+
+
 def address_geocoder(provider: AddressSearch) -> Geocoder:
     """`address_string` through a geocoding provider (built in or BAN-compatible)."""
 
@@ -74,8 +83,8 @@ def address_geocoder(provider: AddressSearch) -> Geocoder:
             far = abs(other.lon - best.lon) + abs(other.lat - best.lat) > 0.001
             if far and best.score - other.score < MIN_LEAD:
                 raise InvalidInput(
-                    f"Adresse ambiguë : « {address[:100]} » désigne « {best.label} » ou"
-                    f" « {other.label} » ; précisez la commune ou indiquez lat et long."
+                    f"Adresse ambiguë : « {address[:100]} » désigne « {_told(best, other)} » ou"
+                    f" « {_told(other, best)} » ; précisez la commune ou indiquez lat et long."
                 )
         return Located(lon=best.lon, lat=best.lat, postcode=best.postcode)
 
