@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from carto.errors import InvalidInput
@@ -28,6 +28,7 @@ MASCULINE_BODIES = ("Département",)
 
 
 T = TypeVar("T")
+Delivery = Literal["service", "email", "queue"]
 
 
 def assemble(cls: type[T], **fields: Any) -> T:
@@ -160,6 +161,15 @@ class RoutingDecision:
         """`default` (a legal default) or `confirmed`: the metrics' label, in English."""
         return "default" if self.rule_status == DEFAULT else "confirmed"
 
+    @property
+    def delivery(self) -> Delivery:
+        """How the report reaches its recipient: `service` (a service in Carto), `email`
+        (the front desk of an authority without Carto), or `queue` (nobody can receive it
+        yet: no known address, or the État's roads; it waits in the « à orienter » queue)."""
+        if self.level == "etat" or (self.via_contact and not self.service_email):
+            return "queue"
+        return "email" if self.via_contact else "service"
+
 
 VOWELS = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü")  # h: aspirated or not, unknown
 
@@ -261,19 +271,19 @@ def routed_note(decision: RoutingDecision) -> str:
     where it went, honestly: nowhere yet when nobody can be reached (the État's roads, a
     front desk without an address), only the « à orienter » queue."""
     to = f"{decision.service_name}, {decision.authority_name}"
+    if decision.delivery == "service":
+        return f"Transmis à : {to}."
+    if decision.delivery == "email":
+        return f"Transmis par e-mail à : {to}."
     if decision.level == "etat":
         return (
             "Pas encore transmis : en attente dans la file « à orienter », où les "
             "administrateurs de la plateforme le dirigeront vers le gestionnaire de la route."
         )
-    if decision.via_contact and not decision.service_email:
-        return (
-            f"Pas encore transmis : aucune adresse de contact n'est connue pour {to} ; "
-            "en attente dans la file « à orienter » des administrateurs de la plateforme."
-        )
-    if decision.via_contact:
-        return f"Transmis par e-mail à : {to}."
-    return f"Transmis à : {to}."
+    return (
+        f"Pas encore transmis : aucune adresse de contact n'est connue pour {to} ; "
+        "en attente dans la file « à orienter » des administrateurs de la plateforme."
+    )
 
 
 def choose(candidates: list[Candidate], road_class: str | None) -> Candidate | None:

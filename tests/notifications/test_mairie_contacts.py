@@ -113,3 +113,16 @@ async def test_without_known_address_the_report_waits_to_be_oriented(client, ses
     (routed,) = [h for h in history if h["state"] == "routed"]
     assert routed["note"].startswith("Pas encore transmis : aucune adresse de contact")
     assert "file « à orienter »" in ticket["explanation"]
+
+
+async def test_preview_says_how_the_report_will_reach_its_recipient(client, session, mairies):
+    """The form's « Qui va le recevoir ? » must not promise a delivery nobody makes."""
+    silent = await _setup(session, mairies)
+    where = {"Allanche": (2.6005, 45.1005), silent: (3.1005, 46.1005), "Roubaix": (3.1746, 50.6901)}
+    got = {}
+    for name, (lon, lat) in where.items():
+        params = {"lon": lon, "lat": lat, "service_code": "proprete"}
+        resp = await client.get("/api/v1/routing/preview", params=params)
+        assert resp.status_code == 200, resp.text
+        got[name] = resp.json()["delivery"]
+    assert got == {"Allanche": "email", silent: "queue", "Roubaix": "service"}
