@@ -130,3 +130,23 @@ async def test_a_jurisdiction_reads_back_the_reports_it_accepted(client, session
     )
     assert elsewhere.status_code == 404, elsewhere.text  # another one still does not see it
     assert "introuvable" in elsewhere.json()[0]["description"]
+
+
+def _subplans(node: dict) -> list[str]:
+    own = [node["Subplan Name"]] if "Subplan Name" in node else []
+    return own + [name for child in node.get("Plans", []) for name in _subplans(child)]
+
+
+async def test_the_jurisdiction_lookup_runs_no_subquery_per_authority(session):
+    """With France loaded (36,000 authorities) every call naming a jurisdiction took
+    0.4-0.6 s: the view computed each authority's SIREN and areas by correlated
+    subqueries before filtering. Only `has_service`, for the rows found, may remain."""
+    from carto.signalements.open311_format import JURISDICTION_SQL
+
+    plan = (
+        await session.execute(
+            text(f"EXPLAIN (FORMAT JSON) {JURISDICTION_SQL.text}"),
+            {"slug": "toulouse", "code": "243100518"},
+        )
+    ).scalar_one()
+    assert len(_subplans(plan[0]["Plan"])) <= 1, _subplans(plan[0]["Plan"])
