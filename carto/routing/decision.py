@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from carto.errors import InvalidInput
@@ -28,6 +28,7 @@ MASCULINE_BODIES = ("Département",)
 
 
 T = TypeVar("T")
+Delivery = Literal["service", "email", "queue"]
 
 
 def assemble(cls: type[T], **fields: Any) -> T:
@@ -160,12 +161,38 @@ class RoutingDecision:
         """`default` (a legal default) or `confirmed`: the metrics' label, in English."""
         return "default" if self.rule_status == DEFAULT else "confirmed"
 
+    @property
+    def delivery(self) -> Delivery:
+        """How the report reaches its recipient: `service` (a service in Carto), `email`
+        (the front desk of an authority without Carto), or `queue` (nobody can receive it
+        yet: no known address, or the État's roads; it waits in the « à orienter » queue)."""
+        if self.level == "etat" or (self.via_contact and not self.service_email):
+            return "queue"
+        return "email" if self.via_contact else "service"
+
+
+VOWELS = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü")  # h: aspirated or not, unknown
+
 
 def with_article(name: str) -> str:
-    """'Métropole de Lyon' -> 'la Métropole de Lyon'; proper names stay bare."""
+    """'Métropole de Lyon' -> 'la Métropole de Lyon', 'Eurométropole de Strasbourg' ->
+    "l'Eurométropole de Strasbourg"; proper names stay bare."""
     if name.startswith(MASCULINE_BODIES):
         return f"le {name}"
-    return f"la {name}" if name.startswith(FEMININE_BODIES) else name
+    if name.startswith(FEMININE_BODIES):
+        return f"l'{name}" if name[:1] in VOWELS else f"la {name}"
+    return name
+
+
+def of(name: str) -> str:
+    """« de » before a name, as French writes it: 'de Toulouse', "d'Ajaccio",
+    "de l'Eurométropole de Strasbourg", 'du Département du Cantal', 'du Havre'
+    (Le Havre), 'des Abymes' (Les Abymes)."""
+    named = with_article(name)
+    for article, contracted in (("le ", "du "), ("Le ", "du "), ("les ", "des "), ("Les ", "des ")):
+        if named.startswith(article):
+            return contracted + named[len(article) :]
+    return f"d'{named}" if named[:1] in VOWELS else f"de {named}"
 
 
 def _domain_clause(category: CategoryInfo) -> tuple[str, str]:
@@ -181,14 +208,14 @@ def explain(
     street: tuple[str | None, str] | None = None,
 ) -> str:
     """The decision as one French sentence, shown to the citizen and the agent."""
-    where = f"Point dans la commune de {place.label()}"
+    where = f"Point dans la commune {of(place.label())}"
     if street and street[0]:
         where += f", près de « {street[0]} »"
     if chosen.interco_nom:
-        where += f", membre de {with_article(chosen.interco_nom)}"
+        where += f", membre {of(chosen.interco_nom)}"
     domain, verb = _domain_clause(category)
     if chosen.level == "authority":
-        competence = f"de la compétence de {chosen.authority_name}"
+        competence = f"de la compétence {of(str(chosen.authority_name))}"
     elif chosen.level == "etat":
         competence = "de la compétence de l'État"
     else:
@@ -225,7 +252,7 @@ def recipient_notice(chosen: Candidate) -> str:
         return STATE_NOTICE
     named = with_article(str(chosen.authority_name))
     who = (
-        f"La commune de {chosen.authority_name}"
+        f"La commune {of(str(chosen.authority_name))}"
         if chosen.level == "commune"
         else named[:1].upper() + named[1:]
     )
@@ -233,7 +260,29 @@ def recipient_notice(chosen: Candidate) -> str:
         return f"{who} n'utilise pas encore Carto : votre signalement lui est transmis par e-mail."
     return (
         f"{who} n'utilise pas encore Carto et aucune adresse de contact n'est connue : "
-        "votre signalement est enregistré mais ne lui est pas encore transmis."
+        "votre signalement est enregistré mais ne lui est pas encore transmis ; il attend "
+        "dans la file « à orienter », où les administrateurs de la plateforme le lui feront "
+        "parvenir."
+    )
+
+
+def routed_note(decision: RoutingDecision) -> str:
+    """The public note of a ticket's `routed` event (its history, Open311 `status_notes`):
+    where it went, honestly: nowhere yet when nobody can be reached (the État's roads, a
+    front desk without an address), only the « à orienter » queue."""
+    to = f"{decision.service_name}, {decision.authority_name}"
+    if decision.delivery == "service":
+        return f"Transmis à : {to}."
+    if decision.delivery == "email":
+        return f"Transmis par e-mail à : {to}."
+    if decision.level == "etat":
+        return (
+            "Pas encore transmis : en attente dans la file « à orienter », où les "
+            "administrateurs de la plateforme le dirigeront vers le gestionnaire de la route."
+        )
+    return (
+        f"Pas encore transmis : aucune adresse de contact n'est connue pour {to} ; "
+        "en attente dans la file « à orienter » des administrateurs de la plateforme."
     )
 
 
@@ -261,7 +310,7 @@ def decide(
         raise NoCompetence(
             "Aucune règle de compétence ne désigne qui traite "
             f"« {category.label} » à {place.label()}. "
-            f"Adressez-vous directement à la mairie de {place.commune_nom}."
+            f"Adressez-vous directement à la mairie {of(place.commune_nom)}."
         )
     if chosen.authority_id is None or chosen.service_id is None:
         who = chosen.authority_name or (
@@ -271,7 +320,7 @@ def decide(
             f"À {place.label()}, « {category.label} » relève de {who}, mais aucun service "
             f"« {chosen.service_slug} » n'y est configuré pour recevoir les signalements. "
             f"Adressez-vous directement à {with_article(who) if chosen.authority_name else who} "
-            f"ou à la mairie de {place.commune_nom}.",
+            f"ou à la mairie {of(place.commune_nom)}.",
             detail=f"rule {chosen.rule_id}: no service",
         )
     assert chosen.authority_name is not None and chosen.service_name is not None

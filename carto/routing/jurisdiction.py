@@ -85,33 +85,47 @@ async def categories_received(*, session: AsyncSession, authority_id: int) -> se
         await session.execute(text("SELECT v.version::text FROM routing_version v"))
     ).scalar()
     rs = await ruleset_async(session, version)
+    found = await _ground(session, authority_id)
+    if found is None:
+        return set()
+    sql, params = found
+    communes = [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
+    return received(rs, authority_id, communes, datetime.now(UTC))
+
+
+async def _ground(session: AsyncSession, authority_id: int) -> tuple[str, dict[str, Any]] | None:
+    """The SQL listing the authority's ground (insee, departement, authority_id), and its
+    parameters; None for an unknown authority."""
     row = (
         await session.execute(
             text("SELECT kind, code FROM authority WHERE id = :id"), {"id": authority_id}
         )
     ).one_or_none()
     if row is None:
-        return set()
-    sql = GROUND_SQL.get(row.kind, NAMED_SQL)
-    params = {"code": row.code, "id": authority_id}
-    communes = [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
-    return received(rs, authority_id, communes, datetime.now(UTC))
+        return None
+    return GROUND_SQL.get(row.kind, NAMED_SQL), {"code": row.code, "id": authority_id}
+
+
+async def ground_communes(*, session: AsyncSession, authority_id: int) -> list[str]:
+    """The INSEE codes of the communes on the authority's ground: the same ground that
+    `on_ground` accepts a report on, so that reading a jurisdiction's requests finds
+    every report it accepted (Open311 `requests.json?jurisdiction_id=`)."""
+    found = await _ground(session, authority_id)
+    if found is None:
+        return []
+    sql, params = found
+    return list((await session.execute(text(f"SELECT g.insee FROM ({sql}) g"), params)).scalars())  # noqa: S608
 
 
 async def on_ground(*, session: AsyncSession, authority_id: int, insee: str) -> bool:
     """Whether the commune `insee` lies on the authority's ground (its commune, member
     communes, département, région, or the scopes of the rules naming it)."""
-    row = (
-        await session.execute(
-            text("SELECT kind, code FROM authority WHERE id = :id"), {"id": authority_id}
-        )
-    ).one_or_none()
-    if row is None:
+    found = await _ground(session, authority_id)
+    if found is None:
         return False
-    sql = GROUND_SQL.get(row.kind, NAMED_SQL)
-    params = {"code": row.code, "id": authority_id}
-    found = await session.execute(
+    sql, params = found
+    exists = await session.execute(
         text(f"SELECT EXISTS (SELECT 1 FROM ({sql}) g WHERE g.insee = :insee)"),  # noqa: S608
         {**params, "insee": insee},
     )
-    return bool(found.scalar())
+    return bool(exists.scalar())

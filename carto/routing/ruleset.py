@@ -26,6 +26,7 @@ from carto.routing.decision import (
     InformedService,
     assemble,
     dedupe_informed,
+    of,
     with_article,
 )
 
@@ -257,7 +258,9 @@ def _caveat(rule: dict[str, Any], ic: Member | None) -> str | None:
     text = rule["caveat"]
     if not text:
         return None
-    return str(text).replace("{interco}", with_article(ic.nom) if ic else "l'intercommunalité")
+    if ic is None:
+        return str(text).replace("{interco}", "l'intercommunalité")
+    return str(text).replace("de {interco}", of(ic.nom)).replace("{interco}", with_article(ic.nom))
 
 
 def _informed(

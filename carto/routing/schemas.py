@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from carto.routing.decision import Delivery
+
 
 class CategoryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -180,3 +182,9 @@ class DecisionPublic(BaseModel):
         "règle confirmée par la collectivité", description="or 'règle par défaut' (the law)"
     )
     legal_basis: str | None = None
+    delivery: Delivery = Field(
+        "service",
+        description="service: a service in Carto; email: the front desk of an authority "
+        "without Carto, by e-mail; queue: nobody can receive it yet (no known address, the "
+        "État's roads), it waits in the platform's « à orienter » queue",
+    )

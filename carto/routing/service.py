@@ -145,6 +145,7 @@ def decision_public(d: RoutingDecision) -> DecisionPublic:
         explanation=d.explanation,
         rule_status=d.rule_status,
         legal_basis=d.legal_basis,
+        delivery=d.delivery,
     )
 
 

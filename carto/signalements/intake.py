@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carto.geocoding.provider import Place
 from carto.notifications.service import OutboxBatch, outbox_rows_sql
 from carto.personal_data import mask_contact_details
-from carto.routing.decision import RoutingDecision
+from carto.routing.decision import RoutingDecision, routed_note
 from carto.signalements import address
 from carto.signalements.models import Signalement, SignalementEvent
 from carto.signalements.schemas import SignalementCreate
@@ -175,7 +175,7 @@ async def insert_report(
     public = mask_contact_details(data.description)
     original = data.description if public != data.description else None
     ticket = ticket_values(data, decision, when, source, public)
-    note = f"Transmis à : {decision.service_name}, {decision.authority_name}."
+    note = routed_note(decision)
     params: dict[str, Any] = {f"t_{c}": ticket[c] for c in TICKET_COLUMNS}
     params |= {"lon": data.lon, "lat": data.lat, "e_actor": user_id, "e_at": when, "e_note": note}
     rep = _reporter_row(data, user_id, ip, original, account_id)

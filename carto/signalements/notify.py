@@ -32,6 +32,7 @@ from carto.routing.models import Category, Service
 from carto.routing.ruleset import CONTACT_SLUG
 from carto.signalements.models import Signalement, SignalementEvent, SignalementReporter
 from carto.signalements.states import LABELS
+from carto.territories.models import Commune
 
 ARRIVALS = frozenset({"routed", "reopened"})
 
@@ -46,6 +47,7 @@ class Known:
     citizen: str | None
     service_email: str | None
     follow_link: bool = False  # the service is a front desk without Carto: a signed link
+    commune_nom: str | None = None  # for the subject: an INSEE code reads as a postcode
 
 
 async def _citizen_address(session: AsyncSession, signalement_id: int) -> str | None:
@@ -79,6 +81,9 @@ async def _known(session: AsyncSession, sig: Signalement) -> Known:
         category_label=str(label), lon=float(point[0]), lat=float(point[1]),
         citizen=await _citizen_address(session, sig.id), service_email=service[0],
         follow_link=service[1] == CONTACT_SLUG,
+        commune_nom=await session.scalar(
+            select(Commune.nom).where(Commune.insee == sig.commune_insee)
+        ),
     )  # fmt: skip
 
 
@@ -120,10 +125,11 @@ def _citizen_text(sig: Signalement, event: SignalementEvent, where: str) -> tupl
 
 
 def _service_text(
-    sig: Signalement, payload: dict[str, Any], where: str, *, informed: bool = False
+    sig: Signalement, payload: dict[str, Any], where: str, place: str, *, informed: bool = False
 ) -> tuple[str, str]:
+    """`place`: the commune's name (« (Cayenne) », not « (97302) », read as a postcode)."""
     head = "Pour information" if informed else "Nouveau signalement"
-    subject = f"{head} n° {sig.id} — {payload['category']} ({sig.commune_insee})"
+    subject = f"{head} n° {sig.id} — {payload['category']} ({place})"
     lon, lat = payload["location"]["coordinates"]
     text = "\n".join(
         [
@@ -151,13 +157,14 @@ def outbox_batch(
     sig = signalement
     key = f"signalement:{sig.id}:event:{event.id}"
     payload = _payload(sig, event, known)
+    place = known.commune_nom or sig.commune_insee
     batch = OutboxBatch()
     if known.citizen:
         subject, text = _citizen_text(sig, event, base_url)
         batch.email(to=known.citizen, subject=subject, text=text,
                     event_key=f"{key}:citizen", authority_id=sig.authority_id)  # fmt: skip
     if known.service_email and (event.to_state in ARRIVALS or event.kind == "transfer"):
-        subject, text = _service_text(sig, payload, base_url)
+        subject, text = _service_text(sig, payload, base_url, place)
         extra = None
         if known.follow_link:
             text += (f"\nSans compte Carto, suivre et répondre (lien personnel, valable "
@@ -169,7 +176,7 @@ def outbox_batch(
                   payload=payload, event_key=f"{key}:webhook",
                   authority_id=sig.authority_id)  # fmt: skip
     if routing is not None:
-        _inform(batch, sig, payload, routing.informed, key, base_url)
+        _inform(batch, sig, payload, routing.informed, key, base_url, place)
     return batch
 
 
@@ -193,11 +200,11 @@ async def announce(
 
 def _inform(
     batch: OutboxBatch, sig: Signalement, payload: dict[str, Any],
-    informed: Sequence[InformedService], key: str, base_url: str,
+    informed: Sequence[InformedService], key: str, base_url: str, place: str,
 ) -> None:  # fmt: skip
     """The services a rule informs: an e-mail to their address, their webhook."""
     for item in informed:
-        subject, text = _service_text(sig, payload, base_url, informed=True)
+        subject, text = _service_text(sig, payload, base_url, place, informed=True)
         batch.service_email(service_id=item.service_id, subject=subject, text=text,
                             event_key=f"{key}:informed:{item.service_id}",
                             authority_id=item.authority_id)  # fmt: skip

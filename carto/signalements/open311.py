@@ -35,7 +35,7 @@ from carto.media.service import store_photo
 from carto.parsing import parse_id
 from carto.ratelimit import rate_limited
 from carto.routing.decision import RoutingDecision
-from carto.routing.jurisdiction import categories_received, on_ground
+from carto.routing.jurisdiction import categories_received, ground_communes, on_ground
 from carto.routing.resolution import resolve
 from carto.settings import Settings
 from carto.signalements import open311_format as fmt
@@ -216,6 +216,14 @@ async def _route_once(
     return decision
 
 
+async def _ground(routing: AsyncSession, within: fmt.Jurisdiction | None) -> list[str]:
+    """The communes where the jurisdiction accepts reports (`_route_once`), so that it
+    reads back every report it accepted; routing's session, as `_received`."""
+    if within is None:
+        return []
+    return await ground_communes(session=routing, authority_id=within.authority_id)
+
+
 @router.post(
     "/requests.{ext}",
     status_code=201,
@@ -275,6 +283,7 @@ async def create_request(
 async def list_requests(
     request: Request,
     session: PublicSessionDep,
+    routing: SessionDep,
     ext: str,
     service_request_id: str | None = None,
     service_code: str | None = None,
@@ -289,9 +298,12 @@ async def list_requests(
     kind = _format(ext)
     base = str(request.app.state.public_url).rstrip("/")
     within = await _within(session, jurisdiction_id)
+    ground = await _ground(routing, within)
     if service_request_id:
         ids = fmt.parse_ids(service_request_id)
-        found = await fmt.requests(session=session, base_url=base, ids=ids, within=within)
+        found = await fmt.requests(
+            session=session, base_url=base, ids=ids, within=within, ground=ground
+        )
         return answer(found, kind, "service_requests")
     since, until = inp.date_range(start_date, end_date)
     statuses = fmt.split(status)
@@ -299,15 +311,15 @@ async def list_requests(
         raise InvalidInput("status vaut open, closed, ou les deux séparés par une virgule.")
     found = await fmt.requests(
         session=session, base_url=base, codes=fmt.split(service_code), statuses=statuses,
-        since=since, until=until, within=within,
+        since=since, until=until, within=within, ground=ground,
     )  # fmt: skip
     return answer(found, kind, "service_requests")
 
 
 @router.get("/requests/{service_request_id}.{ext}")
 async def get_request(
-    request: Request, session: PublicSessionDep, service_request_id: str, ext: str,
-    jurisdiction_id: str | None = None,
+    request: Request, session: PublicSessionDep, routing: SessionDep, service_request_id: str,
+    ext: str, jurisdiction_id: str | None = None,
 ) -> Response:  # fmt: skip
     """One request, as a one-element list (as the specification has it)."""
     kind = _format(ext)
@@ -316,7 +328,10 @@ async def get_request(
     if ident is None:
         raise NotFound(f"Demande « {service_request_id[:40]} » introuvable.")
     base = str(request.app.state.public_url).rstrip("/")
-    found = await fmt.requests(session=session, base_url=base, ids=[ident], within=within)
+    ground = await _ground(routing, within)
+    found = await fmt.requests(
+        session=session, base_url=base, ids=[ident], within=within, ground=ground
+    )
     if not found:
         raise NotFound(f"Demande n° {service_request_id} introuvable.")
     return answer(found, kind, "service_requests")

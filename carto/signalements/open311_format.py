@@ -154,11 +154,12 @@ async def jurisdictions(*, session: AsyncSession) -> list[dict[str, str]]:
     return [{"jurisdiction_id": r.slug, "code": r.code, "name": r.name} for r in rows]
 
 
-# A jurisdiction's requests: those it handles, and those on its ground (its communes, or
-# the communes of its intercommunality) whoever handles them.
+# A jurisdiction's requests: those it handles, and those on its ground (its commune, its
+# member communes, its département's or région's communes: `ground`, the communes where
+# it accepts a report) whoever handles them.
 IN_JURISDICTION = (
     "(s.authority_id = :j_id OR s.intercommunalite_siren = :j_code"
-    " OR s.commune_authority_id = :j_id)"
+    " OR s.commune_authority_id = :j_id OR s.commune_insee = ANY(:j_ground))"
 )
 
 REQUESTS_SQL = """
@@ -219,15 +220,16 @@ async def requests(
     *, session: AsyncSession, base_url: str, ids: Sequence[int] | None = None,
     codes: Sequence[str] = (), statuses: Sequence[str] = (), since: datetime | None = None,
     until: datetime | None = None, within: Jurisdiction | None = None,
+    ground: Sequence[str] = (),
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Requests by ids, or by codes, status and creation window, in a jurisdiction when
-    one is given; newest first (from the public views: the reader role's session may
-    read nothing else)."""
+    one is given (`ground`: the INSEE codes of its communes); newest first (from the
+    public views: the reader role's session may read nothing else)."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": MAX_REQUESTS}
     if within is not None:
         where.append(IN_JURISDICTION)
-        params.update(j_id=within.authority_id, j_code=within.code)
+        params.update(j_id=within.authority_id, j_code=within.code, j_ground=list(ground))
     if ids is not None:
         where.append("s.id = ANY(:ids)")
         params["ids"] = list(ids)

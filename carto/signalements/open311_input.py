@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 
 from carto.errors import InvalidInput
 from carto.geocoding.provider import Geocoder as AddressSearch
-from carto.geocoding.provider import parse_query
+from carto.geocoding.provider import Place, parse_query
 from carto.media.upload import read_upload
 from carto.signalements.schemas import SignalementCreate
 
@@ -65,6 +65,15 @@ MIN_SCORE = 0.5
 MIN_LEAD = 0.05
 
 
+def _told(place: Place, other: Place) -> str:
+    """A place's label, with what tells it from `other` when both read the same
+    (« Montreuil (93100) » or « Montreuil (85200) », not « Montreuil » twice)."""
+    if place.label != other.label:
+        return place.label
+    extra = place.postcode or place.citycode
+    return f"{place.label} ({extra})" if extra else place.label
+
+
 def address_geocoder(provider: AddressSearch) -> Geocoder:
     """`address_string` through a geocoding provider (built in or BAN-compatible)."""
 
@@ -77,8 +86,8 @@ def address_geocoder(provider: AddressSearch) -> Geocoder:
             far = abs(other.lon - best.lon) + abs(other.lat - best.lat) > 0.001
             if far and best.score - other.score < MIN_LEAD:
                 raise InvalidInput(
-                    f"Adresse ambiguë : « {address[:100]} » désigne « {best.label} » ou"
-                    f" « {other.label} » ; précisez la commune ou indiquez lat et long."
+                    f"Adresse ambiguë : « {address[:100]} » désigne « {_told(best, other)} » ou"
+                    f" « {_told(other, best)} » ; précisez la commune ou indiquez lat et long."
                 )
         return Located(lon=best.lon, lat=best.lat, postcode=best.postcode)
 
@@ -105,11 +114,17 @@ async def read_body(request: Request) -> Body:
 
 
 def _urlencoded(raw: bytes) -> dict[str, Any]:
-    """A form-encoded body as Starlette's form parser reads it (latin-1 bytes, %-escapes
-    in UTF-8, `+` as a space, the last of repeated fields), without its per-byte state
-    machine: it was a twentieth of a report's CPU."""
+    """A form-encoded body as Starlette's form parser reads it (%-escapes in UTF-8, `+` as
+    a space, the last of repeated fields), without its per-byte state machine: it was a
+    twentieth of a report's CPU. Unescaped bytes are read as UTF-8 when they are UTF-8
+    (`curl -d "description=Dépôt"` sends them so), as latin-1 otherwise: Starlette reads
+    them all as latin-1 and stored « DÃ©pÃ´t »."""
     try:
-        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, max_num_fields=1000)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=1000)
     except ValueError as exc:  # too many fields
         raise InvalidInput("Formulaire illisible : trop de champs.") from exc
     return dict(pairs)

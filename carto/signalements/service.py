@@ -103,7 +103,7 @@ async def create_report(
         known = notify.Known(
             category_label=decision.category_label, lon=data.lon, lat=data.lat,
             citizen=citizen, service_email=decision.service_email,
-            follow_link=decision.via_contact,
+            follow_link=decision.via_contact, commune_nom=decision.commune_nom,
         )  # fmt: skip
 
         def outbox(sig: Signalement, event: SignalementEvent) -> OutboxBatch:

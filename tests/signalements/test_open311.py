@@ -252,6 +252,20 @@ async def test_form_bodies_read_as_starlette_reads_them(raw):
     assert _urlencoded(raw) == dict(form.items())
 
 
+async def test_unescaped_utf8_in_a_form_is_read_as_utf8(client, session):
+    """`curl -d "description=Dépôt…"` sends UTF-8 bytes unescaped: the report keeps the
+    words, not « DÃ©pÃ´t » (latin-1, as Starlette reads them)."""
+    body = "long=3.1746&lat=50.6901&service_code=proprete&description=Dépôt près de l'école"
+    made = await client.post(
+        "/open311/v2/requests.json", content=body.encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    sid = made.json()[0]["service_request_id"]
+    (item,) = (await client.get(f"/open311/v2/requests/{sid}.json")).json()
+    assert item["description"] == "Dépôt près de l'école"
+
+
 async def test_a_form_with_too_many_fields_is_a_400_list(client, session):
     before = await count(session)
     body = "&".join(f"f{i}=x" for i in range(1001))

@@ -242,3 +242,23 @@ async def test_address_alone_uses_the_geocoder_hook(client, session):
     assert hooked.status_code == 201, hooked.text
     app.state.open311_geocoder = None
     json_error(await client.post(f"{BASE}/requests.json", data=body), 400, "lat et long")
+
+
+async def test_an_ambiguous_address_names_the_places_apart():
+    """Two communes of the same name (Montreuil, Seine-Saint-Denis and Vendée): the 400
+    tells them apart by postcode, not « Montreuil » ou « Montreuil »."""
+    from carto.errors import InvalidInput
+    from carto.geocoding.provider import Place
+    from carto.signalements.open311_input import address_geocoder
+
+    def town(code: str, postcode: str, lon: float, score: float) -> Place:
+        return Place(type="municipality", name="Montreuil", citycode=code, city="Montreuil",
+                     lon=lon, lat=47.0, score=score, postcode=postcode)  # fmt: skip
+
+    class Twins:
+        async def search(self, query, *, session):  # noqa: ANN001, ANN202
+            return [town("93048", "93100", 2.44, 0.88), town("85148", "85200", -0.8, 0.85)]
+
+    with pytest.raises(InvalidInput) as refused:
+        await address_geocoder(Twins())("Montreuil", None)  # type: ignore[arg-type]
+    assert "« Montreuil (93100) » ou « Montreuil (85200) »" in refused.value.message

@@ -64,6 +64,8 @@ EXPECTED = [
     ("75056", "dechets", "Paris", "L2224-13"),
     ("2A004", "dechets", "Communauté d'agglomération du Pays Ajaccien", "L5216-5"),
     ("97416", "eclairage", "Saint-Pierre", "L2212-2"),
+    ("72181", "proprete", "Le Mans", "L2212-2"),  # the official name, article included
+    ("97407", "proprete", "Le Port", "L2212-2"),  # was « Port », « Mans »
 ]
 
 

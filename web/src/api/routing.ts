@@ -46,6 +46,8 @@ export interface Preview {
   agency_responsible?: string;
   explanation?: unknown;
   commune?: Named;
+  /** service (in Carto), email (a front desk without Carto), queue (nobody yet: « à orienter »). */
+  delivery?: "service" | "email" | "queue";
 }
 
 export interface ServiceOption {

@@ -40,13 +40,23 @@ export async function previewBlock(at: LngLat, code: string): Promise<HTMLElemen
       "section",
       { class: "card card-info", "aria-labelledby": "preview-title", "data-testid": "routing-preview" },
       h("h2", { class: "h3", id: "preview-title" }, "Qui va le recevoir ?"),
-      h("p", null, "Ce signalement sera transmis à ", h("strong", null, who || "un service compétent"), "."),
+      deliveryLine(p.delivery, who),
       why.length ? h("p", { class: "why" }, h("span", { class: "sr-label" }, "Pourquoi : "), why.join(" ")) : null,
       informedBlock(p.informed ?? []),
     );
   } catch (err) {
     return refusal(err instanceof Error ? err.message : "Service compétent introuvable.");
   }
+}
+
+/** Who gets the report, honestly: by e-mail to a front desk, or nobody yet (it waits in
+ * the platform's « à orienter » queue; the explanation below says why). */
+function deliveryLine(delivery: string | undefined, who: string): HTMLElement {
+  if (delivery === "queue") {
+    return h("p", { "data-testid": "delivery" }, "Ce signalement ne peut pas encore être transmis automatiquement : il attendra dans la file « à orienter », où les administrateurs de la plateforme l'adresseront au bon interlocuteur.");
+  }
+  const how = delivery === "email" ? "sera transmis par e-mail à " : "sera transmis à ";
+  return h("p", { "data-testid": "delivery" }, `Ce signalement ${how}`, h("strong", null, who || "un service compétent"), ".");
 }
 
 /** Services that get a copy, each with the rule's reason when it gives one. */
