@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import psycopg
 import shapely
-from psycopg.rows import dict_row
 
 from carto.errors import CartoError
 from carto.routing.bulk_frame import error_at, frame_columns
@@ -43,9 +42,8 @@ from carto.routing.bulk_table import (
 )
 from carto.routing.decision import RoutingDecision
 from carto.routing.locator import PointLocator
-from carto.routing.resolution import STREET_RADIUS_M, ruleset_sync, to_psycopg
+from carto.routing.resolution import nearest_street_sync, ruleset_sync
 from carto.routing.ruleset import RuleSet
-from carto.routing.streets import NEAREST_SQL
 
 LOCATOR_MIN_POINTS = 200_000  # below this, an STRtree beats building the grid
 LOCATOR_CELL = 0.0025  # degrees: ~90% of points settled by the grid over France
@@ -125,11 +123,7 @@ def _street(
 ) -> tuple[str | None, str] | None:
     if road_class:
         return ("", road_class)
-    with conn.cursor(row_factory=dict_row) as cur:
-        near = cur.execute(
-            to_psycopg(NEAREST_SQL.text), {"lon": lon, "lat": lat, "max_m": STREET_RADIUS_M}
-        ).fetchone()
-    return (near["name"], near["road_class"]) if near else None
+    return nearest_street_sync(conn, lon, lat)
 
 
 def _commune_index(

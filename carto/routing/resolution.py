@@ -62,6 +62,18 @@ def _nearest_sql_psycopg() -> str:
     return to_psycopg(NEAREST_SQL.text)
 
 
+def nearest_street_sync(
+    conn: psycopg.Connection, lon: float, lat: float
+) -> tuple[str | None, str] | None:
+    """(name, road class) of the street nearest to the point within STREET_RADIUS_M, on a
+    psycopg connection (the single path's and the bulk path's street context)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        near = cur.execute(
+            _nearest_sql_psycopg(), {"lon": lon, "lat": lat, "max_m": STREET_RADIUS_M}
+        ).fetchone()
+    return (near["name"], near["road_class"]) if near else None
+
+
 def to_psycopg(sql: str) -> str:
     """`:name` bind parameters (SQLAlchemy) as `%(name)s` (psycopg); `::casts` untouched."""
     return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql)
@@ -234,11 +246,7 @@ def resolve_sync(
         )  # fmt: skip
         street: tuple[str | None, str] | None = ("", road_class) if road_class else None
         if _needs_street(candidates, has_streets, road_class):
-            with conn.cursor(row_factory=dict_row) as named:
-                near = named.execute(
-                    _nearest_sql_psycopg(), {"lon": lon, "lat": lat, "max_m": STREET_RADIUS_M}
-                ).fetchone()
-            street = (near["name"], near["road_class"]) if near else None
+            street = nearest_street_sync(conn, lon, lat)
     return decide(
         lon=lon, lat=lat, at=when, place=place, category=category, candidates=candidates,
         street=street,
